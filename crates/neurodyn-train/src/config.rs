@@ -1,0 +1,186 @@
+//! Training hyper-parameters.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The optimiser.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum OptimizerKind {
+    /// Adam (Kingma & Ba 2015) with bias correction.
+    Adam {
+        /// Decay of the first moment `β₁` [1].
+        #[serde(default = "defaults::beta1")]
+        beta1: f64,
+        /// Decay of the second moment `β₂` [1].
+        #[serde(default = "defaults::beta2")]
+        beta2: f64,
+        /// Denominator offset `ε` [1].
+        #[serde(default = "defaults::epsilon")]
+        epsilon: f64,
+    },
+    /// Stochastic gradient descent with heavy-ball momentum.
+    Sgd {
+        /// Momentum coefficient (0 = plain SGD) [1].
+        #[serde(default)]
+        momentum: f64,
+    },
+}
+
+mod defaults {
+    pub fn beta1() -> f64 {
+        0.9
+    }
+    pub fn beta2() -> f64 {
+        0.999
+    }
+    pub fn epsilon() -> f64 {
+        1e-8
+    }
+}
+
+impl Default for OptimizerKind {
+    fn default() -> Self {
+        OptimizerKind::Adam { beta1: defaults::beta1(), beta2: defaults::beta2(), epsilon: defaults::epsilon() }
+    }
+}
+
+/// Learning rate as a function of the step `k`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum Schedule {
+    /// `lr`.
+    #[default]
+    Constant,
+    /// `lr · gamma^k`.
+    Exponential {
+        /// Decay per step, in (0, 1] [1].
+        gamma: f64,
+    },
+    /// `min_lr + (lr − min_lr)(1 + cos(π k / max_steps)) / 2` (Loshchilov & Hutter 2017).
+    Cosine {
+        /// Final learning rate [1].
+        min_lr: f64,
+    },
+}
+
+/// Everything that controls a training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Optimiser and its constants.
+    #[serde(default)]
+    pub optimizer: OptimizerKind,
+    /// Base learning rate [1].
+    pub learning_rate: f64,
+    /// Learning-rate schedule.
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// Trials per step [1].
+    pub batch_size: usize,
+    /// Upper bound on optimiser steps [1].
+    pub max_steps: usize,
+    /// Rescale the gradient when its global L2 norm exceeds this (0 = never) [1].
+    #[serde(default)]
+    pub clip_grad_norm: f64,
+    /// Coefficient of the mean squared weight (`W_h`, `W_x`, `W_out`) added to the loss [1].
+    #[serde(default)]
+    pub l2_weight: f64,
+    /// Coefficient of the mean squared hidden rate added to the loss [1].
+    #[serde(default)]
+    pub l2_rate: f64,
+    /// Standard deviation of the private noise added to the hidden state each step [1].
+    #[serde(default)]
+    pub noise_std: f64,
+    /// Stop as soon as the training loss falls below this (0 = never) [1].
+    #[serde(default)]
+    pub target_loss: f64,
+    /// Emit a checkpoint every this many steps (0 = never) [1].
+    #[serde(default)]
+    pub checkpoint_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            optimizer: OptimizerKind::default(),
+            learning_rate: 1e-2,
+            schedule: Schedule::Constant,
+            batch_size: 64,
+            max_steps: 1000,
+            clip_grad_norm: 1.0,
+            l2_weight: 0.0,
+            l2_rate: 0.0,
+            noise_std: 0.0,
+            target_loss: 0.0,
+            checkpoint_every: 0,
+        }
+    }
+}
+
+/// An invalid [`TrainConfig`].
+#[derive(Debug, Error, PartialEq)]
+#[error("{field} = {value} is out of range: expected {expected}")]
+pub struct TrainConfigError {
+    /// The field name.
+    pub field: &'static str,
+    /// The offending value.
+    pub value: String,
+    /// What was expected.
+    pub expected: &'static str,
+}
+
+impl TrainConfig {
+    /// Checks every field; the error names the first one out of range.
+    pub fn validate(&self) -> Result<(), TrainConfigError> {
+        let check = |ok: bool, field, value: String, expected| {
+            if ok { Ok(()) } else { Err(TrainConfigError { field, value, expected }) }
+        };
+        let lr = self.learning_rate;
+        check(lr > 0.0 && lr.is_finite(), "learning_rate", lr.to_string(), "a finite value > 0")?;
+        check(self.batch_size > 0, "batch_size", self.batch_size.to_string(), "at least 1")?;
+        check(self.max_steps > 0, "max_steps", self.max_steps.to_string(), "at least 1")?;
+        for (field, v) in [
+            ("clip_grad_norm", self.clip_grad_norm),
+            ("l2_weight", self.l2_weight),
+            ("l2_rate", self.l2_rate),
+            ("noise_std", self.noise_std),
+            ("target_loss", self.target_loss),
+        ] {
+            check(v >= 0.0 && v.is_finite(), field, v.to_string(), "a finite value >= 0")?;
+        }
+        match self.optimizer {
+            OptimizerKind::Adam { beta1, beta2, epsilon } => {
+                check((0.0..1.0).contains(&beta1), "optimizer.beta1", beta1.to_string(), "0 <= beta1 < 1")?;
+                check((0.0..1.0).contains(&beta2), "optimizer.beta2", beta2.to_string(), "0 <= beta2 < 1")?;
+                check(epsilon > 0.0, "optimizer.epsilon", epsilon.to_string(), "a value > 0")?;
+            }
+            OptimizerKind::Sgd { momentum } => {
+                check((0.0..1.0).contains(&momentum), "optimizer.momentum", momentum.to_string(), "0 <= momentum < 1")?;
+            }
+        }
+        match self.schedule {
+            Schedule::Constant => {}
+            Schedule::Exponential { gamma } => {
+                check(gamma > 0.0 && gamma <= 1.0, "schedule.gamma", gamma.to_string(), "0 < gamma <= 1")?;
+            }
+            Schedule::Cosine { min_lr } => {
+                check(min_lr >= 0.0 && min_lr <= lr, "schedule.min_lr", min_lr.to_string(), "0 <= min_lr <= learning_rate")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The learning rate at step `k` (counted from 0).
+    pub fn learning_rate_at(&self, k: usize) -> f64 {
+        let lr = self.learning_rate;
+        match self.schedule {
+            Schedule::Constant => lr,
+            Schedule::Exponential { gamma } => lr * gamma.powi(k as i32),
+            Schedule::Cosine { min_lr } => {
+                let frac = k as f64 / self.max_steps as f64;
+                min_lr + (lr - min_lr) * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos())
+            }
+        }
+    }
+}

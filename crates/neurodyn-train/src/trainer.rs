@@ -1,0 +1,254 @@
+//! The training loop.
+
+use crate::{MaskedMse, Optimizer, TrainConfig, masked_mse};
+use neurodyn_core::{Real, rng};
+use neurodyn_models::rnn::{Rnn, Tape};
+use neurodyn_tasks::{Task, TaskBatch};
+use rand_distr::{Distribution, StandardNormal};
+use std::ops::ControlFlow;
+
+/// Per-step records of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    /// Training loss (task MSE plus penalties) of each step.
+    pub loss: Vec<f64>,
+    /// Global gradient norm before clipping.
+    pub grad_norm: Vec<f64>,
+    /// Learning rate used.
+    pub learning_rate: Vec<f64>,
+}
+
+/// Everything needed to continue a run exactly where it stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Steps completed.
+    pub step: usize,
+    /// Network parameters.
+    pub params: Vec<f32>,
+    /// Optimiser state.
+    pub optimizer: Optimizer<f32>,
+    /// History up to `step`.
+    pub history: History,
+}
+
+/// What the training loop tells its observer.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A step finished.
+    Step {
+        /// Steps completed.
+        step: usize,
+        /// Its loss.
+        loss: f64,
+    },
+    /// A checkpoint is due; the observer decides where it goes.
+    Checkpoint(&'a Checkpoint),
+}
+
+/// Why [`Trainer::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// `max_steps` reached.
+    MaxSteps,
+    /// The loss fell below `target_loss`.
+    TargetLoss,
+    /// The observer asked to stop.
+    Interrupted,
+    /// The loss became NaN or infinite.
+    Diverged,
+}
+
+/// A network, its optimiser and its history.
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    /// The network being trained.
+    pub rnn: Rnn<f32>,
+    /// Optimiser state.
+    pub optimizer: Optimizer<f32>,
+    /// Steps completed.
+    pub step: usize,
+    /// Per-step records.
+    pub history: History,
+    buffers: Buffers,
+}
+
+/// Work arrays reused across steps.
+#[derive(Clone, Debug, Default)]
+struct Buffers {
+    tape: Tape<f32>,
+    outputs: Vec<f32>,
+    d_outputs: Vec<f32>,
+    d_hidden: Vec<f32>,
+    grads: Vec<f32>,
+    noise: Vec<f32>,
+}
+
+/// A task batch converted to the training precision.
+struct Batch32 {
+    inputs: Vec<f32>,
+    targets: Vec<f32>,
+    mask: Vec<f32>,
+    n_steps: usize,
+    batch: usize,
+}
+
+impl From<&TaskBatch> for Batch32 {
+    fn from(b: &TaskBatch) -> Self {
+        let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect();
+        Batch32 { inputs: f(&b.inputs), targets: f(&b.targets), mask: f(&b.mask), n_steps: b.n_steps, batch: b.batch }
+    }
+}
+
+impl Trainer {
+    /// A fresh trainer for `rnn`.
+    pub fn new(rnn: Rnn<f32>, config: &TrainConfig) -> Self {
+        let optimizer = Optimizer::new(config.optimizer, rnn.params().len());
+        Trainer { rnn, optimizer, step: 0, history: History::default(), buffers: Buffers::default() }
+    }
+
+    /// Restores parameters, optimiser state and history from a checkpoint.
+    pub fn restore(&mut self, checkpoint: &Checkpoint) {
+        self.rnn.params_mut().copy_from_slice(&checkpoint.params);
+        self.optimizer = checkpoint.optimizer.clone();
+        self.step = checkpoint.step;
+        self.history = checkpoint.history.clone();
+    }
+
+    /// The current state as a checkpoint.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            step: self.step,
+            params: self.rnn.params().to_vec(),
+            optimizer: self.optimizer.clone(),
+            history: self.history.clone(),
+        }
+    }
+
+    /// Trains until `max_steps`, the target loss, divergence, or the observer breaks.
+    pub fn run(
+        &mut self,
+        task: &dyn Task,
+        config: &TrainConfig,
+        seed: u64,
+        observer: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+    ) -> StopReason {
+        while self.step < config.max_steps {
+            let batch = task.generate(config.batch_size, &mut rng::stream(seed, "train_batch", self.step as u64));
+            let loss = self.train_step(&Batch32::from(&batch), config, seed);
+            if !loss.is_finite() {
+                return StopReason::Diverged;
+            }
+            if observer(Event::Step { step: self.step, loss }).is_break() {
+                return StopReason::Interrupted;
+            }
+            if config.checkpoint_every > 0 && self.step.is_multiple_of(config.checkpoint_every) {
+                let checkpoint = self.checkpoint();
+                if observer(Event::Checkpoint(&checkpoint)).is_break() {
+                    return StopReason::Interrupted;
+                }
+            }
+            if loss < config.target_loss {
+                return StopReason::TargetLoss;
+            }
+        }
+        StopReason::MaxSteps
+    }
+
+    /// One optimiser step on `batch`; returns its loss.
+    fn train_step(&mut self, batch: &Batch32, config: &TrainConfig, seed: u64) -> f64 {
+        let c = self.rnn.config().clone();
+        let (n_steps, b) = (batch.n_steps, batch.batch);
+        let rows = n_steps * b;
+        let buf = &mut self.buffers;
+        buf.outputs.resize(rows * c.n_output, 0.0);
+        buf.d_outputs.resize(rows * c.n_output, 0.0);
+        let noise = (config.noise_std > 0.0).then(|| {
+            let mut r = rng::stream(seed, "train_noise", self.step as u64);
+            let sd = config.noise_std;
+            buf.noise.clear();
+            buf.noise.extend((0..rows * c.n_hidden).map(|_| {
+                let z: f64 = StandardNormal.sample(&mut r);
+                (sd * z) as f32
+            }));
+            &buf.noise[..]
+        });
+        self.rnn.forward(&batch.inputs, n_steps, b, noise, &mut buf.tape, &mut buf.outputs);
+        let MaskedMse { mse, .. } =
+            masked_mse(&buf.outputs, &batch.targets, &batch.mask, c.n_output, Some(&mut buf.d_outputs));
+        let mut loss = mse;
+
+        // Rate penalty λ_r · mean(h²): ∂/∂h = 2 λ_r h / (rows · n_hidden).
+        let d_hidden = (config.l2_rate > 0.0).then(|| {
+            let hidden = buf.tape.hidden(c.n_hidden);
+            let scale = 2.0 * config.l2_rate / (rows * c.n_hidden) as f64;
+            buf.d_hidden.clear();
+            let mut sum_sq = 0.0;
+            for r in 0..rows {
+                for j in 0..c.n_hidden {
+                    let h = hidden[(r, j)];
+                    sum_sq += (h as f64) * (h as f64);
+                    buf.d_hidden.push((scale * h as f64) as f32);
+                }
+            }
+            loss += config.l2_rate * sum_sq / (rows * c.n_hidden) as f64;
+            &buf.d_hidden[..]
+        });
+
+        buf.grads.clear();
+        buf.grads.resize(self.rnn.params().len(), 0.0);
+        self.rnn.backward(&batch.inputs, &buf.tape, &buf.d_outputs, d_hidden, &mut buf.grads);
+
+        // Weight penalty λ_w · mean(W²) over the weight matrices.
+        if config.l2_weight > 0.0 {
+            let blocks = self.rnn.layout().weight_blocks();
+            let count: usize = blocks.iter().map(|r| r.len()).sum();
+            let scale = 2.0 * config.l2_weight / count as f64;
+            let mut sum_sq = 0.0;
+            for range in blocks {
+                for k in range {
+                    let w = self.rnn.params()[k] as f64;
+                    sum_sq += w * w;
+                    buf.grads[k] += (scale * w) as f32;
+                }
+            }
+            loss += config.l2_weight * sum_sq / count as f64;
+        }
+
+        let norm = buf.grads.iter().map(|g| (*g as f64).powi(2)).sum::<f64>().sqrt();
+        if config.clip_grad_norm > 0.0 && norm > config.clip_grad_norm {
+            let s = (config.clip_grad_norm / norm) as f32;
+            buf.grads.iter_mut().for_each(|g| *g *= s);
+        }
+        let lr = config.learning_rate_at(self.step);
+        self.optimizer.update(self.rnn.params_mut(), &buf.grads, lr);
+        self.step += 1;
+        self.history.loss.push(loss);
+        self.history.grad_norm.push(norm);
+        self.history.learning_rate.push(lr);
+        loss
+    }
+}
+
+/// Held-out performance of a network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Masked MSE and NMSE on the held-out trials.
+    pub score: MaskedMse,
+    /// The held-out batch.
+    pub batch: TaskBatch,
+    /// Network outputs, `n_steps × batch × n_output`.
+    pub outputs: Vec<f64>,
+    /// States `h_0 … h_T`, `(n_steps + 1) × batch × state_len`.
+    pub states: Vec<f64>,
+}
+
+/// Runs `rnn` (without noise) on `n_trials` held-out trials from the stream `(seed, "heldout")`.
+pub fn evaluate<T: Real>(rnn: &Rnn<T>, task: &dyn Task, seed: u64, n_trials: usize) -> Evaluation {
+    let batch = task.generate(n_trials, &mut rng::stream(seed, "heldout", 0));
+    let rnn = rnn.cast::<f64>();
+    let mut tape = Tape::default();
+    let mut outputs = vec![0.0; batch.targets.len()];
+    rnn.forward(&batch.inputs, batch.n_steps, batch.batch, None, &mut tape, &mut outputs);
+    let score = masked_mse(&outputs, &batch.targets, &batch.mask, batch.n_output, None);
+    Evaluation { score, batch, outputs, states: tape.states }
+}
