@@ -1,0 +1,26 @@
+//! # neurodyn-analysis
+//!
+//! Tools that dissect a dynamical system through the [`neurodyn_core::Dynamics`] trait (never a
+//! concrete model) or through recorded trajectories:
+//!
+//! - [`fixed_points`]: fixed and slow points by minimising `q(h) = ½‖F(h, x*) − h‖²` from many
+//!   initial states, Levenberg–Marquardt polish, de-duplication, and classification by the
+//!   eigenvalues of the Jacobian (Sussillo & Barak 2013; Golub & Sussillo 2018);
+//! - [`dimensionality`]: principal component analysis of trajectories.
+//!
+//! ```
+//! use neurodyn_analysis::fixed_points::{find_fixed_points, FixedPointConfig, Stability};
+//! use neurodyn_core::LinearMap;
+//!
+//! // h ← 0.5 h + 1 has the single stable fixed point h* = 2.
+//! let map = LinearMap { a: faer::mat![[0.5]], b: faer::Mat::zeros(1, 0), c: vec![1.0] };
+//! let config = FixedPointConfig { n_initial: 8, ..FixedPointConfig::default() };
+//! let found = find_fixed_points(&map, &[vec![0.0], vec![5.0]], &config, 0, &|_| {}).unwrap();
+//! assert_eq!(found.points.len(), 1);
+//! assert!((found.points[0].state[0] - 2.0).abs() < 1e-9);
+//! assert_eq!(found.points[0].stability, Stability::Stable);
+//! ```
+#![deny(missing_docs)]
+
+pub mod dimensionality;
+pub mod fixed_points;
