@@ -17,7 +17,7 @@
 
 use faer::Mat;
 use faer::linalg::solvers::Solve;
-use neurodyn_core::Dynamics;
+use neurodyn_core::{Dynamics, RangeError, check};
 use neurodyn_core::mat::{view, view_mut};
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
@@ -51,6 +51,25 @@ pub struct FixedPointConfig {
     /// Whether to polish with Levenberg–Marquardt (true for fixed points; false to keep the
     /// slow points of an approximate continuous attractor).
     pub polish: bool,
+}
+
+impl FixedPointConfig {
+    /// Checks every field; the error names the first one out of range.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        check(self.n_initial > 0, "n_initial", self.n_initial, "at least 1")?;
+        check(self.max_iters > 0, "max_iters", self.max_iters, "at least 1")?;
+        check(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a value > 0")?;
+        for (field, v) in [
+            ("init_noise_std", self.init_noise_std),
+            ("q_stop", self.q_stop),
+            ("q_candidate", self.q_candidate),
+            ("q_threshold", self.q_threshold),
+            ("dedup_tol", self.dedup_tol),
+        ] {
+            check(v >= 0.0 && v.is_finite(), field, v, "a finite value >= 0")?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for FixedPointConfig {

@@ -21,10 +21,12 @@
 #![deny(missing_docs)]
 
 mod dynamics;
+mod error;
 pub mod mat;
 pub mod fast;
 mod real;
 pub mod rng;
 
 pub use dynamics::{Dynamics, LinearMap};
+pub use error::{RangeError, check};
 pub use real::Real;

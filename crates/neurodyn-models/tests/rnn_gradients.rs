@@ -72,7 +72,7 @@ impl Probe {
         let mut y = vec![0.0; self.w.len()];
         rnn.forward(&self.inputs, N_STEPS, BATCH, Some(&self.noise), &mut tape, &mut y);
         let mut g = vec![0.0; rnn.params().len()];
-        rnn.backward(&self.inputs, &tape, &self.w, Some(&self.v), &mut g);
+        rnn.backward(&self.inputs, &mut tape, &self.w, Some(&self.v), &mut g);
         g
     }
 }
@@ -151,7 +151,7 @@ fn f32_agrees_with_f64() {
         let mut y32 = vec![0.0f32; probe.w.len()];
         r32.forward(&x32, N_STEPS, BATCH, Some(&n32), &mut tape, &mut y32);
         let mut g32 = vec![0.0f32; r32.params().len()];
-        r32.backward(&x32, &tape, &w32, Some(&v32), &mut g32);
+        r32.backward(&x32, &mut tape, &w32, Some(&v32), &mut g32);
         let g64 = probe.grads(&r64);
         let g32: Vec<f64> = g32.iter().map(|&v| v as f64).collect();
         let (err, at) = worst_relative(&g32, &g64);

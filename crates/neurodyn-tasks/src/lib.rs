@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+use neurodyn_core::{RangeError, check};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,16 @@ pub trait Task {
     fn n_output(&self) -> usize;
     /// Generates `batch` independent trials from `rng`.
     fn generate(&self, batch: usize, rng: &mut dyn Rng) -> TaskBatch;
+    /// Checks every parameter; the error names the first one out of range.
+    fn validate(&self) -> Result<(), RangeError>;
+}
+
+fn check_probability(field: &str, p: f64) -> Result<(), RangeError> {
+    check((0.0..=1.0).contains(&p), field, p, "a probability in [0, 1]")
+}
+
+fn check_non_negative(field: &str, v: f64) -> Result<(), RangeError> {
+    check(v >= 0.0 && v.is_finite(), field, v, "a finite value >= 0")
 }
 
 /// The n-bit flip-flop (Sussillo & Barak 2013): each channel receives occasional +1 or −1
@@ -84,6 +95,11 @@ pub struct FlipFlop {
 }
 
 impl Task for FlipFlop {
+    fn validate(&self) -> Result<(), RangeError> {
+        check(self.n_bits > 0, "n_bits", self.n_bits, "at least 1")?;
+        check(self.n_steps > 0, "n_steps", self.n_steps, "at least 1")?;
+        check_probability("p_pulse", self.p_pulse)
+    }
     fn n_input(&self) -> usize {
         self.n_bits
     }
@@ -133,6 +149,13 @@ pub struct PulseIntegration {
 }
 
 impl Task for PulseIntegration {
+    fn validate(&self) -> Result<(), RangeError> {
+        check(self.n_steps > 0, "n_steps", self.n_steps, "at least 1")?;
+        check_probability("p_pulse", self.p_pulse)?;
+        check_non_negative("pulse_amplitude", self.pulse_amplitude)?;
+        check_non_negative("noise_std", self.noise_std)?;
+        check(self.gain > 0.0 && self.gain.is_finite(), "gain", self.gain, "a finite value > 0")
+    }
     fn n_input(&self) -> usize {
         1
     }
@@ -178,6 +201,13 @@ pub struct ContextIntegration {
 }
 
 impl Task for ContextIntegration {
+    fn validate(&self) -> Result<(), RangeError> {
+        check(self.n_steps > 0, "n_steps", self.n_steps, "at least 1")?;
+        let r = self.response_steps;
+        check(r > 0 && r < self.n_steps, "response_steps", r, "between 1 and n_steps − 1")?;
+        check_non_negative("max_coherence", self.max_coherence)?;
+        check_non_negative("noise_std", self.noise_std)
+    }
     fn n_input(&self) -> usize {
         4
     }

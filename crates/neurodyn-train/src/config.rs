@@ -1,11 +1,11 @@
 //! Training hyper-parameters.
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
+use neurodyn_core::{RangeError, check};
 
 /// The optimiser.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum OptimizerKind {
     /// Adam (Kingma & Ba 2015) with bias correction.
     Adam {
@@ -47,7 +47,7 @@ impl Default for OptimizerKind {
 
 /// Learning rate as a function of the step `k`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Schedule {
     /// `lr`.
     #[default]
@@ -118,28 +118,13 @@ impl Default for TrainConfig {
     }
 }
 
-/// An invalid [`TrainConfig`].
-#[derive(Debug, Error, PartialEq)]
-#[error("{field} = {value} is out of range: expected {expected}")]
-pub struct TrainConfigError {
-    /// The field name.
-    pub field: &'static str,
-    /// The offending value.
-    pub value: String,
-    /// What was expected.
-    pub expected: &'static str,
-}
-
 impl TrainConfig {
     /// Checks every field; the error names the first one out of range.
-    pub fn validate(&self) -> Result<(), TrainConfigError> {
-        let check = |ok: bool, field, value: String, expected| {
-            if ok { Ok(()) } else { Err(TrainConfigError { field, value, expected }) }
-        };
+    pub fn validate(&self) -> Result<(), RangeError> {
         let lr = self.learning_rate;
-        check(lr > 0.0 && lr.is_finite(), "learning_rate", lr.to_string(), "a finite value > 0")?;
-        check(self.batch_size > 0, "batch_size", self.batch_size.to_string(), "at least 1")?;
-        check(self.max_steps > 0, "max_steps", self.max_steps.to_string(), "at least 1")?;
+        check(lr > 0.0 && lr.is_finite(), "learning_rate", lr, "a finite value > 0")?;
+        check(self.batch_size > 0, "batch_size", self.batch_size, "at least 1")?;
+        check(self.max_steps > 0, "max_steps", self.max_steps, "at least 1")?;
         for (field, v) in [
             ("clip_grad_norm", self.clip_grad_norm),
             ("l2_weight", self.l2_weight),
@@ -147,25 +132,25 @@ impl TrainConfig {
             ("noise_std", self.noise_std),
             ("target_loss", self.target_loss),
         ] {
-            check(v >= 0.0 && v.is_finite(), field, v.to_string(), "a finite value >= 0")?;
+            check(v >= 0.0 && v.is_finite(), field, v, "a finite value >= 0")?;
         }
         match self.optimizer {
             OptimizerKind::Adam { beta1, beta2, epsilon } => {
-                check((0.0..1.0).contains(&beta1), "optimizer.beta1", beta1.to_string(), "0 <= beta1 < 1")?;
-                check((0.0..1.0).contains(&beta2), "optimizer.beta2", beta2.to_string(), "0 <= beta2 < 1")?;
-                check(epsilon > 0.0, "optimizer.epsilon", epsilon.to_string(), "a value > 0")?;
+                check((0.0..1.0).contains(&beta1), "optimizer.beta1", beta1, "0 <= beta1 < 1")?;
+                check((0.0..1.0).contains(&beta2), "optimizer.beta2", beta2, "0 <= beta2 < 1")?;
+                check(epsilon > 0.0, "optimizer.epsilon", epsilon, "a value > 0")?;
             }
             OptimizerKind::Sgd { momentum } => {
-                check((0.0..1.0).contains(&momentum), "optimizer.momentum", momentum.to_string(), "0 <= momentum < 1")?;
+                check((0.0..1.0).contains(&momentum), "optimizer.momentum", momentum, "0 <= momentum < 1")?;
             }
         }
         match self.schedule {
             Schedule::Constant => {}
             Schedule::Exponential { gamma } => {
-                check(gamma > 0.0 && gamma <= 1.0, "schedule.gamma", gamma.to_string(), "0 < gamma <= 1")?;
+                check(gamma > 0.0 && gamma <= 1.0, "schedule.gamma", gamma, "0 < gamma <= 1")?;
             }
             Schedule::Cosine { min_lr } => {
-                check(min_lr >= 0.0 && min_lr <= lr, "schedule.min_lr", min_lr.to_string(), "0 <= min_lr <= learning_rate")?;
+                check(min_lr >= 0.0 && min_lr <= lr, "schedule.min_lr", min_lr, "0 <= min_lr <= learning_rate")?;
             }
         }
         Ok(())

@@ -35,7 +35,7 @@ mod loss;
 mod optim;
 mod trainer;
 
-pub use config::{OptimizerKind, Schedule, TrainConfig, TrainConfigError};
+pub use config::{OptimizerKind, Schedule, TrainConfig};
 pub use loss::{MaskedMse, masked_mse};
 pub use optim::Optimizer;
 pub use trainer::{Checkpoint, Evaluation, Event, History, StopReason, Trainer, evaluate};

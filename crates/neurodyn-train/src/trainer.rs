@@ -196,7 +196,7 @@ impl Trainer {
 
         buf.grads.clear();
         buf.grads.resize(self.rnn.params().len(), 0.0);
-        self.rnn.backward(&batch.inputs, &buf.tape, &buf.d_outputs, d_hidden, &mut buf.grads);
+        self.rnn.backward(&batch.inputs, &mut buf.tape, &buf.d_outputs, d_hidden, &mut buf.grads);
 
         // Weight penalty λ_w · mean(W²) over the weight matrices.
         if config.l2_weight > 0.0 {

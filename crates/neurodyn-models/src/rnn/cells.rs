@@ -15,29 +15,23 @@ use faer::{Accum, MatRef};
 use neurodyn_core::mat::{gemm, strided, strided_mut, view, view_mut};
 use neurodyn_core::Real;
 
-#[inline(always)]
-fn activate<T: Real>(act: Activation, u: T) -> T {
+/// `u ← φ(u)` over a slice, one loop per nonlinearity so that each vectorises.
+fn activate_in_place<T: Real>(act: Activation, u: &mut [T]) {
     match act {
-        Activation::Tanh => u.tanh_(),
-        Activation::Relu => u.max_(T::ZERO),
-        Activation::Softplus => u.softplus(),
+        Activation::Tanh => u.iter_mut().for_each(|v| *v = v.tanh_()),
+        Activation::Relu => u.iter_mut().for_each(|v| *v = v.max_(T::ZERO)),
+        Activation::Softplus => u.iter_mut().for_each(|v| *v = v.softplus()),
     }
 }
 
-/// `φ'(u)` written in terms of `a = φ(u)`.
-#[inline(always)]
-fn activation_slope<T: Real>(act: Activation, a: T) -> T {
+/// `out ← φ'(u)` written in terms of `a = φ(u)`.
+fn slope_in_place<T: Real>(act: Activation, a: &[T], out: &mut [T]) {
+    let pairs = out.iter_mut().zip(a);
     match act {
-        Activation::Tanh => T::ONE - a * a,
-        Activation::Relu => {
-            if a > T::ZERO {
-                T::ONE
-            } else {
-                T::ZERO
-            }
-        }
+        Activation::Tanh => pairs.for_each(|(o, a)| *o = T::ONE - *a * *a),
+        Activation::Relu => pairs.for_each(|(o, a)| *o = if *a > T::ZERO { T::ONE } else { T::ZERO }),
         // softplus' = σ(u) = 1 − e^{−a}
-        Activation::Softplus => T::ONE - (-a).exp_(),
+        Activation::Softplus => pairs.for_each(|(o, a)| *o = T::ONE - (-*a).exp_()),
     }
 }
 
@@ -61,13 +55,11 @@ pub(super) fn forward_step<T: Real>(
             // cache = W_x x + b_x + W_h h, then a = φ(cache).
             cache[..batch * n].copy_from_slice(&xp[..batch * n]);
             gemm(view_mut(cache, batch, n), Accum::Add, h, w_h.transpose());
+            activate_in_place(c.activation, &mut cache[..batch * n]);
             let alpha = T::of(c.alpha);
             let keep = T::ONE - alpha;
-            let act = c.activation;
-            for (k, u) in cache[..batch * n].iter_mut().enumerate() {
-                let a = activate(act, *u);
-                *u = a;
-                next[k] = keep * h_prev[k] + alpha * a;
+            for ((next, h), a) in next[..batch * n].iter_mut().zip(&h_prev[..batch * n]).zip(&cache[..batch * n]) {
+                *next = keep * *h + alpha * *a;
             }
         }
         CellKind::Gru => {
@@ -75,19 +67,26 @@ pub(super) fn forward_step<T: Real>(
             let cw = 4 * n;
             gemm(strided_mut(cache, batch, g, cw), Accum::Replace, h, w_h.transpose());
             let b_h = &rnn.params[rnn.layout.b_h.clone()];
+            let (bh_r, bh_z, bh_n) = (&b_h[..n], &b_h[n..2 * n], &b_h[2 * n..3 * n]);
             for b in 0..batch {
-                let row = &mut cache[b * cw..(b + 1) * cw];
+                let (r, rest) = cache[b * cw..(b + 1) * cw].split_at_mut(n);
+                let (z, rest) = rest.split_at_mut(n);
+                let (nn, ghn) = rest.split_at_mut(n);
                 let x = &xp[b * g..(b + 1) * g];
+                let (x_r, x_z, x_n) = (&x[..n], &x[n..2 * n], &x[2 * n..]);
+                let h = &h_prev[b * s..b * s + n];
+                let out = &mut next[b * s..b * s + n];
                 for j in 0..n {
-                    let ghn = row[2 * n + j] + b_h[2 * n + j];
-                    let r = (x[j] + row[j] + b_h[j]).sigmoid();
-                    let z = (x[n + j] + row[n + j] + b_h[n + j]).sigmoid();
-                    let nn = (x[2 * n + j] + r * ghn).tanh_();
-                    row[j] = r;
-                    row[n + j] = z;
-                    row[2 * n + j] = nn;
-                    row[3 * n + j] = ghn;
-                    next[b * s + j] = (T::ONE - z) * nn + z * h_prev[b * s + j];
+                    // On entry r, z, nn hold W_h{r,z,n} h; they are overwritten by the gates.
+                    let gh = nn[j] + bh_n[j];
+                    let rj = (x_r[j] + r[j] + bh_r[j]).sigmoid();
+                    let zj = (x_z[j] + z[j] + bh_z[j]).sigmoid();
+                    let nj = (x_n[j] + rj * gh).tanh_();
+                    r[j] = rj;
+                    z[j] = zj;
+                    nn[j] = nj;
+                    ghn[j] = gh;
+                    out[j] = (T::ONE - zj) * nj + zj * h[j];
                 }
             }
         }
@@ -99,21 +98,21 @@ pub(super) fn forward_step<T: Real>(
             }
             gemm(strided_mut(cache, batch, g, cw), Accum::Add, h, w_h.transpose());
             for b in 0..batch {
-                let row = &mut cache[b * cw..(b + 1) * cw];
+                let (i, rest) = cache[b * cw..(b + 1) * cw].split_at_mut(n);
+                let (f, rest) = rest.split_at_mut(n);
+                let (gg, rest) = rest.split_at_mut(n);
+                let (o, tc) = rest.split_at_mut(n);
+                let (h_out, c_out) = next[b * s..(b + 1) * s].split_at_mut(n);
+                let c_prev = &h_prev[b * s + n..(b + 1) * s];
                 for j in 0..n {
-                    let i = row[j].sigmoid();
-                    let f = row[n + j].sigmoid();
-                    let gg = row[2 * n + j].tanh_();
-                    let o = row[3 * n + j].sigmoid();
-                    let c_new = f * h_prev[b * s + n + j] + i * gg;
-                    let tc = c_new.tanh_();
-                    row[j] = i;
-                    row[n + j] = f;
-                    row[2 * n + j] = gg;
-                    row[3 * n + j] = o;
-                    row[4 * n + j] = tc;
-                    next[b * s + j] = o * tc;
-                    next[b * s + n + j] = c_new;
+                    i[j] = i[j].sigmoid();
+                    f[j] = f[j].sigmoid();
+                    gg[j] = gg[j].tanh_();
+                    o[j] = o[j].sigmoid();
+                    let c_new = f[j] * c_prev[j] + i[j] * gg[j];
+                    tc[j] = c_new.tanh_();
+                    h_out[j] = o[j] * tc[j];
+                    c_out[j] = c_new;
                 }
             }
         }
@@ -142,10 +141,11 @@ pub(super) fn backward_step<T: Real>(
         CellKind::Vanilla => {
             let alpha = T::of(c.alpha);
             let keep = T::ONE - alpha;
-            let act = c.activation;
-            for k in 0..batch * n {
-                dgh[k] = alpha * d_next[k] * activation_slope(act, cache[k]);
-                d_prev[k] = keep * d_next[k];
+            let rows = batch * n;
+            slope_in_place(c.activation, &cache[..rows], &mut dgh[..rows]);
+            for ((dg, dp), dn) in dgh[..rows].iter_mut().zip(&mut d_prev[..rows]).zip(&d_next[..rows]) {
+                *dg *= alpha * *dn;
+                *dp = keep * *dn;
             }
         }
         CellKind::Gru => {
@@ -153,20 +153,25 @@ pub(super) fn backward_step<T: Real>(
             let cw = 4 * n;
             for b in 0..batch {
                 let row = &cache[b * cw..(b + 1) * cw];
+                let (r, z, nn, ghn) = (&row[..n], &row[n..2 * n], &row[2 * n..3 * n], &row[3 * n..]);
+                let (x_r, rest) = dgx[b * g..(b + 1) * g].split_at_mut(n);
+                let (x_z, x_n) = rest.split_at_mut(n);
+                let (h_r, rest) = dgh[b * g..(b + 1) * g].split_at_mut(n);
+                let (h_z, h_n) = rest.split_at_mut(n);
+                let h = &h_prev[b * s..b * s + n];
+                let dh = &d_next[b * s..b * s + n];
+                let dp = &mut d_prev[b * s..b * s + n];
                 for j in 0..n {
-                    let (r, z, nn, ghn) = (row[j], row[n + j], row[2 * n + j], row[3 * n + j]);
-                    let dh = d_next[b * s + j];
-                    let dpre_n = dh * (T::ONE - z) * (T::ONE - nn * nn);
-                    let dpre_z = dh * (h_prev[b * s + j] - nn) * z * (T::ONE - z);
-                    let dpre_r = dpre_n * ghn * r * (T::ONE - r);
-                    let (x, hh) = (&mut dgx[b * g..(b + 1) * g], &mut dgh[b * g..(b + 1) * g]);
-                    x[j] = dpre_r;
-                    x[n + j] = dpre_z;
-                    x[2 * n + j] = dpre_n;
-                    hh[j] = dpre_r;
-                    hh[n + j] = dpre_z;
-                    hh[2 * n + j] = dpre_n * r;
-                    d_prev[b * s + j] = dh * z;
+                    let dpre_n = dh[j] * (T::ONE - z[j]) * (T::ONE - nn[j] * nn[j]);
+                    let dpre_z = dh[j] * (h[j] - nn[j]) * z[j] * (T::ONE - z[j]);
+                    let dpre_r = dpre_n * ghn[j] * r[j] * (T::ONE - r[j]);
+                    x_r[j] = dpre_r;
+                    x_z[j] = dpre_z;
+                    x_n[j] = dpre_n;
+                    h_r[j] = dpre_r;
+                    h_z[j] = dpre_z;
+                    h_n[j] = dpre_n * r[j];
+                    dp[j] = dh[j] * z[j];
                 }
             }
         }
@@ -174,17 +179,21 @@ pub(super) fn backward_step<T: Real>(
             let cw = 5 * n;
             for b in 0..batch {
                 let row = &cache[b * cw..(b + 1) * cw];
-                let d = &mut dgh[b * g..(b + 1) * g];
+                let (i, f, gg, o, tc) = (&row[..n], &row[n..2 * n], &row[2 * n..3 * n], &row[3 * n..4 * n], &row[4 * n..]);
+                let (d_i, rest) = dgh[b * g..(b + 1) * g].split_at_mut(n);
+                let (d_f, rest) = rest.split_at_mut(n);
+                let (d_g, d_o) = rest.split_at_mut(n);
+                let (dh, dc_next) = d_next[b * s..(b + 1) * s].split_at(n);
+                let c_prev = &h_prev[b * s + n..(b + 1) * s];
+                let (dh_prev, dc_prev) = d_prev[b * s..(b + 1) * s].split_at_mut(n);
                 for j in 0..n {
-                    let (i, f, gg, o, tc) = (row[j], row[n + j], row[2 * n + j], row[3 * n + j], row[4 * n + j]);
-                    let dh = d_next[b * s + j];
-                    let dc = d_next[b * s + n + j] + dh * o * (T::ONE - tc * tc);
-                    d[j] = dc * gg * i * (T::ONE - i);
-                    d[n + j] = dc * h_prev[b * s + n + j] * f * (T::ONE - f);
-                    d[2 * n + j] = dc * i * (T::ONE - gg * gg);
-                    d[3 * n + j] = dh * tc * o * (T::ONE - o);
-                    d_prev[b * s + j] = T::ZERO;
-                    d_prev[b * s + n + j] = dc * f;
+                    let dc = dc_next[j] + dh[j] * o[j] * (T::ONE - tc[j] * tc[j]);
+                    d_i[j] = dc * gg[j] * i[j] * (T::ONE - i[j]);
+                    d_f[j] = dc * c_prev[j] * f[j] * (T::ONE - f[j]);
+                    d_g[j] = dc * i[j] * (T::ONE - gg[j] * gg[j]);
+                    d_o[j] = dh[j] * tc[j] * o[j] * (T::ONE - o[j]);
+                    dh_prev[j] = T::ZERO;
+                    dc_prev[j] = dc * f[j];
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Configuration of a rate RNN: plain values, validated once by [`RnnConfig::build`].
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
+use neurodyn_core::{RangeError, check};
 
 /// The recurrent cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,21 +85,6 @@ pub struct RnnConfig {
     pub connection_prob: f64,
 }
 
-/// An invalid [`RnnConfig`].
-#[derive(Debug, Error, PartialEq)]
-pub enum ConfigError {
-    /// A field outside its allowed range.
-    #[error("{field} = {value} is out of range: expected {expected}")]
-    OutOfRange {
-        /// The field name.
-        field: &'static str,
-        /// The offending value, as written.
-        value: String,
-        /// What was expected.
-        expected: &'static str,
-    },
-}
-
 impl RnnConfig {
     /// A dense leaky tanh RNN with `α = alpha` and initial gain 0.9.
     pub fn leaky_tanh(n_input: usize, n_hidden: usize, n_output: usize, alpha: f64) -> Self {
@@ -127,33 +112,18 @@ impl RnnConfig {
     }
 
     /// Checks every field; the error names the first field out of range.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |field, value: String, expected| Err(ConfigError::OutOfRange { field, value, expected });
-        if self.n_input == 0 {
-            return bad("n_input", "0".into(), "at least 1");
-        }
-        if self.n_hidden == 0 {
-            return bad("n_hidden", "0".into(), "at least 1");
-        }
-        if self.n_output == 0 {
-            return bad("n_output", "0".into(), "at least 1");
-        }
-        if !(self.alpha > 0.0 && self.alpha <= 1.0) {
-            return bad("alpha", self.alpha.to_string(), "0 < alpha <= 1 (alpha = dt/tau)");
-        }
-        if self.cell != CellKind::Vanilla && self.alpha != 1.0 {
-            return bad("alpha", self.alpha.to_string(), "1 for gated cells (GRU and LSTM have no leak)");
-        }
-        if !(self.init_gain.is_finite() && self.init_gain >= 0.0) {
-            return bad("init_gain", self.init_gain.to_string(), "a finite value >= 0");
-        }
-        if !(self.connection_prob > 0.0 && self.connection_prob <= 1.0) {
-            return bad("connection_prob", self.connection_prob.to_string(), "0 < connection_prob <= 1");
-        }
-        if let Some(d) = self.dale
-            && !(d.e_fraction > 0.0 && d.e_fraction < 1.0)
-        {
-            return bad("dale.e_fraction", d.e_fraction.to_string(), "0 < e_fraction < 1");
+    pub fn validate(&self) -> Result<(), RangeError> {
+        check(self.n_input > 0, "n_input", self.n_input, "at least 1")?;
+        check(self.n_hidden > 0, "n_hidden", self.n_hidden, "at least 1")?;
+        check(self.n_output > 0, "n_output", self.n_output, "at least 1")?;
+        check(self.alpha > 0.0 && self.alpha <= 1.0, "alpha", self.alpha, "0 < alpha <= 1 (alpha = dt/tau)")?;
+        let gated = self.cell != CellKind::Vanilla;
+        check(!gated || self.alpha == 1.0, "alpha", self.alpha, "1 for gated cells (GRU and LSTM have no leak)")?;
+        check(self.init_gain.is_finite() && self.init_gain >= 0.0, "init_gain", self.init_gain, "a finite value >= 0")?;
+        let p = self.connection_prob;
+        check(p > 0.0 && p <= 1.0, "connection_prob", p, "0 < connection_prob <= 1")?;
+        if let Some(d) = self.dale {
+            check(d.e_fraction > 0.0 && d.e_fraction < 1.0, "dale.e_fraction", d.e_fraction, "0 < e_fraction < 1")?;
         }
         Ok(())
     }

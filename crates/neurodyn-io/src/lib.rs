@@ -1,0 +1,56 @@
+//! # neurodyn-io
+//!
+//! Everything neurodyn reads or writes, and the only library crate that touches the filesystem:
+//!
+//! - [`spec`]: experiment specs in TOML — parsed, validated once, and written back resolved
+//!   (every default filled in). Bad input becomes a [`spec::SpecError`] that names the file,
+//!   line, column, field and what was expected;
+//! - [`npz`]: named `f64`/`i32` arrays in NumPy's `.npz` format;
+//! - [`run_dir`]: run directories written under a temporary name and renamed when complete,
+//!   never overwriting an earlier run; checkpoints; manifests.
+//!
+//! ```
+//! let spec = neurodyn_io::spec::parse(neurodyn_io::spec::DEMO_SPEC, "demo.toml").unwrap();
+//! assert_eq!(spec.name, "flipflop_3bit");
+//! ```
+#![deny(missing_docs)]
+
+mod location;
+pub mod npz;
+pub mod run_dir;
+pub mod spec;
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// A failure to read or write a file.
+#[derive(Debug, Error)]
+pub enum IoError {
+    /// The operating system refused.
+    #[error("{path}: {source}")]
+    Os {
+        /// The file or directory.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A file exists but its content is not what neurodyn wrote.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl IoError {
+    pub(crate) fn os(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> IoError {
+        let path = path.into();
+        move |source| IoError::Os { path, source }
+    }
+
+    pub(crate) fn format(path: impl Into<PathBuf>, message: impl ToString) -> IoError {
+        IoError::Format { path: path.into(), message: message.to_string() }
+    }
+}

@@ -1,0 +1,103 @@
+//! Named arrays in NumPy's `.npz` format (an uncompressed zip of `.npy` files).
+
+use crate::IoError;
+use ndarray::{ArrayD, IxDyn};
+use ndarray_npy::{NpzReader, NpzWriter};
+use std::fs::File;
+use std::path::Path;
+
+/// One named array: shape and row-major data.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Array {
+    /// Floating-point data.
+    F64(Vec<usize>, Vec<f64>),
+    /// Integer data (labels, counts, codes).
+    I32(Vec<usize>, Vec<i32>),
+}
+
+impl Array {
+    /// A float array of the given shape; panics if `data` does not fill it exactly.
+    pub fn f64(shape: &[usize], data: Vec<f64>) -> Self {
+        assert_eq!(shape.iter().product::<usize>(), data.len(), "array shape {shape:?} does not match {} values", data.len());
+        Array::F64(shape.to_vec(), data)
+    }
+
+    /// An integer array of the given shape; panics if `data` does not fill it exactly.
+    pub fn i32(shape: &[usize], data: Vec<i32>) -> Self {
+        assert_eq!(shape.iter().product::<usize>(), data.len(), "array shape {shape:?} does not match {} values", data.len());
+        Array::I32(shape.to_vec(), data)
+    }
+
+    /// Shape of the array.
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Array::F64(s, _) | Array::I32(s, _) => s,
+        }
+    }
+
+    /// The data as `f64`.
+    pub fn to_f64(&self) -> Vec<f64> {
+        match self {
+            Array::F64(_, d) => d.clone(),
+            Array::I32(_, d) => d.iter().map(|&v| v as f64).collect(),
+        }
+    }
+}
+
+/// Writes `arrays` to `path` as an `.npz` archive.
+pub fn write(path: &Path, arrays: &[(&str, Array)]) -> Result<(), IoError> {
+    let file = File::create(path).map_err(IoError::os(path))?;
+    let mut npz = NpzWriter::new(file);
+    for (name, array) in arrays {
+        let result = match array {
+            Array::F64(shape, data) => npz.add_array(*name, &to_nd(shape, data.clone(), path)?),
+            Array::I32(shape, data) => npz.add_array(*name, &to_nd(shape, data.clone(), path)?),
+        };
+        result.map_err(|e| IoError::format(path, format!("writing array `{name}`: {e}")))?;
+    }
+    let file = npz.finish().map_err(|e| IoError::format(path, e))?;
+    file.sync_all().map_err(IoError::os(path))
+}
+
+fn to_nd<T>(shape: &[usize], data: Vec<T>, path: &Path) -> Result<ArrayD<T>, IoError> {
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| IoError::format(path, e))
+}
+
+/// Reads the array `name` from the `.npz` at `path`, as `f64` whichever type was stored.
+pub fn read(path: &Path, name: &str) -> Result<Array, IoError> {
+    let file = File::open(path).map_err(IoError::os(path))?;
+    let mut npz = NpzReader::new(file).map_err(|e| IoError::format(path, e))?;
+    let entry = format!("{name}.npy");
+    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(&entry) {
+        return Ok(Array::F64(a.shape().to_vec(), a.iter().copied().collect()));
+    }
+    match npz.by_name::<ndarray::OwnedRepr<i32>, IxDyn>(&entry) {
+        Ok(a) => Ok(Array::I32(a.shape().to_vec(), a.iter().copied().collect())),
+        Err(e) => Err(IoError::format(path, format!("array `{name}`: {e}"))),
+    }
+}
+
+/// Reads the float array `name` from the `.npz` at `path`.
+pub fn read_f64(path: &Path, name: &str) -> Result<(Vec<usize>, Vec<f64>), IoError> {
+    let a = read(path, name)?;
+    Ok((a.shape().to_vec(), a.to_f64()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_round_trip() {
+        let dir = std::env::temp_dir().join(format!("neurodyn-npz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.npz");
+        let a = Array::f64(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.5]);
+        let b = Array::i32(&[3], vec![0, 1, 2]);
+        write(&path, &[("a", a.clone()), ("b", b.clone())]).unwrap();
+        assert_eq!(read(&path, "a").unwrap(), a);
+        assert_eq!(read(&path, "b").unwrap(), b);
+        assert!(read(&path, "c").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,174 @@
+//! Run directories, written atomically, and what goes in them besides arrays.
+//!
+//! A run is written into `<out>/.<name>-<stamp>-<id>.partial/` and renamed to
+//! `<out>/<name>-<stamp>-<id>/` only when every file is in place, so a directory without the
+//! leading dot is always complete, and an interrupted run is visibly partial (and resumable
+//! from its checkpoint). Neither name may exist beforehand: a run never overwrites another.
+//! Each file inside is itself written to `<file>.tmp` and renamed.
+
+use crate::IoError;
+use crate::npz::{self, Array};
+use neurodyn_train::{Checkpoint, History, Optimizer, OptimizerKind};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const PARTIAL_SUFFIX: &str = ".partial";
+
+/// A run directory being written.
+#[derive(Debug)]
+pub struct RunDir {
+    partial: PathBuf,
+    complete: PathBuf,
+}
+
+impl RunDir {
+    /// Creates `<out>/.<name>-<stamp>-<id>.partial/` (and `out` if needed).
+    pub fn create(out: &Path, name: &str, stamp: &str, id: &str) -> Result<RunDir, IoError> {
+        std::fs::create_dir_all(out).map_err(IoError::os(out))?;
+        let base = format!("{name}-{stamp}-{id}");
+        let complete = out.join(&base);
+        let partial = out.join(format!(".{base}{PARTIAL_SUFFIX}"));
+        if complete.exists() {
+            return Err(IoError::format(&complete, "a run with this name already exists; it is never overwritten"));
+        }
+        // create_dir (not _all) fails if the directory exists: no two runs share it.
+        std::fs::create_dir(&partial).map_err(IoError::os(&partial))?;
+        Ok(RunDir { partial, complete })
+    }
+
+    /// Re-opens an interrupted run (a `.partial` directory) to resume it.
+    pub fn reopen(partial: &Path) -> Result<RunDir, IoError> {
+        let name = partial.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let base = name.strip_prefix('.').and_then(|n| n.strip_suffix(PARTIAL_SUFFIX));
+        let Some(base) = base.filter(|_| partial.is_dir()) else {
+            let why = if partial.is_dir() && !name.starts_with('.') {
+                "this run is already complete; only an interrupted run (a `.<name>.partial` directory) can be resumed"
+            } else {
+                "not an interrupted run directory (expected `.<name>.partial`)"
+            };
+            return Err(IoError::format(partial, why));
+        };
+        let complete = partial.with_file_name(base);
+        if complete.exists() {
+            return Err(IoError::format(&complete, "the completed run already exists; it is never overwritten"));
+        }
+        Ok(RunDir { partial: partial.to_path_buf(), complete })
+    }
+
+    /// Where files go while the run is being written.
+    pub fn path(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Where the run will be once complete.
+    pub fn final_path(&self) -> &Path {
+        &self.complete
+    }
+
+    /// Writes a text file atomically.
+    pub fn write_text(&self, file: &str, text: &str) -> Result<(), IoError> {
+        write_text_atomic(&self.partial.join(file), text)
+    }
+
+    /// Writes an `.npz` atomically.
+    pub fn write_npz(&self, file: &str, arrays: &[(&str, Array)]) -> Result<(), IoError> {
+        let path = self.partial.join(file);
+        let tmp = tmp_path(&path);
+        npz::write(&tmp, arrays)?;
+        std::fs::rename(&tmp, &path).map_err(IoError::os(&path))
+    }
+
+    /// Renames the directory to its final name; returns that path.
+    pub fn finish(self) -> Result<PathBuf, IoError> {
+        if self.complete.exists() {
+            return Err(IoError::format(&self.complete, "a run with this name already exists; it is never overwritten"));
+        }
+        std::fs::rename(&self.partial, &self.complete).map_err(IoError::os(&self.complete))?;
+        Ok(self.complete)
+    }
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), IoError> {
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, text).map_err(IoError::os(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(IoError::os(path))
+}
+
+/// Reads a text file, naming it on failure.
+pub fn read_text(path: &Path) -> Result<String, IoError> {
+    std::fs::read_to_string(path).map_err(IoError::os(path))
+}
+
+/// File name of the training checkpoint inside a run directory.
+pub const CHECKPOINT_FILE: &str = "checkpoint.npz";
+
+/// Saves a checkpoint into `dir` atomically.
+pub fn save_checkpoint(dir: &RunDir, c: &Checkpoint) -> Result<(), IoError> {
+    let f = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let vec = |v: Vec<f64>| Array::f64(&[v.len()], v);
+    dir.write_npz(
+        CHECKPOINT_FILE,
+        &[
+            ("step", Array::f64(&[1], vec![c.step as f64])),
+            ("optimizer_t", Array::f64(&[1], vec![c.optimizer.t as f64])),
+            ("params", vec(f(&c.params))),
+            ("optimizer_m", vec(f(&c.optimizer.m))),
+            ("optimizer_v", vec(f(&c.optimizer.v))),
+            ("loss", vec(c.history.loss.clone())),
+            ("grad_norm", vec(c.history.grad_norm.clone())),
+            ("learning_rate", vec(c.history.learning_rate.clone())),
+        ],
+    )
+}
+
+/// Loads the checkpoint of a run directory; `kind` is the optimiser of the run's spec.
+pub fn load_checkpoint(dir: &Path, kind: OptimizerKind, n_params: usize) -> Result<Checkpoint, IoError> {
+    let path = dir.join(CHECKPOINT_FILE);
+    if !path.exists() {
+        return Err(IoError::format(&path, "no checkpoint: the run was interrupted before its first checkpoint"));
+    }
+    let get = |name| npz::read_f64(&path, name).map(|a| a.1);
+    let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+    let params = f32s(get("params")?);
+    if params.len() != n_params {
+        return Err(IoError::format(&path, format!("checkpoint has {} parameters, the spec's network {n_params}", params.len())));
+    }
+    Ok(Checkpoint {
+        step: get("step")?[0] as usize,
+        params,
+        optimizer: Optimizer { kind, m: f32s(get("optimizer_m")?), v: f32s(get("optimizer_v")?), t: get("optimizer_t")?[0] as u64 },
+        history: History { loss: get("loss")?, grad_norm: get("grad_norm")?, learning_rate: get("learning_rate")? },
+    })
+}
+
+/// Provenance of a run, written to `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Format version of specs and manifests.
+    pub schema_version: u32,
+    /// neurodyn version.
+    pub neurodyn_version: String,
+    /// Git commit of the build, when known.
+    pub git_commit: Option<String>,
+    /// `rustc --version` of the build, when known.
+    pub rustc: Option<String>,
+    /// CPU model, when known.
+    pub cpu: Option<String>,
+    /// Worker threads for parallel analysis.
+    pub threads: usize,
+    /// The command line.
+    pub command: Vec<String>,
+    /// UTC start time, ISO 8601.
+    pub started_utc: String,
+    /// Whether the run was resumed from a checkpoint.
+    pub resumed: bool,
+    /// Wall time of each phase [s].
+    pub phase_seconds: Vec<(String, f64)>,
+}

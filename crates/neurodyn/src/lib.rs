@@ -1,0 +1,47 @@
+//! # neurodyn
+//!
+//! One library for the dynamics of neural circuits: **build** a model, **run** it (simulate or
+//! train on a task), **dissect** it. This facade re-exports the workspace crates:
+//!
+//! | module | crate | what |
+//! |---|---|---|
+//! | [`core`] | `neurodyn-core` | `Real`, keyed random streams, the `Dynamics` trait |
+//! | [`models`] | `neurodyn-models` | rate RNN cells (vanilla/CTRNN, GRU, LSTM) |
+//! | [`tasks`] | `neurodyn-tasks` | flip-flop, pulse integration, context integration |
+//! | [`train`] | `neurodyn-train` | BPTT, Adam/SGD, checkpoints |
+//! | [`analysis`] | `neurodyn-analysis` | fixed points, PCA |
+//! | [`io`] | `neurodyn-io` | specs, npz, run directories |
+//! | [`experiment`] | here | a spec, run end to end, as arrays and metrics |
+//!
+//! ## A user guide in one example
+//! Train a small flip-flop network and find the fixed points of its autonomous dynamics:
+//!
+//! ```
+//! use neurodyn::analysis::fixed_points::{find_fixed_points, sample_initial_states, FixedPointConfig};
+//! use neurodyn::models::rnn::RnnConfig;
+//! use neurodyn::tasks::FlipFlop;
+//! use neurodyn::train::{evaluate, TrainConfig, Trainer};
+//!
+//! let task = FlipFlop { n_bits: 1, n_steps: 30, p_pulse: 0.1 };
+//! let config = TrainConfig { max_steps: 20, batch_size: 16, ..TrainConfig::default() };
+//! let mut trainer = Trainer::new(RnnConfig::leaky_tanh(1, 16, 1, 0.5).build(0).unwrap(), &config);
+//! trainer.run(&task, &config, 0, &mut |_| std::ops::ControlFlow::Continue(()));
+//!
+//! let rnn = trainer.rnn.cast::<f64>();
+//! let heldout = evaluate(&rnn, &task, 0, 8);
+//! let starts = sample_initial_states(&heldout.states, 16, 32, 0.05, 0);
+//! let found = find_fixed_points(&rnn, &starts, &FixedPointConfig::default(), 0, &|_| {}).unwrap();
+//! println!("{} fixed points", found.points.len());
+//! ```
+//!
+//! From the command line the same thing is one spec: `neurodyn run examples/rnn/flipflop.toml`.
+#![deny(missing_docs)]
+
+pub mod experiment;
+
+pub use neurodyn_analysis as analysis;
+pub use neurodyn_core as core;
+pub use neurodyn_io as io;
+pub use neurodyn_models as models;
+pub use neurodyn_tasks as tasks;
+pub use neurodyn_train as train;
