@@ -1,0 +1,62 @@
+//! Every command and flag, defined once: help text, defaults and parsing.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Build, run and dissect neural circuit models.
+#[derive(Debug, Parser)]
+#[command(name = "neurodyn", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an experiment spec and write a run directory.
+    Run {
+        /// The experiment spec (TOML). Not needed with --resume.
+        #[arg(required_unless_present = "resume")]
+        spec: Option<PathBuf>,
+        /// Continue an interrupted run (its `.<name>.partial` directory) from its checkpoint.
+        #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["spec", "seed"])]
+        resume: Option<PathBuf>,
+        #[command(flatten)]
+        options: RunOptions,
+    },
+    /// Run the built-in demo: train a 3-bit flip-flop RNN and find its fixed points.
+    Demo {
+        #[command(flatten)]
+        options: RunOptions,
+    },
+    /// Validate a spec without running it.
+    Check {
+        /// The experiment spec (TOML).
+        spec: PathBuf,
+    },
+    /// Re-render the figures and report.html of a run directory.
+    Report {
+        /// The run directory.
+        run_dir: PathBuf,
+    },
+}
+
+/// Options shared by `run` and `demo`.
+#[derive(Debug, Args)]
+pub struct RunOptions {
+    /// Directory that receives the run directory.
+    #[arg(long, default_value = "runs", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Override the spec's seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Worker threads for the parallel analysis (default: all cores). Training is
+    /// single-threaded and its result never depends on this.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,58 @@
+//! The `neurodyn` command line.
+//!
+//! Exit codes: 0 success; 2 bad input (spec, flags, run directory), nothing written;
+//! 1 failure during the run (the partial run directory stays, resumable from its checkpoint).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod flags;
+mod run;
+
+use clap::Parser;
+use flags::{Cli, Command};
+use std::process::ExitCode;
+
+/// An error caused by what the user gave us (exit code 2).
+#[derive(Debug)]
+pub struct BadInput(pub anyhow::Error);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// Wraps any error as bad input.
+pub fn bad_input(e: impl Into<anyhow::Error>) -> anyhow::Error {
+    anyhow::Error::new(BadInput(e.into()))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match cli.command {
+        Command::Run { spec, resume, options } => run::run(spec.as_deref(), resume.as_deref(), &options),
+        Command::Demo { options } => run::demo(&options),
+        Command::Check { spec } => run::check(&spec),
+        Command::Report { run_dir } => run::report(&run_dir),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => match e.downcast_ref::<BadInput>() {
+            Some(bad) => {
+                eprintln!("error: {bad}");
+                ExitCode::from(2)
+            }
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}

@@ -1,0 +1,130 @@
+//! # neurodyn-report
+//!
+//! Turns a run directory into figures (SVG files) and one self-contained `report.html`: the
+//! figures inline, the metrics, the resolved spec and the manifest — no scripts, no network.
+//! The same code serves `neurodyn run` and `neurodyn report <run-dir>` (re-render), because it
+//! reads only what the run directory holds.
+//!
+//! ```no_run
+//! let report = neurodyn_report::render(std::path::Path::new("runs/flipflop_3bit-…")).unwrap();
+//! for (file, svg) in &report.figures { println!("{file}: {} bytes", svg.len()); }
+//! ```
+#![deny(missing_docs)]
+
+pub mod figures;
+pub mod svg;
+
+use figures::Seq;
+use neurodyn_io::IoError;
+use neurodyn_io::npz::read_f64;
+use neurodyn_io::run_dir::read_text;
+use std::path::Path;
+use svg::escape;
+
+/// A rendered report: figure files and the HTML page.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// `(file name, SVG text)` of each figure.
+    pub figures: Vec<(String, String)>,
+    /// The self-contained HTML page.
+    pub html: String,
+}
+
+/// Renders the report of the run in `dir` (complete or still partial).
+pub fn render(dir: &Path) -> Result<Report, IoError> {
+    let spec = read_text(&dir.join("spec.toml"))?;
+    let metrics = read_text(&dir.join("metrics.json"))?;
+    let manifest = read_text(&dir.join("manifest.json")).unwrap_or_else(|_| "{}".into());
+    let mut figures: Vec<(String, String, &str)> = Vec::new();
+
+    let (_, loss) = read_f64(&dir.join("training.npz"), "loss")?;
+    figures.push(("loss.svg".into(), figures::loss_curve(&loss), "Training loss."));
+
+    let traj = dir.join("trajectories.npz");
+    let (shape, inputs) = read_f64(&traj, "inputs")?;
+    let (oshape, targets) = read_f64(&traj, "targets")?;
+    let (_, mask) = read_f64(&traj, "mask")?;
+    let (_, outputs) = read_f64(&traj, "outputs")?;
+    figures.push((
+        "example_trial.svg".into(),
+        figures::example_trial(&seq(&inputs, &shape), &seq(&targets, &oshape), &seq(&mask, &oshape), &seq(&outputs, &oshape), 0),
+        "A held-out trial: inputs (grey), target where scored (dashed) and the network's output.",
+    ));
+
+    let fp = dir.join("fixed_points.npz");
+    let (_, stability) = read_f64(&fp, "stability")?;
+    let stability: Vec<i32> = stability.iter().map(|&s| s as i32).collect();
+    let (eshape, re) = read_f64(&fp, "eigenvalues_re")?;
+    let (_, im) = read_f64(&fp, "eigenvalues_im")?;
+    let n_plot = plot_trials(&spec);
+    if let (Ok((pshape, pcs)), Ok((_, points_pcs))) = (read_f64(&traj, "states_pcs"), read_f64(&fp, "points_pcs")) {
+        figures.push((
+            "state_space.svg".into(),
+            figures::state_space(&seq(&pcs, &pshape), n_plot, &points_pcs, &stability),
+            "Held-out trajectories projected on their top three principal components, with the fixed points (dot: stable, cross: saddle, square: unstable).",
+        ));
+    }
+    let dim = eshape.get(1).copied().unwrap_or(0);
+    figures.push((
+        "eigenvalues.svg".into(),
+        figures::eigenvalues(&re, &im, dim, &stability),
+        "Eigenvalues of the state Jacobian at every fixed point; the dashed line is the unit circle (|λ| = 1).",
+    ));
+
+    let title = dir.file_name().and_then(|n| n.to_str()).unwrap_or("run").trim_start_matches('.').to_string();
+    let html = page(&title, &metrics, &figures, &spec, &manifest);
+    Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html })
+}
+
+/// A `[t][b][c]` array of the given shape.
+fn seq<'a>(data: &'a [f64], shape: &[usize]) -> Seq<'a> {
+    Seq { data, n_steps: shape[0], batch: shape[1], channels: shape[2] }
+}
+
+/// `evaluation.n_plot_trials` from the resolved spec text (8 when absent).
+fn plot_trials(spec: &str) -> usize {
+    spec.lines()
+        .find_map(|l| l.trim().strip_prefix("n_plot_trials").and_then(|r| r.trim().strip_prefix('=')).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(8)
+}
+
+fn page(title: &str, metrics: &str, figures: &[(String, String, &str)], spec: &str, manifest: &str) -> String {
+    let mut rows = String::new();
+    if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(metrics) {
+        flatten("", &serde_json::Value::Object(m), &mut rows);
+    }
+    let figs: String = figures
+        .iter()
+        .map(|(file, svg, caption)| format!("<figure>{svg}<figcaption><code>{file}</code>: {}</figcaption></figure>\n", escape(caption)))
+        .collect();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{t}</title>
+<style>body{{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
+table{{border-collapse:collapse}}td{{border-bottom:1px solid #ddd;padding:2px 12px}}
+figure{{margin:1.5em 0}}figcaption{{font-size:90%;color:#555}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}</style>
+</head><body>
+<h1>{t}</h1>
+<h2>Metrics</h2><table>{rows}</table>
+<h2>Figures</h2>
+{figs}<h2>Resolved spec</h2><pre>{spec}</pre>
+<h2>Manifest</h2><pre>{manifest}</pre>
+</body></html>
+"#,
+        t = escape(title),
+        spec = escape(spec),
+        manifest = escape(manifest),
+    )
+}
+
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&key, v, out);
+            }
+        }
+        other => out.push_str(&format!("<tr><td><code>{}</code></td><td>{}</td></tr>", escape(prefix), escape(&other.to_string()))),
+    }
+}
