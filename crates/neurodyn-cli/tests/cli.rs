@@ -1,0 +1,235 @@
+//! The `neurodyn` binary end to end: bad input, atomic run directories, resume after a kill,
+//! and a reduced demo.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_neurodyn");
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("neurodyn-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn neurodyn(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("the neurodyn binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A small, fast, valid spec; tests edit one line of it.
+const SMALL: &str = r#"name = "small"
+seed = 3
+
+[task.flip_flop]
+n_bits = 2
+n_steps = 30
+p_pulse = 0.1
+
+[model]
+cell = "vanilla"
+n_hidden = 16
+dt = 10.0
+tau = 20.0
+
+[train]
+learning_rate = 0.02
+batch_size = 16
+max_steps = 60
+checkpoint_every = 10
+
+[fixed_points]
+n_initial = 32
+init_noise_std = 0.05
+learning_rate = 0.01
+max_iters = 300
+q_stop = 1e-10
+q_candidate = 1e-3
+q_threshold = 1e-10
+dedup_tol = 0.05
+polish = true
+
+[evaluation]
+n_trials = 16
+n_plot_trials = 4
+"#;
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn bad_input_names_file_position_and_field_and_writes_nothing() {
+    let dir = scratch("bad");
+    // (what is replaced, by what, the field named, the line named, a phrase of the message)
+    let cases: &[(&str, &str, &str, usize, &str)] = &[
+        ("seed = 3", "seed = 3\nfoo = 1", "foo", 3, "unknown field"),
+        ("tau = 20.0", "tau = 20.0\nbogus = 2", "model.bogus", 14, "unknown field"),
+        ("n_hidden = 16", "n_hidden = \"many\"", "model.n_hidden", 11, "invalid type"),
+        ("tau = 20.0", "tau = -1.0", "model.tau", 13, "expected a finite value > 0"),
+        ("tau = 20.0", "tau = 5.0", "model.tau", 13, "tau >= dt"),
+        ("dt = 10.0", "dt = 0.0", "model.dt", 12, "> 0"),
+        ("batch_size = 16", "batch_size = 0", "train.batch_size", 17, "at least 1"),
+        ("learning_rate = 0.02", "learning_rate = 0.0", "train.learning_rate", 16, "> 0"),
+        ("cell = \"vanilla\"", "cell = \"transformer\"", "model.cell", 10, "unknown variant"),
+        ("[task.flip_flop]", "[task.copy_task]", "task.copy_task", 4, "unknown variant"),
+        ("p_pulse = 0.1", "p_pulse = 1.5", "task.flip_flop.p_pulse", 7, "probability"),
+        ("n_plot_trials = 4", "n_plot_trials = 40", "evaluation.n_plot_trials", 34, "between 1 and n_trials"),
+        ("max_iters = 300", "max_iters = 300.5", "fixed_points.max_iters", 25, "invalid type"),
+    ];
+    for (k, (from, to, field, line, phrase)) in cases.iter().enumerate() {
+        assert!(SMALL.contains(from), "case {k}: {from:?} not in the base spec");
+        let spec = dir.join(format!("case{k}.toml"));
+        std::fs::write(&spec, SMALL.replacen(from, to, 1)).unwrap();
+        let out = dir.join(format!("out{k}"));
+        for args in [vec!["check", spec.to_str().unwrap()], vec!["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]] {
+            let o = neurodyn(&args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "case {k} ({to}): {err}");
+            let location = format!("{}:{line}:", spec.display());
+            assert!(err.contains(&location), "case {k}: expected {location} in: {err}");
+            assert!(err.contains(&format!("field `{field}`")), "case {k}: expected field `{field}` in: {err}");
+            assert!(err.contains(phrase), "case {k}: expected {phrase:?} in: {err}");
+            assert!(!err.contains("panicked"), "case {k}: {err}");
+        }
+        assert!(entries(&out).is_empty(), "case {k}: something was written: {:?}", entries(&out));
+    }
+}
+
+#[test]
+fn unreadable_or_malformed_specs_exit_2() {
+    let dir = scratch("unreadable");
+    let o = neurodyn(&["run", dir.join("missing.toml").to_str().unwrap(), "--out", dir.join("out").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.toml") && stderr(&o).contains("cannot read"), "{}", stderr(&o));
+    let bad = dir.join("syntax.toml");
+    std::fs::write(&bad, "name = \"x\"\n[model\ncell = 1\n").unwrap();
+    let o = neurodyn(&["check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("syntax.toml:2:"), "{}", stderr(&o));
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn a_failed_run_stays_partial_and_exits_1() {
+    // SGD with a huge step diverges within a few steps.
+    let dir = scratch("diverge");
+    let spec = dir.join("diverge.toml");
+    let text = SMALL.replacen("learning_rate = 0.02", "learning_rate = 1e30\noptimizer = { sgd = { momentum = 0.0 } }\nclip_grad_norm = 0.0", 1);
+    std::fs::write(&spec, text).unwrap();
+    let out = dir.join("out");
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("diverged"), "{}", stderr(&o));
+    let names = entries(&out);
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with(".small-") && names[0].ends_with(".partial"), "{names:?}");
+}
+
+fn run_small(spec: &Path, out: &Path) -> PathBuf {
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+}
+
+fn params(run: &Path) -> Vec<u8> {
+    // model.npz is written deterministically from the parameters: compare the arrays' bytes.
+    std::fs::read(run.join("model.npz")).unwrap()
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_weights_and_never_overwrites() {
+    let dir = scratch("resume");
+    let spec = dir.join("long.toml");
+    std::fs::write(&spec, SMALL.replacen("max_steps = 60", "max_steps = 3000", 1)).unwrap();
+
+    let reference = run_small(&spec, &dir.join("reference"));
+
+    // Start the same run, kill it once a checkpoint exists.
+    let out = dir.join("killed");
+    let mut child = Command::new(BIN).args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let partial = loop {
+        let found = entries(&out).into_iter().find(|n| n.ends_with(".partial")).map(|n| out.join(n));
+        if let Some(p) = found.filter(|p| p.join("checkpoint.npz").exists()) {
+            break p;
+        }
+        assert!(std::time::Instant::now() < deadline, "no checkpoint appeared");
+        assert!(child.try_wait().unwrap().is_none(), "the run finished before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(entries(&out).iter().all(|n| n.starts_with('.')), "a killed run looks complete: {:?}", entries(&out));
+
+    let o = neurodyn(&["run", "--resume", partial.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let resumed = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    assert!(resumed.is_dir() && !partial.exists());
+    assert_eq!(params(&resumed), params(&reference), "resumed weights differ from the uninterrupted run");
+
+    // A complete run cannot be resumed, and nothing is overwritten.
+    let o = neurodyn(&["run", "--resume", resumed.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already complete"), "{}", stderr(&o));
+}
+
+#[test]
+fn reduced_demo_writes_a_complete_run_directory() {
+    let dir = scratch("e2e");
+    let spec = dir.join("small.toml");
+    std::fs::write(&spec, SMALL.replacen("max_steps = 60", "max_steps = 400", 1)).unwrap();
+    let out = dir.join("runs");
+    let run = run_small(&spec, &out);
+    let name = run.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("small-") && !name.starts_with('.'), "{name}");
+    for f in ["spec.toml", "manifest.json", "metrics.json", "model.npz", "training.npz", "trajectories.npz", "fixed_points.npz", "report.html"] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    for f in ["loss.svg", "example_trial.svg", "state_space.svg", "eigenvalues.svg"] {
+        assert!(run.join("figures").join(f).is_file(), "figures/{f} missing");
+    }
+    let metrics: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    for key in ["final_loss", "heldout_nmse", "train_seconds"] {
+        assert!(metrics[key].as_f64().is_some(), "metrics.{key} missing: {metrics}");
+    }
+    for key in ["stable", "saddle", "unstable"] {
+        assert!(metrics["fixed_points"][key].as_u64().is_some(), "metrics.fixed_points.{key} missing");
+    }
+    // 400 steps on 2 bits: the network has learned something and has stable memories.
+    assert!(metrics["heldout_nmse"].as_f64().unwrap() < 0.5, "{metrics}");
+    assert!(metrics["fixed_points"]["stable"].as_u64().unwrap() >= 2, "{metrics}");
+    // The resolved spec carries every default and the seed; it parses back.
+    let resolved = std::fs::read_to_string(run.join("spec.toml")).unwrap();
+    assert!(resolved.contains("seed = 3") && resolved.contains("schema_version = 1") && resolved.contains("init_gain"));
+    let o = neurodyn(&["check", run.join("spec.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The report is self-contained.
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && !html.contains("src=\"http") && !html.contains("<script"));
+    // Re-rendering works on the finished directory; a second run never reuses its name.
+    assert_eq!(neurodyn(&["report", run.to_str().unwrap()]).status.code(), Some(0));
+    let again = run_small(&spec, &out);
+    assert_ne!(again, run);
+    assert_eq!(entries(&out).len(), 2);
+}
+
+#[test]
+fn seed_flag_is_recorded_in_the_resolved_spec() {
+    let dir = scratch("seed");
+    let spec = dir.join("s.toml");
+    std::fs::write(&spec, SMALL.replacen("max_steps = 60", "max_steps = 5", 1)).unwrap();
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", dir.join("o").to_str().unwrap(), "--seed", "77", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    assert!(std::fs::read_to_string(run.join("spec.toml")).unwrap().contains("seed = 77"));
+}
