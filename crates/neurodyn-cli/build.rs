@@ -3,7 +3,12 @@ use std::process::Command;
 
 fn main() {
     let run = |cmd: &str, args: &[&str]| {
-        Command::new(cmd).args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        Command::new(cmd)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     if let Some(commit) = run("git", &["rev-parse", "--short=12", "HEAD"]) {
         println!("cargo:rustc-env=NEURODYN_GIT_COMMIT={commit}");

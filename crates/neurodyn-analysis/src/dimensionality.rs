@@ -50,7 +50,8 @@ impl Pca {
         for &i in &order {
             // Fix the sign: the largest-magnitude loading is positive (reproducible plots).
             let col: Vec<f64> = (0..dim).map(|j| u[(j, i)]).collect();
-            let big = col.iter().copied().fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+            let big =
+                col.iter().copied().fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
             let sign = if big < 0.0 { -1.0 } else { 1.0 };
             components.extend(col.iter().map(|v| sign * v));
         }

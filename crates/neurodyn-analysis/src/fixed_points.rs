@@ -17,8 +17,8 @@
 
 use faer::Mat;
 use faer::linalg::solvers::Solve;
-use neurodyn_core::{Dynamics, RangeError, check};
 use neurodyn_core::mat::{view, view_mut};
+use neurodyn_core::{Dynamics, RangeError, check};
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
@@ -176,7 +176,13 @@ const CHUNK: usize = 32;
 
 /// Draws `n` initial states: rows of `trajectory` (`rows × dim`) chosen uniformly, plus
 /// Gaussian noise of standard deviation `noise_std`, from the keyed stream `(seed, "fp_init")`.
-pub fn sample_initial_states(trajectory: &[f64], dim: usize, n: usize, noise_std: f64, seed: u64) -> Vec<Vec<f64>> {
+pub fn sample_initial_states(
+    trajectory: &[f64],
+    dim: usize,
+    n: usize,
+    noise_std: f64,
+    seed: u64,
+) -> Vec<Vec<f64>> {
     let rows = trajectory.len() / dim;
     (0..n)
         .map(|k| {
@@ -209,7 +215,8 @@ pub fn find_fixed_points<D: Dynamics>(
     if let Some((index, s)) = initial.iter().enumerate().find(|(_, s)| s.len() != dim) {
         return Err(FixedPointError::StateLength { index, got: s.len(), expected: dim });
     }
-    let input = if config.input.is_empty() { vec![0.0; system.n_input()] } else { config.input.clone() };
+    let input =
+        if config.input.is_empty() { vec![0.0; system.n_input()] } else { config.input.clone() };
     if input.len() != system.n_input() {
         return Err(FixedPointError::InputLength { got: input.len(), expected: system.n_input() });
     }
@@ -229,8 +236,10 @@ pub fn find_fixed_points<D: Dynamics>(
     let search_iters = searched.iter().map(|s| s.2).collect();
 
     // 2. Keep slow candidates, de-duplicate.
-    let limit = if config.polish { config.q_candidate.max(config.q_threshold) } else { config.q_threshold };
-    let candidates: Vec<(Vec<f64>, f64)> = searched.into_iter().filter(|s| s.1 < limit).map(|s| (s.0, s.1)).collect();
+    let limit =
+        if config.polish { config.q_candidate.max(config.q_threshold) } else { config.q_threshold };
+    let candidates: Vec<(Vec<f64>, f64)> =
+        searched.into_iter().filter(|s| s.1 < limit).map(|s| (s.0, s.1)).collect();
     let candidates = dedup(candidates, config.dedup_tol);
 
     // 3. Polish, filter, de-duplicate again.
@@ -239,16 +248,26 @@ pub fn find_fixed_points<D: Dynamics>(
     } else {
         candidates
     };
-    let kept = dedup(polished.into_iter().filter(|(_, q)| *q < config.q_threshold).collect(), config.dedup_tol);
+    let kept = dedup(
+        polished.into_iter().filter(|(_, q)| *q < config.q_threshold).collect(),
+        config.dedup_tol,
+    );
 
     // 4. Classify.
-    let mut points: Vec<FixedPoint> = kept.into_par_iter().map(|(h, q)| classify(system, h, q, &input)).collect();
+    let mut points: Vec<FixedPoint> =
+        kept.into_par_iter().map(|(h, q)| classify(system, h, q, &input)).collect();
     points.sort_by(|a, b| a.n_unstable.cmp(&b.n_unstable).then(a.q.total_cmp(&b.q)));
     Ok(FixedPointResult { points, search_q, search_iters })
 }
 
 /// `q` and the residual `F(h) − h` for each row of `states` (`rows × dim`).
-fn speed(system: &impl Dynamics, states: &[f64], dim: usize, input: &[f64], residual: &mut [f64]) -> Vec<f64> {
+fn speed(
+    system: &impl Dynamics,
+    states: &[f64],
+    dim: usize,
+    input: &[f64],
+    residual: &mut [f64],
+) -> Vec<f64> {
     let rows = states.len() / dim;
     system.step_batch(view(states, rows, dim), input, view_mut(residual, rows, dim));
     residual.iter_mut().zip(states).for_each(|(f, h)| *f -= h);
@@ -256,7 +275,12 @@ fn speed(system: &impl Dynamics, states: &[f64], dim: usize, input: &[f64], resi
 }
 
 /// Adam on `q` for a chunk of initial states; returns (state, q, iterations) per state.
-fn adam_search(system: &impl Dynamics, chunk: &[Vec<f64>], input: &[f64], c: &FixedPointConfig) -> Vec<(Vec<f64>, f64, usize)> {
+fn adam_search(
+    system: &impl Dynamics,
+    chunk: &[Vec<f64>],
+    input: &[f64],
+    c: &FixedPointConfig,
+) -> Vec<(Vec<f64>, f64, usize)> {
     let dim = system.dim();
     let rows = chunk.len();
     let mut h: Vec<f64> = chunk.iter().flatten().copied().collect();
@@ -277,7 +301,12 @@ fn adam_search(system: &impl Dynamics, chunk: &[Vec<f64>], input: &[f64], c: &Fi
             break;
         }
         // ∇q = Jᵀr − r.
-        system.vjp_batch(view(&h, rows, dim), input, view(&residual, rows, dim), view_mut(&mut grad, rows, dim));
+        system.vjp_batch(
+            view(&h, rows, dim),
+            input,
+            view(&residual, rows, dim),
+            view_mut(&mut grad, rows, dim),
+        );
         grad.iter_mut().zip(&residual).for_each(|(g, r)| *g -= r);
         let (c1, c2) = (1.0 - b1.powi(it as i32), 1.0 - b2.powi(it as i32));
         for r in 0..rows {
@@ -301,7 +330,9 @@ fn dedup(mut points: Vec<(Vec<f64>, f64)>, tol: f64) -> Vec<(Vec<f64>, f64)> {
     points.sort_by(|a, b| a.1.total_cmp(&b.1));
     let mut kept: Vec<(Vec<f64>, f64)> = Vec::new();
     for p in points {
-        let near = kept.iter().any(|k| k.0.iter().zip(&p.0).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() < tol * tol);
+        let near = kept
+            .iter()
+            .any(|k| k.0.iter().zip(&p.0).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() < tol * tol);
         if !near {
             kept.push(p);
         }

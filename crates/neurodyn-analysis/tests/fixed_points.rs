@@ -13,8 +13,14 @@ fn grid(lo: f64, hi: f64, n: usize) -> Vec<Vec<f64>> {
 fn linear_saddle_is_found_exactly() {
     // A = [[0.5, 0.2], [0, 1.5]], c = (1, −1): (I − A) h* = c gives y = −1/−0.5 = 2,
     // x = (1 + 0.2·2)/0.5 = 2.8.
-    let map = LinearMap { a: faer::mat![[0.5, 0.2], [0.0, 1.5]], b: Mat::zeros(2, 0), c: vec![1.0, -1.0] };
-    let found = find_fixed_points(&map, &grid(-3.0, 3.0, 4), &FixedPointConfig::default(), 0, &|_| {}).unwrap();
+    let map = LinearMap {
+        a: faer::mat![[0.5, 0.2], [0.0, 1.5]],
+        b: Mat::zeros(2, 0),
+        c: vec![1.0, -1.0],
+    };
+    let found =
+        find_fixed_points(&map, &grid(-3.0, 3.0, 4), &FixedPointConfig::default(), 0, &|_| {})
+            .unwrap();
     assert_eq!(found.points.len(), 1, "{:?}", found.points);
     let p = &found.points[0];
     assert!((p.state[0] - 2.8).abs() < 1e-10 && (p.state[1] - 2.0).abs() < 1e-10, "{:?}", p.state);
@@ -49,9 +55,16 @@ impl Dynamics for Bistable {
 
 #[test]
 fn bistable_pair_has_four_stable_four_saddles_one_source() {
-    let config = FixedPointConfig { max_iters: 4000, learning_rate: 0.02, ..FixedPointConfig::default() };
-    let found = find_fixed_points(&Bistable { dt: 0.1 }, &grid(-1.6, 1.6, 9), &config, 0, &|_| {}).unwrap();
-    assert_eq!(found.points.len(), 9, "{:?}", found.points.iter().map(|p| &p.state).collect::<Vec<_>>());
+    let config =
+        FixedPointConfig { max_iters: 4000, learning_rate: 0.02, ..FixedPointConfig::default() };
+    let found =
+        find_fixed_points(&Bistable { dt: 0.1 }, &grid(-1.6, 1.6, 9), &config, 0, &|_| {}).unwrap();
+    assert_eq!(
+        found.points.len(),
+        9,
+        "{:?}",
+        found.points.iter().map(|p| &p.state).collect::<Vec<_>>()
+    );
     assert_eq!(found.count(Stability::Stable), 4);
     assert_eq!(found.count(Stability::Saddle), 4);
     assert_eq!(found.count(Stability::Unstable), 1);
@@ -112,14 +125,22 @@ fn hopfield_memories_are_stable_and_the_origin_is_a_saddle() {
         }
     }
     initial.push(vec![1e-3; n]);
-    let found = find_fixed_points(&net, &initial, &FixedPointConfig::default(), 0, &|_| {}).unwrap();
+    let found =
+        find_fixed_points(&net, &initial, &FixedPointConfig::default(), 0, &|_| {}).unwrap();
     assert_eq!(found.count(Stability::Stable), 4, "{:?}", found.points);
     for p in found.points.iter().filter(|p| p.stability == Stability::Stable) {
-        let overlaps: Vec<f64> = xi.iter().map(|x| x.iter().zip(&p.state).map(|(a, b)| a * b).sum::<f64>() / n as f64).collect();
+        let overlaps: Vec<f64> = xi
+            .iter()
+            .map(|x| x.iter().zip(&p.state).map(|(a, b)| a * b).sum::<f64>() / n as f64)
+            .collect();
         // m = tanh(β m) at β = 2 gives |m| = 0.9575.
-        assert!(overlaps.iter().any(|m| (m.abs() - 0.957_504).abs() < 1e-5), "overlaps {overlaps:?}");
+        assert!(
+            overlaps.iter().any(|m| (m.abs() - 0.957_504).abs() < 1e-5),
+            "overlaps {overlaps:?}"
+        );
     }
-    let origin = found.points.iter().find(|p| p.state.iter().all(|v| v.abs() < 1e-8)).expect("origin found");
+    let origin =
+        found.points.iter().find(|p| p.state.iter().all(|v| v.abs() < 1e-8)).expect("origin found");
     // J(0) = β W has eigenvalue β = 2 twice (the two patterns) and 0 otherwise.
     assert_eq!((origin.stability, origin.n_unstable), (Stability::Saddle, 2));
 }

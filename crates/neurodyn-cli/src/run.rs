@@ -38,7 +38,14 @@ pub fn demo(options: &RunOptions) -> Result<()> {
 pub fn check(path: &Path) -> Result<()> {
     let spec = spec::load(path).map_err(bad_input)?;
     let c = spec.rnn_config();
-    println!("{}: ok ({} task, {:?} cell, {} hidden units, seed {})", path.display(), spec.task.kind(), c.cell, c.n_hidden, spec.seed);
+    println!(
+        "{}: ok ({} task, {:?} cell, {} hidden units, seed {})",
+        path.display(),
+        spec.task.kind(),
+        c.cell,
+        c.n_hidden,
+        spec.seed
+    );
     Ok(())
 }
 
@@ -56,13 +63,17 @@ fn start(mut spec: Spec, options: &RunOptions) -> Result<()> {
     if let Some(seed) = options.seed {
         spec.seed = seed;
     }
-    let run_dir = RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id()).map_err(bad_input)?;
+    let run_dir =
+        RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id())
+            .map_err(bad_input)?;
     run_dir.write_text("spec.toml", &spec.to_toml())?;
     execute(spec, run_dir, false, options)
 }
 
 fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> Result<()> {
-    let threads = options.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let threads = options
+        .threads
+        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     // The global pool may already exist in tests that call twice; its size is then kept.
     let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     let started = utc_iso(SystemTime::now());
@@ -72,7 +83,12 @@ fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> 
     let t0 = Instant::now();
     let mut trainer = experiment::trainer(&spec);
     if resumed {
-        let checkpoint = run_dir::load_checkpoint(run_dir.path(), spec.train.optimizer, trainer.rnn.params().len()).map_err(bad_input)?;
+        let checkpoint = run_dir::load_checkpoint(
+            run_dir.path(),
+            spec.train.optimizer,
+            trainer.rnn.params().len(),
+        )
+        .map_err(bad_input)?;
         trainer.restore(&checkpoint);
     }
     let bar = progress(options.quiet, spec.train.max_steps as u64, "train");
@@ -109,7 +125,8 @@ fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> 
     // Dissect.
     let t1 = Instant::now();
     let bar = progress(options.quiet, spec.fixed_points.n_initial as u64, "fixed points");
-    let analysis = experiment::analyse(&spec, &trainer.rnn, &|done| bar.set_position(done as u64)).map_err(|e| anyhow!(e))?;
+    let analysis = experiment::analyse(&spec, &trainer.rnn, &|done| bar.set_position(done as u64))
+        .map_err(|e| anyhow!(e))?;
     bar.finish_and_clear();
     let analysis_seconds = t1.elapsed().as_secs_f64();
     phases.push(("analysis".to_string(), analysis_seconds));
@@ -120,7 +137,8 @@ fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> 
     run_dir.write_npz("training.npz", &experiment::training_arrays(&trainer))?;
     run_dir.write_npz("trajectories.npz", &experiment::trajectory_arrays(&analysis))?;
     run_dir.write_npz("fixed_points.npz", &experiment::fixed_point_arrays(&analysis))?;
-    let metrics = experiment::metrics(&spec, &trainer, stop, &analysis, train_seconds, analysis_seconds);
+    let metrics =
+        experiment::metrics(&spec, &trainer, stop, &analysis, train_seconds, analysis_seconds);
     run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
     phases.push(("write".to_string(), t2.elapsed().as_secs_f64()));
     let manifest = Manifest {
@@ -142,8 +160,12 @@ fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> 
         let fp = &metrics["fixed_points"];
         eprintln!(
             "{}: loss {:.3e}, held-out NMSE {:.4}, fixed points: {} stable, {} saddle, {} unstable",
-            spec.name, metrics["final_loss"].as_f64().unwrap_or(f64::NAN), metrics["heldout_nmse"].as_f64().unwrap_or(f64::NAN),
-            fp["stable"], fp["saddle"], fp["unstable"]
+            spec.name,
+            metrics["final_loss"].as_f64().unwrap_or(f64::NAN),
+            metrics["heldout_nmse"].as_f64().unwrap_or(f64::NAN),
+            fp["stable"],
+            fp["saddle"],
+            fp["unstable"]
         );
     }
     println!("{}", done.display());
@@ -166,9 +188,11 @@ fn progress(quiet: bool, len: u64, what: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg} {per_sec} ETA {eta}")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "{prefix:>12} [{bar:30}] {pos}/{len} {msg} {per_sec} ETA {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_prefix(what.to_string());
     bar
@@ -176,7 +200,10 @@ fn progress(quiet: bool, len: u64, what: &str) -> ProgressBar {
 
 fn cpu_model() -> Option<String> {
     let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    info.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string())
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
 }
 
 /// A short random-looking id from the clock and the process id (not cryptographic).

@@ -1,6 +1,9 @@
 //! The `neurodyn` binary end to end: bad input, atomic run directories, resume after a kill,
 //! and a reduced demo.
 
+// A test harness polling a child process may read the clock.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -61,7 +64,9 @@ n_plot_trials = 4
 
 fn entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|r| {
+            r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -83,7 +88,13 @@ fn bad_input_names_file_position_and_field_and_writes_nothing() {
         ("cell = \"vanilla\"", "cell = \"transformer\"", "model.cell", 10, "unknown variant"),
         ("[task.flip_flop]", "[task.copy_task]", "task.copy_task", 4, "unknown variant"),
         ("p_pulse = 0.1", "p_pulse = 1.5", "task.flip_flop.p_pulse", 7, "probability"),
-        ("n_plot_trials = 4", "n_plot_trials = 40", "evaluation.n_plot_trials", 34, "between 1 and n_trials"),
+        (
+            "n_plot_trials = 4",
+            "n_plot_trials = 40",
+            "evaluation.n_plot_trials",
+            34,
+            "between 1 and n_trials",
+        ),
         ("max_iters = 300", "max_iters = 300.5", "fixed_points.max_iters", 25, "invalid type"),
     ];
     for (k, (from, to, field, line, phrase)) in cases.iter().enumerate() {
@@ -91,13 +102,19 @@ fn bad_input_names_file_position_and_field_and_writes_nothing() {
         let spec = dir.join(format!("case{k}.toml"));
         std::fs::write(&spec, SMALL.replacen(from, to, 1)).unwrap();
         let out = dir.join(format!("out{k}"));
-        for args in [vec!["check", spec.to_str().unwrap()], vec!["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]] {
+        for args in [
+            vec!["check", spec.to_str().unwrap()],
+            vec!["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        ] {
             let o = neurodyn(&args);
             let err = stderr(&o);
             assert_eq!(o.status.code(), Some(2), "case {k} ({to}): {err}");
             let location = format!("{}:{line}:", spec.display());
             assert!(err.contains(&location), "case {k}: expected {location} in: {err}");
-            assert!(err.contains(&format!("field `{field}`")), "case {k}: expected field `{field}` in: {err}");
+            assert!(
+                err.contains(&format!("field `{field}`")),
+                "case {k}: expected field `{field}` in: {err}"
+            );
             assert!(err.contains(phrase), "case {k}: expected {phrase:?} in: {err}");
             assert!(!err.contains("panicked"), "case {k}: {err}");
         }
@@ -108,9 +125,18 @@ fn bad_input_names_file_position_and_field_and_writes_nothing() {
 #[test]
 fn unreadable_or_malformed_specs_exit_2() {
     let dir = scratch("unreadable");
-    let o = neurodyn(&["run", dir.join("missing.toml").to_str().unwrap(), "--out", dir.join("out").to_str().unwrap()]);
+    let o = neurodyn(&[
+        "run",
+        dir.join("missing.toml").to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("missing.toml") && stderr(&o).contains("cannot read"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("missing.toml") && stderr(&o).contains("cannot read"),
+        "{}",
+        stderr(&o)
+    );
     let bad = dir.join("syntax.toml");
     std::fs::write(&bad, "name = \"x\"\n[model\ncell = 1\n").unwrap();
     let o = neurodyn(&["check", bad.to_str().unwrap()]);
@@ -124,7 +150,11 @@ fn a_failed_run_stays_partial_and_exits_1() {
     // SGD with a huge step diverges within a few steps.
     let dir = scratch("diverge");
     let spec = dir.join("diverge.toml");
-    let text = SMALL.replacen("learning_rate = 0.02", "learning_rate = 1e30\noptimizer = { sgd = { momentum = 0.0 } }\nclip_grad_norm = 0.0", 1);
+    let text = SMALL.replacen(
+        "learning_rate = 0.02",
+        "learning_rate = 1e30\noptimizer = { sgd = { momentum = 0.0 } }\nclip_grad_norm = 0.0",
+        1,
+    );
     std::fs::write(&spec, text).unwrap();
     let out = dir.join("out");
     let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
@@ -156,10 +186,14 @@ fn a_killed_run_resumes_to_the_same_weights_and_never_overwrites() {
 
     // Start the same run, kill it once a checkpoint exists.
     let out = dir.join("killed");
-    let mut child = Command::new(BIN).args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .spawn()
+        .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let partial = loop {
-        let found = entries(&out).into_iter().find(|n| n.ends_with(".partial")).map(|n| out.join(n));
+        let found =
+            entries(&out).into_iter().find(|n| n.ends_with(".partial")).map(|n| out.join(n));
         if let Some(p) = found.filter(|p| p.join("checkpoint.npz").exists()) {
             break p;
         }
@@ -169,13 +203,21 @@ fn a_killed_run_resumes_to_the_same_weights_and_never_overwrites() {
     };
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(entries(&out).iter().all(|n| n.starts_with('.')), "a killed run looks complete: {:?}", entries(&out));
+    assert!(
+        entries(&out).iter().all(|n| n.starts_with('.')),
+        "a killed run looks complete: {:?}",
+        entries(&out)
+    );
 
     let o = neurodyn(&["run", "--resume", partial.to_str().unwrap(), "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let resumed = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
     assert!(resumed.is_dir() && !partial.exists());
-    assert_eq!(params(&resumed), params(&reference), "resumed weights differ from the uninterrupted run");
+    assert_eq!(
+        params(&resumed),
+        params(&reference),
+        "resumed weights differ from the uninterrupted run"
+    );
 
     // A complete run cannot be resumed, and nothing is overwritten.
     let o = neurodyn(&["run", "--resume", resumed.to_str().unwrap()]);
@@ -192,25 +234,42 @@ fn reduced_demo_writes_a_complete_run_directory() {
     let run = run_small(&spec, &out);
     let name = run.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("small-") && !name.starts_with('.'), "{name}");
-    for f in ["spec.toml", "manifest.json", "metrics.json", "model.npz", "training.npz", "trajectories.npz", "fixed_points.npz", "report.html"] {
+    for f in [
+        "spec.toml",
+        "manifest.json",
+        "metrics.json",
+        "model.npz",
+        "training.npz",
+        "trajectories.npz",
+        "fixed_points.npz",
+        "report.html",
+    ] {
         assert!(run.join(f).is_file(), "{f} missing");
     }
     for f in ["loss.svg", "example_trial.svg", "state_space.svg", "eigenvalues.svg"] {
         assert!(run.join("figures").join(f).is_file(), "figures/{f} missing");
     }
-    let metrics: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
     for key in ["final_loss", "heldout_nmse", "train_seconds"] {
         assert!(metrics[key].as_f64().is_some(), "metrics.{key} missing: {metrics}");
     }
     for key in ["stable", "saddle", "unstable"] {
-        assert!(metrics["fixed_points"][key].as_u64().is_some(), "metrics.fixed_points.{key} missing");
+        assert!(
+            metrics["fixed_points"][key].as_u64().is_some(),
+            "metrics.fixed_points.{key} missing"
+        );
     }
     // 400 steps on 2 bits: the network has learned something and has stable memories.
     assert!(metrics["heldout_nmse"].as_f64().unwrap() < 0.5, "{metrics}");
     assert!(metrics["fixed_points"]["stable"].as_u64().unwrap() >= 2, "{metrics}");
     // The resolved spec carries every default and the seed; it parses back.
     let resolved = std::fs::read_to_string(run.join("spec.toml")).unwrap();
-    assert!(resolved.contains("seed = 3") && resolved.contains("schema_version = 1") && resolved.contains("init_gain"));
+    assert!(
+        resolved.contains("seed = 3")
+            && resolved.contains("schema_version = 1")
+            && resolved.contains("init_gain")
+    );
     let o = neurodyn(&["check", run.join("spec.toml").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // The report is self-contained.
@@ -228,7 +287,15 @@ fn seed_flag_is_recorded_in_the_resolved_spec() {
     let dir = scratch("seed");
     let spec = dir.join("s.toml");
     std::fs::write(&spec, SMALL.replacen("max_steps = 60", "max_steps = 5", 1)).unwrap();
-    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", dir.join("o").to_str().unwrap(), "--seed", "77", "--quiet"]);
+    let o = neurodyn(&[
+        "run",
+        spec.to_str().unwrap(),
+        "--out",
+        dir.join("o").to_str().unwrap(),
+        "--seed",
+        "77",
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
     assert!(std::fs::read_to_string(run.join("spec.toml")).unwrap().contains("seed = 77"));

@@ -15,10 +15,19 @@ pub struct RangeError {
 }
 
 /// `Ok(())` when `ok`, otherwise a [`RangeError`] naming `field`, `value` and `expected`.
-pub fn check(ok: bool, field: &str, value: impl ToString, expected: &str) -> Result<(), RangeError> {
+pub fn check(
+    ok: bool,
+    field: &str,
+    value: impl ToString,
+    expected: &str,
+) -> Result<(), RangeError> {
     if ok {
         Ok(())
     } else {
-        Err(RangeError { field: field.to_string(), value: value.to_string(), expected: expected.to_string() })
+        Err(RangeError {
+            field: field.to_string(),
+            value: value.to_string(),
+            expected: expected.to_string(),
+        })
     }
 }

@@ -74,7 +74,9 @@ mod tests {
     use super::*;
 
     fn grid() -> impl Iterator<Item = f32> {
-        (-2_000_000..=2_000_000).map(|i| i as f32 * 1e-5).chain((-400..=400).map(|i| i as f32 * 0.25))
+        (-2_000_000..=2_000_000)
+            .map(|i| i as f32 * 1e-5)
+            .chain((-400..=400).map(|i| i as f32 * 0.25))
     }
 
     #[test]
@@ -88,7 +90,8 @@ mod tests {
 
     #[test]
     fn tanh_absolute_error_below_bound() {
-        let worst = grid().map(|x| (tanh_f32(x) as f64 - (x as f64).tanh()).abs()).fold(0.0, f64::max);
+        let worst =
+            grid().map(|x| (tanh_f32(x) as f64 - (x as f64).tanh()).abs()).fold(0.0, f64::max);
         assert!(worst < 3e-7, "worst absolute error {worst:e}");
     }
 

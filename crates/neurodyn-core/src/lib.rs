@@ -22,8 +22,8 @@
 
 mod dynamics;
 mod error;
-pub mod mat;
 pub mod fast;
+pub mod mat;
 mod real;
 pub mod rng;
 

@@ -30,7 +30,8 @@ pub fn strided<T>(s: &[T], rows: usize, cols: usize, stride: usize) -> MatRef<'_
 /// Mutable row-major `rows × cols` view whose rows start `stride` elements apart.
 pub fn strided_mut<T>(s: &mut [T], rows: usize, cols: usize, stride: usize) -> MatMut<'_, T> {
     let len = if rows == 0 { 0 } else { (rows - 1) * stride + cols };
-    MatMut::from_column_major_slice_with_stride_mut(&mut s[..len], cols, rows, stride).transpose_mut()
+    MatMut::from_column_major_slice_with_stride_mut(&mut s[..len], cols, rows, stride)
+        .transpose_mut()
 }
 
 /// `dst (+)= a · b` on one thread, so that results never depend on the number of threads.

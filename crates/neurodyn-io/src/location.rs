@@ -26,7 +26,9 @@ fn search(table: &DeTable<'_>, span: &Range<usize>, path: &mut Vec<String>) -> b
     for (key, value) in table {
         path.push(key.get_ref().to_string());
         let hit = match value.get_ref() {
-            DeValue::Table(inner) => search(inner, span, path) || within(key.span()) || within(value.span()),
+            DeValue::Table(inner) => {
+                search(inner, span, path) || within(key.span()) || within(value.span())
+            }
             _ => within(key.span()) || within(value.span()),
         };
         if hit {
@@ -43,8 +45,14 @@ pub(crate) fn locate(text: &str, dotted: &str) -> Option<Range<usize>> {
     let mut table = root.get_ref();
     let mut found = None;
     for part in dotted.split('.') {
-        let Some((key, value)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == part) else { break };
-        found = Some(if matches!(value.get_ref(), DeValue::Table(_)) { key.span() } else { value.span() });
+        let Some((key, value)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == part) else {
+            break;
+        };
+        found = Some(if matches!(value.get_ref(), DeValue::Table(_)) {
+            key.span()
+        } else {
+            value.span()
+        });
         match value.get_ref() {
             DeValue::Table(inner) => table = inner,
             _ => break,

@@ -18,13 +18,23 @@ pub enum Array {
 impl Array {
     /// A float array of the given shape; panics if `data` does not fill it exactly.
     pub fn f64(shape: &[usize], data: Vec<f64>) -> Self {
-        assert_eq!(shape.iter().product::<usize>(), data.len(), "array shape {shape:?} does not match {} values", data.len());
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "array shape {shape:?} does not match {} values",
+            data.len()
+        );
         Array::F64(shape.to_vec(), data)
     }
 
     /// An integer array of the given shape; panics if `data` does not fill it exactly.
     pub fn i32(shape: &[usize], data: Vec<i32>) -> Self {
-        assert_eq!(shape.iter().product::<usize>(), data.len(), "array shape {shape:?} does not match {} values", data.len());
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "array shape {shape:?} does not match {} values",
+            data.len()
+        );
         Array::I32(shape.to_vec(), data)
     }
 

@@ -29,7 +29,10 @@ impl RunDir {
         let complete = out.join(&base);
         let partial = out.join(format!(".{base}{PARTIAL_SUFFIX}"));
         if complete.exists() {
-            return Err(IoError::format(&complete, "a run with this name already exists; it is never overwritten"));
+            return Err(IoError::format(
+                &complete,
+                "a run with this name already exists; it is never overwritten",
+            ));
         }
         // create_dir (not _all) fails if the directory exists: no two runs share it.
         std::fs::create_dir(&partial).map_err(IoError::os(&partial))?;
@@ -50,7 +53,10 @@ impl RunDir {
         };
         let complete = partial.with_file_name(base);
         if complete.exists() {
-            return Err(IoError::format(&complete, "the completed run already exists; it is never overwritten"));
+            return Err(IoError::format(
+                &complete,
+                "the completed run already exists; it is never overwritten",
+            ));
         }
         Ok(RunDir { partial: partial.to_path_buf(), complete })
     }
@@ -81,7 +87,10 @@ impl RunDir {
     /// Renames the directory to its final name; returns that path.
     pub fn finish(self) -> Result<PathBuf, IoError> {
         if self.complete.exists() {
-            return Err(IoError::format(&self.complete, "a run with this name already exists; it is never overwritten"));
+            return Err(IoError::format(
+                &self.complete,
+                "a run with this name already exists; it is never overwritten",
+            ));
         }
         std::fs::rename(&self.partial, &self.complete).map_err(IoError::os(&self.complete))?;
         Ok(self.complete)
@@ -129,22 +138,41 @@ pub fn save_checkpoint(dir: &RunDir, c: &Checkpoint) -> Result<(), IoError> {
 }
 
 /// Loads the checkpoint of a run directory; `kind` is the optimiser of the run's spec.
-pub fn load_checkpoint(dir: &Path, kind: OptimizerKind, n_params: usize) -> Result<Checkpoint, IoError> {
+pub fn load_checkpoint(
+    dir: &Path,
+    kind: OptimizerKind,
+    n_params: usize,
+) -> Result<Checkpoint, IoError> {
     let path = dir.join(CHECKPOINT_FILE);
     if !path.exists() {
-        return Err(IoError::format(&path, "no checkpoint: the run was interrupted before its first checkpoint"));
+        return Err(IoError::format(
+            &path,
+            "no checkpoint: the run was interrupted before its first checkpoint",
+        ));
     }
     let get = |name| npz::read_f64(&path, name).map(|a| a.1);
     let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
     let params = f32s(get("params")?);
     if params.len() != n_params {
-        return Err(IoError::format(&path, format!("checkpoint has {} parameters, the spec's network {n_params}", params.len())));
+        return Err(IoError::format(
+            &path,
+            format!("checkpoint has {} parameters, the spec's network {n_params}", params.len()),
+        ));
     }
     Ok(Checkpoint {
         step: get("step")?[0] as usize,
         params,
-        optimizer: Optimizer { kind, m: f32s(get("optimizer_m")?), v: f32s(get("optimizer_v")?), t: get("optimizer_t")?[0] as u64 },
-        history: History { loss: get("loss")?, grad_norm: get("grad_norm")?, learning_rate: get("learning_rate")? },
+        optimizer: Optimizer {
+            kind,
+            m: f32s(get("optimizer_m")?),
+            v: f32s(get("optimizer_v")?),
+            t: get("optimizer_t")?[0] as u64,
+        },
+        history: History {
+            loss: get("loss")?,
+            grad_norm: get("grad_norm")?,
+            learning_rate: get("learning_rate")?,
+        },
     })
 }
 

@@ -169,7 +169,12 @@ impl ModelSpec {
             let alpha = self.dt / tau;
             check(alpha <= 1.0, "tau", tau, "tau >= dt (alpha = dt/tau must be in (0, 1])")?;
             let gated = self.cell != CellKind::Vanilla;
-            check(!gated || alpha == 1.0, "tau", tau, "tau = dt for gated cells (GRU and LSTM have no leak)")?;
+            check(
+                !gated || alpha == 1.0,
+                "tau",
+                tau,
+                "tau = dt for gated cells (GRU and LSTM have no leak)",
+            )?;
         }
         self.rnn_config(n_input, n_output).validate()
     }
@@ -243,7 +248,8 @@ pub fn parse(text: &str, file: &str) -> Result<Spec, SpecError> {
         }
     })?;
     spec.validate().map_err(|(section, e)| {
-        let field = if section.is_empty() { e.field.clone() } else { format!("{section}.{}", e.field) };
+        let field =
+            if section.is_empty() { e.field.clone() } else { format!("{section}.{}", e.field) };
         SpecError {
             file: file.to_string(),
             position: locate(text, &field).map(|s| line_col(text, s.start)),
@@ -261,20 +267,37 @@ impl Spec {
             let section = section.to_string();
             move |e: RangeError| (section, e)
         };
-        neurodyn_core::check(self.schema_version == SCHEMA_VERSION, "schema_version", self.schema_version, "1")
-            .map_err(at(""))?;
+        neurodyn_core::check(
+            self.schema_version == SCHEMA_VERSION,
+            "schema_version",
+            self.schema_version,
+            "1",
+        )
+        .map_err(at(""))?;
         let task = self.task.task();
         task.validate().map_err(at(&format!("task.{}", self.task.kind())))?;
         self.model.validate(task.n_input(), task.n_output()).map_err(at("model"))?;
         self.train.validate().map_err(at("train"))?;
         self.fixed_points.validate().map_err(at("fixed_points"))?;
-        let input_ok = self.fixed_points.input.is_empty() || self.fixed_points.input.len() == task.n_input();
-        neurodyn_core::check(input_ok, "input", format!("{:?}", self.fixed_points.input), "one value per task input")
-            .map_err(at("fixed_points"))?;
+        let input_ok =
+            self.fixed_points.input.is_empty() || self.fixed_points.input.len() == task.n_input();
+        neurodyn_core::check(
+            input_ok,
+            "input",
+            format!("{:?}", self.fixed_points.input),
+            "one value per task input",
+        )
+        .map_err(at("fixed_points"))?;
         let e = &self.evaluation;
-        neurodyn_core::check(e.n_trials > 0, "n_trials", e.n_trials, "at least 1").map_err(at("evaluation"))?;
-        neurodyn_core::check(e.n_plot_trials > 0 && e.n_plot_trials <= e.n_trials, "n_plot_trials", e.n_plot_trials, "between 1 and n_trials")
-            .map_err(at("evaluation"))
+        neurodyn_core::check(e.n_trials > 0, "n_trials", e.n_trials, "at least 1")
+            .map_err(at("evaluation"))?;
+        neurodyn_core::check(
+            e.n_plot_trials > 0 && e.n_plot_trials <= e.n_trials,
+            "n_plot_trials",
+            e.n_plot_trials,
+            "between 1 and n_trials",
+        )
+        .map_err(at("evaluation"))
     }
 
     /// The network config implied by the model and the task.

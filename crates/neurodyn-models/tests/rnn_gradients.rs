@@ -26,7 +26,11 @@ fn cases() -> Vec<(&'static str, RnnConfig)> {
         ("vanilla_no_leak", RnnConfig { alpha: 1.0, ..base.clone() }),
         (
             "vanilla_dale_mask",
-            RnnConfig { dale: Some(DaleConfig { e_fraction: 0.6 }), connection_prob: 0.7, ..base.clone() },
+            RnnConfig {
+                dale: Some(DaleConfig { e_fraction: 0.6 }),
+                connection_prob: 0.7,
+                ..base.clone()
+            },
         ),
         ("gru", RnnConfig::gru(3, 5, 2)),
         ("lstm", RnnConfig::lstm(3, 5, 2)),
@@ -63,7 +67,10 @@ impl Probe {
         let mut y = vec![0.0; self.w.len()];
         rnn.forward(&self.inputs, N_STEPS, BATCH, Some(&self.noise), &mut tape, &mut y);
         let h = tape.hidden(n);
-        let hv: f64 = (0..h.nrows()).flat_map(|r| (0..n).map(move |j| (r, j))).map(|(r, j)| h[(r, j)] * self.v[r * n + j]).sum();
+        let hv: f64 = (0..h.nrows())
+            .flat_map(|r| (0..n).map(move |j| (r, j)))
+            .map(|(r, j)| h[(r, j)] * self.v[r * n + j])
+            .sum();
         y.iter().zip(&self.w).map(|(a, b)| a * b).sum::<f64>() + hv
     }
 
@@ -104,7 +111,12 @@ fn backward_matches_central_differences() {
             })
             .collect();
         let (err, at) = worst_relative(&analytic, &numeric);
-        assert!(err < REL_TOL, "{name}: parameter {at}: analytic {} vs numeric {} (rel {err:e})", analytic[at], numeric[at]);
+        assert!(
+            err < REL_TOL,
+            "{name}: parameter {at}: analytic {} vs numeric {} (rel {err:e})",
+            analytic[at],
+            numeric[at]
+        );
     }
 }
 
@@ -132,7 +144,14 @@ fn jacobian_matches_central_differences() {
             }
         }
         let (err, at) = worst_relative(&analytic, &numeric);
-        assert!(err < REL_TOL, "{name}: J[{}, {}]: analytic {} vs numeric {} (rel {err:e})", at / s, at % s, analytic[at], numeric[at]);
+        assert!(
+            err < REL_TOL,
+            "{name}: J[{}, {}]: analytic {} vs numeric {} (rel {err:e})",
+            at / s,
+            at % s,
+            analytic[at],
+            numeric[at]
+        );
     }
 }
 
@@ -146,7 +165,8 @@ fn f32_agrees_with_f64() {
         let r32: Rnn<f32> = r64.cast();
         let probe = Probe::new(&config);
         let to32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-        let (x32, n32, w32, v32) = (to32(&probe.inputs), to32(&probe.noise), to32(&probe.w), to32(&probe.v));
+        let (x32, n32, w32, v32) =
+            (to32(&probe.inputs), to32(&probe.noise), to32(&probe.w), to32(&probe.v));
         let mut tape = Tape::default();
         let mut y32 = vec![0.0f32; probe.w.len()];
         r32.forward(&x32, N_STEPS, BATCH, Some(&n32), &mut tape, &mut y32);
@@ -155,13 +175,21 @@ fn f32_agrees_with_f64() {
         let g64 = probe.grads(&r64);
         let g32: Vec<f64> = g32.iter().map(|&v| v as f64).collect();
         let (err, at) = worst_relative(&g32, &g64);
-        assert!(err < 1e-4, "{name}: parameter {at}: f32 {} vs f64 {} (rel {err:e})", g32[at], g64[at]);
+        assert!(
+            err < 1e-4,
+            "{name}: parameter {at}: f32 {} vs f64 {} (rel {err:e})",
+            g32[at],
+            g64[at]
+        );
     }
 }
 
 #[test]
 fn dale_law_keeps_presynaptic_signs() {
-    let config = RnnConfig { dale: Some(DaleConfig { e_fraction: 0.8 }), ..RnnConfig::leaky_tanh(2, 10, 1, 0.2) };
+    let config = RnnConfig {
+        dale: Some(DaleConfig { e_fraction: 0.8 }),
+        ..RnnConfig::leaky_tanh(2, 10, 1, 0.2)
+    };
     let rnn = config.build::<f64>(0).unwrap();
     let w = rnn.recurrent_weights();
     for (k, &v) in w.iter().enumerate() {
@@ -178,7 +206,10 @@ fn invalid_configs_are_refused_with_the_field_named() {
         (RnnConfig { alpha: 1.5, ..base.clone() }, "alpha"),
         (RnnConfig { n_hidden: 0, ..base.clone() }, "n_hidden"),
         (RnnConfig { connection_prob: 0.0, ..base.clone() }, "connection_prob"),
-        (RnnConfig { dale: Some(DaleConfig { e_fraction: 1.0 }), ..base.clone() }, "dale.e_fraction"),
+        (
+            RnnConfig { dale: Some(DaleConfig { e_fraction: 1.0 }), ..base.clone() },
+            "dale.e_fraction",
+        ),
         (RnnConfig { alpha: 0.5, ..RnnConfig::gru(2, 4, 1) }, "alpha"),
     ];
     for (config, field) in cases {

@@ -6,7 +6,8 @@ use crate::svg::{Marker, Plot, stack};
 const CLASS_COLORS: [&str; 3] = ["#111111", "#d62728", "#1f77b4"];
 const CLASS_NAMES: [&str; 3] = ["stable", "saddle", "unstable"];
 const CLASS_MARKERS: [Marker; 3] = [Marker::Dot, Marker::Cross, Marker::Square];
-const CHANNEL_COLORS: [&str; 6] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"];
+const CHANNEL_COLORS: [&str; 6] =
+    ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"];
 
 /// Training loss per step, log scale.
 pub fn loss_curve(loss: &[f64]) -> String {
@@ -35,11 +36,18 @@ impl Seq<'_> {
 }
 
 /// One panel per output channel for trial `b`: inputs, target (where scored) and output.
-pub fn example_trial(inputs: &Seq<'_>, targets: &Seq<'_>, mask: &Seq<'_>, outputs: &Seq<'_>, b: usize) -> String {
+pub fn example_trial(
+    inputs: &Seq<'_>,
+    targets: &Seq<'_>,
+    mask: &Seq<'_>,
+    outputs: &Seq<'_>,
+    b: usize,
+) -> String {
     let t: Vec<f64> = (0..targets.n_steps).map(|k| k as f64).collect();
     let panels: Vec<Plot> = (0..targets.channels)
         .map(|c| {
-            let mut p = Plot::new(&format!("Trial {b}: output {c}"), "time step", "value").with_size(640.0, 200.0);
+            let mut p = Plot::new(&format!("Trial {b}: output {c}"), "time step", "value")
+                .with_size(640.0, 200.0);
             for i in 0..inputs.channels {
                 if inputs.channels == targets.channels && i != c {
                     continue;
@@ -54,7 +62,11 @@ pub fn example_trial(inputs: &Seq<'_>, targets: &Seq<'_>, mask: &Seq<'_>, output
                 .collect();
             p.dashed(&t, &scored, "#111111", 1.5);
             p.line(&t, &outputs.trace(b, c), CHANNEL_COLORS[c % CHANNEL_COLORS.len()], 1.5);
-            p.legend("input", "#bbbbbb", None).legend("target", "#111111", None).legend("output", CHANNEL_COLORS[c % 6], None);
+            p.legend("input", "#bbbbbb", None).legend("target", "#111111", None).legend(
+                "output",
+                CHANNEL_COLORS[c % 6],
+                None,
+            );
             p
         })
         .collect();
@@ -72,10 +84,18 @@ fn project(p: [f64; 3]) -> (f64, f64) {
 
 /// Held-out trajectories in the top-3 PCs (`states_pcs`: `[t][b][3]`) with the fixed points
 /// (`points_pcs`: `[k][3]`) marked by stability code.
-pub fn state_space(states_pcs: &Seq<'_>, n_trials: usize, points_pcs: &[f64], stability: &[i32]) -> String {
+pub fn state_space(
+    states_pcs: &Seq<'_>,
+    n_trials: usize,
+    points_pcs: &[f64],
+    stability: &[i32],
+) -> String {
     let k = states_pcs.channels.min(3);
     let get = |v: &[f64]| [v[0], if k > 1 { v[1] } else { 0.0 }, if k > 2 { v[2] } else { 0.0 }];
-    let mut p = Plot::new("State space: top 3 PCs, fixed points by stability", "", "").equal_aspect().hide_axes().with_size(640.0, 520.0);
+    let mut p = Plot::new("State space: top 3 PCs, fixed points by stability", "", "")
+        .equal_aspect()
+        .hide_axes()
+        .with_size(640.0, 520.0);
     // Axes from the data's lower corner, one per PC, labelled.
     let all: Vec<[f64; 3]> = states_pcs.data.chunks_exact(states_pcs.channels).map(get).collect();
     let lo = [0, 1, 2].map(|d| all.iter().map(|v| v[d]).fold(f64::INFINITY, f64::min));
@@ -104,7 +124,11 @@ pub fn state_space(states_pcs: &Seq<'_>, n_trials: usize, points_pcs: &[f64], st
             .map(|(v, _)| project(get(v)))
             .unzip();
         p.points(&xs, &ys, CLASS_COLORS[class], CLASS_MARKERS[class], 4.5);
-        p.legend(&format!("{} ({})", CLASS_NAMES[class], xs.len()), CLASS_COLORS[class], Some(CLASS_MARKERS[class]));
+        p.legend(
+            &format!("{} ({})", CLASS_NAMES[class], xs.len()),
+            CLASS_COLORS[class],
+            Some(CLASS_MARKERS[class]),
+        );
     }
     p.legend("PC axes (grey)", "#888888", None);
     p.to_svg()
@@ -112,7 +136,9 @@ pub fn state_space(states_pcs: &Seq<'_>, n_trials: usize, points_pcs: &[f64], st
 
 /// Jacobian eigenvalues of every fixed point in the complex plane, with the unit circle.
 pub fn eigenvalues(re: &[f64], im: &[f64], dim: usize, stability: &[i32]) -> String {
-    let mut p = Plot::new("Jacobian eigenvalues at the fixed points", "Re λ", "Im λ").equal_aspect().with_size(520.0, 480.0);
+    let mut p = Plot::new("Jacobian eigenvalues at the fixed points", "Re λ", "Im λ")
+        .equal_aspect()
+        .with_size(520.0, 480.0);
     p.circle(0.0, 0.0, 1.0, "#888888");
     for class in 0..3 {
         let mut xs = Vec::new();
@@ -124,7 +150,11 @@ pub fn eigenvalues(re: &[f64], im: &[f64], dim: usize, stability: &[i32]) -> Str
             }
         }
         p.points(&xs, &ys, CLASS_COLORS[class], Marker::Ring, 2.5);
-        p.legend(&format!("at {} points", CLASS_NAMES[class]), CLASS_COLORS[class], Some(Marker::Ring));
+        p.legend(
+            &format!("at {} points", CLASS_NAMES[class]),
+            CLASS_COLORS[class],
+            Some(Marker::Ring),
+        );
     }
     p.to_svg()
 }

@@ -47,7 +47,13 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
     let (_, outputs) = read_f64(&traj, "outputs")?;
     figures.push((
         "example_trial.svg".into(),
-        figures::example_trial(&seq(&inputs, &shape), &seq(&targets, &oshape), &seq(&mask, &oshape), &seq(&outputs, &oshape), 0),
+        figures::example_trial(
+            &seq(&inputs, &shape),
+            &seq(&targets, &oshape),
+            &seq(&mask, &oshape),
+            &seq(&outputs, &oshape),
+            0,
+        ),
         "A held-out trial: inputs (grey), target where scored (dashed) and the network's output.",
     ));
 
@@ -57,7 +63,9 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
     let (eshape, re) = read_f64(&fp, "eigenvalues_re")?;
     let (_, im) = read_f64(&fp, "eigenvalues_im")?;
     let n_plot = plot_trials(&spec);
-    if let (Ok((pshape, pcs)), Ok((_, points_pcs))) = (read_f64(&traj, "states_pcs"), read_f64(&fp, "points_pcs")) {
+    if let (Ok((pshape, pcs)), Ok((_, points_pcs))) =
+        (read_f64(&traj, "states_pcs"), read_f64(&fp, "points_pcs"))
+    {
         figures.push((
             "state_space.svg".into(),
             figures::state_space(&seq(&pcs, &pshape), n_plot, &points_pcs, &stability),
@@ -71,7 +79,12 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
         "Eigenvalues of the state Jacobian at every fixed point; the dashed line is the unit circle (|λ| = 1).",
     ));
 
-    let title = dir.file_name().and_then(|n| n.to_str()).unwrap_or("run").trim_start_matches('.').to_string();
+    let title = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("run")
+        .trim_start_matches('.')
+        .to_string();
     let html = page(&title, &metrics, &figures, &spec, &manifest);
     Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html })
 }
@@ -84,18 +97,34 @@ fn seq<'a>(data: &'a [f64], shape: &[usize]) -> Seq<'a> {
 /// `evaluation.n_plot_trials` from the resolved spec text (8 when absent).
 fn plot_trials(spec: &str) -> usize {
     spec.lines()
-        .find_map(|l| l.trim().strip_prefix("n_plot_trials").and_then(|r| r.trim().strip_prefix('=')).and_then(|v| v.trim().parse().ok()))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("n_plot_trials")
+                .and_then(|r| r.trim().strip_prefix('='))
+                .and_then(|v| v.trim().parse().ok())
+        })
         .unwrap_or(8)
 }
 
-fn page(title: &str, metrics: &str, figures: &[(String, String, &str)], spec: &str, manifest: &str) -> String {
+fn page(
+    title: &str,
+    metrics: &str,
+    figures: &[(String, String, &str)],
+    spec: &str,
+    manifest: &str,
+) -> String {
     let mut rows = String::new();
     if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(metrics) {
         flatten("", &serde_json::Value::Object(m), &mut rows);
     }
     let figs: String = figures
         .iter()
-        .map(|(file, svg, caption)| format!("<figure>{svg}<figcaption><code>{file}</code>: {}</figcaption></figure>\n", escape(caption)))
+        .map(|(file, svg, caption)| {
+            format!(
+                "<figure>{svg}<figcaption><code>{file}</code>: {}</figcaption></figure>\n",
+                escape(caption)
+            )
+        })
         .collect();
     format!(
         r#"<!DOCTYPE html>
@@ -125,6 +154,10 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut String) {
                 flatten(&key, v, out);
             }
         }
-        other => out.push_str(&format!("<tr><td><code>{}</code></td><td>{}</td></tr>", escape(prefix), escape(&other.to_string()))),
+        other => out.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{}</td></tr>",
+            escape(prefix),
+            escape(&other.to_string())
+        )),
     }
 }

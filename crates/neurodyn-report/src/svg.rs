@@ -85,25 +85,59 @@ impl Plot {
 
     /// A polyline.
     pub fn line(&mut self, xs: &[f64], ys: &[f64], color: &str, width: f64) -> &mut Self {
-        self.elements.push(Element::Line { xs: xs.into(), ys: ys.into(), color: color.into(), width, dash: false, opacity: 1.0 });
+        self.elements.push(Element::Line {
+            xs: xs.into(),
+            ys: ys.into(),
+            color: color.into(),
+            width,
+            dash: false,
+            opacity: 1.0,
+        });
         self
     }
 
     /// A dashed polyline.
     pub fn dashed(&mut self, xs: &[f64], ys: &[f64], color: &str, width: f64) -> &mut Self {
-        self.elements.push(Element::Line { xs: xs.into(), ys: ys.into(), color: color.into(), width, dash: true, opacity: 1.0 });
+        self.elements.push(Element::Line {
+            xs: xs.into(),
+            ys: ys.into(),
+            color: color.into(),
+            width,
+            dash: true,
+            opacity: 1.0,
+        });
         self
     }
 
     /// A faint polyline (for many overlapping trajectories).
     pub fn faint(&mut self, xs: &[f64], ys: &[f64], color: &str, opacity: f64) -> &mut Self {
-        self.elements.push(Element::Line { xs: xs.into(), ys: ys.into(), color: color.into(), width: 1.0, dash: false, opacity });
+        self.elements.push(Element::Line {
+            xs: xs.into(),
+            ys: ys.into(),
+            color: color.into(),
+            width: 1.0,
+            dash: false,
+            opacity,
+        });
         self
     }
 
     /// Markers at points.
-    pub fn points(&mut self, xs: &[f64], ys: &[f64], color: &str, marker: Marker, size: f64) -> &mut Self {
-        self.elements.push(Element::Points { xs: xs.into(), ys: ys.into(), color: color.into(), marker, size });
+    pub fn points(
+        &mut self,
+        xs: &[f64],
+        ys: &[f64],
+        color: &str,
+        marker: Marker,
+        size: f64,
+    ) -> &mut Self {
+        self.elements.push(Element::Points {
+            xs: xs.into(),
+            ys: ys.into(),
+            color: color.into(),
+            marker,
+            size,
+        });
         self
     }
 
@@ -128,7 +162,8 @@ impl Plot {
     }
 
     fn bounds(&self) -> ([f64; 2], [f64; 2]) {
-        let (mut x, mut y) = ([f64::INFINITY, f64::NEG_INFINITY], [f64::INFINITY, f64::NEG_INFINITY]);
+        let (mut x, mut y) =
+            ([f64::INFINITY, f64::NEG_INFINITY], [f64::INFINITY, f64::NEG_INFINITY]);
         let mut see = |px: f64, py: Option<f64>| {
             if let (true, Some(py)) = (px.is_finite(), py) {
                 x = [x[0].min(px), x[1].max(px)];
@@ -181,21 +216,54 @@ impl Plot {
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
         );
         let _ = write!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-        let _ = write!(s, r#"<text x="{}" y="18" font-size="13" text-anchor="middle">{}</text>"#, w / 2.0, escape(&self.title));
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="18" font-size="13" text-anchor="middle">{}</text>"#,
+            w / 2.0,
+            escape(&self.title)
+        );
         if !self.hide_axes {
-            let _ = write!(s, r##"<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##);
+            let _ = write!(
+                s,
+                r##"<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
+            );
             for t in ticks(xr[0], xr[1]) {
                 let x = px(t);
-                let _ = write!(s, r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#333"/>"##, mt + ph, mt + ph + 4.0);
-                let _ = write!(s, r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, mt + ph + 16.0, fmt_tick(t));
+                let _ = write!(
+                    s,
+                    r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#333"/>"##,
+                    mt + ph,
+                    mt + ph + 4.0
+                );
+                let _ = write!(
+                    s,
+                    r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                    mt + ph + 16.0,
+                    fmt_tick(t)
+                );
             }
             for t in ticks(yr[0], yr[1]) {
                 let y = py(t);
                 let label = if self.log_y { format!("1e{}", fmt_tick(t)) } else { fmt_tick(t) };
-                let _ = write!(s, r##"<line x1="{:.1}" y1="{y:.1}" x2="{ml}" y2="{y:.1}" stroke="#333"/>"##, ml - 4.0);
-                let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#, ml - 6.0, y + 4.0);
+                let _ = write!(
+                    s,
+                    r##"<line x1="{:.1}" y1="{y:.1}" x2="{ml}" y2="{y:.1}" stroke="#333"/>"##,
+                    ml - 4.0
+                );
+                let _ = write!(
+                    s,
+                    r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
+                    ml - 6.0,
+                    y + 4.0
+                );
             }
-            let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, ml + pw / 2.0, h - 8.0, escape(&self.x_label));
+            let _ = write!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                ml + pw / 2.0,
+                h - 8.0,
+                escape(&self.x_label)
+            );
             let _ = write!(
                 s,
                 r#"<text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
@@ -203,7 +271,10 @@ impl Plot {
                 escape(&self.y_label)
             );
         }
-        let _ = write!(s, r#"<clipPath id="c"><rect x="{ml}" y="{mt}" width="{pw}" height="{ph}"/></clipPath><g clip-path="url(#c)">"#);
+        let _ = write!(
+            s,
+            r#"<clipPath id="c"><rect x="{ml}" y="{mt}" width="{pw}" height="{ph}"/></clipPath><g clip-path="url(#c)">"#
+        );
         for e in &self.elements {
             match e {
                 Element::Line { xs, ys, color, width, dash, opacity } => {
@@ -212,7 +283,13 @@ impl Plot {
                     for (x, y) in xs.iter().zip(ys) {
                         match self.y_value(*y).filter(|_| x.is_finite()) {
                             Some(yv) => {
-                                let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, px(*x), py(yv));
+                                let _ = write!(
+                                    d,
+                                    "{}{:.1},{:.1} ",
+                                    if pen_down { "L" } else { "M" },
+                                    px(*x),
+                                    py(yv)
+                                );
                                 pen_down = true;
                             }
                             None => pen_down = false,
@@ -236,10 +313,18 @@ impl Plot {
                     let d: String = (0..=n)
                         .map(|k| {
                             let a = std::f64::consts::TAU * k as f64 / n as f64;
-                            format!("{}{:.1},{:.1} ", if k == 0 { "M" } else { "L" }, px(cx + r * a.cos()), py(cy + r * a.sin()))
+                            format!(
+                                "{}{:.1},{:.1} ",
+                                if k == 0 { "M" } else { "L" },
+                                px(cx + r * a.cos()),
+                                py(cy + r * a.sin())
+                            )
                         })
                         .collect();
-                    let _ = write!(s, r#"<path d="{d}" fill="none" stroke="{color}" stroke-dasharray="4,3"/>"#);
+                    let _ = write!(
+                        s,
+                        r#"<path d="{d}" fill="none" stroke="{color}" stroke-dasharray="4,3"/>"#
+                    );
                 }
             }
         }
@@ -249,7 +334,13 @@ impl Plot {
             match marker {
                 Some(m) => s.push_str(&marker_svg(*m, x + 8.0, y - 4.0, 4.0, color)),
                 None => {
-                    let _ = write!(s, r#"<line x1="{x}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="2"/>"#, y - 4.0, x + 16.0, y - 4.0);
+                    let _ = write!(
+                        s,
+                        r#"<line x1="{x}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{color}" stroke-width="2"/>"#,
+                        y - 4.0,
+                        x + 16.0,
+                        y - 4.0
+                    );
                 }
             }
             let _ = write!(s, r#"<text x="{:.1}" y="{y:.1}">{}</text>"#, x + 22.0, escape(label));
@@ -262,8 +353,16 @@ impl Plot {
 fn marker_svg(m: Marker, x: f64, y: f64, r: f64, color: &str) -> String {
     match m {
         Marker::Dot => format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" fill="{color}"/>"#),
-        Marker::Ring => format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" fill="white" stroke="{color}" stroke-width="1.5"/>"#),
-        Marker::Square => format!(r#"<rect x="{:.1}" y="{:.1}" width="{}" height="{}" fill="{color}"/>"#, x - r, y - r, 2.0 * r, 2.0 * r),
+        Marker::Ring => format!(
+            r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" fill="white" stroke="{color}" stroke-width="1.5"/>"#
+        ),
+        Marker::Square => format!(
+            r#"<rect x="{:.1}" y="{:.1}" width="{}" height="{}" fill="{color}"/>"#,
+            x - r,
+            y - r,
+            2.0 * r,
+            2.0 * r
+        ),
         Marker::Cross => format!(
             r#"<path d="M{:.1},{:.1}L{:.1},{:.1}M{:.1},{:.1}L{:.1},{:.1}" stroke="{color}" stroke-width="1.8"/>"#,
             x - r,
@@ -282,11 +381,16 @@ fn marker_svg(m: Marker, x: f64, y: f64, r: f64, color: &str) -> String {
 pub fn stack(panels: &[Plot]) -> String {
     let w = panels.iter().map(|p| p.size.0).fold(0.0, f64::max);
     let h: f64 = panels.iter().map(|p| p.size.1).sum();
-    let mut s = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#);
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#
+    );
     let mut y = 0.0;
     for (k, p) in panels.iter().enumerate() {
         // Each panel's clip path needs its own id inside one document.
-        let body = p.to_svg().replace(r#"id="c""#, &format!(r#"id="c{k}""#)).replace("url(#c)", &format!("url(#c{k})"));
+        let body = p
+            .to_svg()
+            .replace(r#"id="c""#, &format!(r#"id="c{k}""#))
+            .replace("url(#c)", &format!("url(#c{k})"));
         let _ = write!(s, r#"<g transform="translate(0 {y})">{body}</g>"#);
         y += p.size.1;
     }
@@ -302,7 +406,11 @@ pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     }
     let raw = span / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| span / s <= 6.0).unwrap_or(10.0 * mag);
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| span / s <= 6.0)
+        .unwrap_or(10.0 * mag);
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
     (first..=last).map(|k| k as f64 * step).collect()
@@ -338,7 +446,13 @@ mod tests {
     #[test]
     fn plot_renders_well_formed_svg() {
         let mut p = Plot::new("t<1>", "x", "y").log_y();
-        p.line(&[0.0, 1.0, 2.0], &[1.0, 0.0, 0.1], "red", 1.0).points(&[1.0], &[0.5], "blue", Marker::Cross, 3.0);
+        p.line(&[0.0, 1.0, 2.0], &[1.0, 0.0, 0.1], "red", 1.0).points(
+            &[1.0],
+            &[0.5],
+            "blue",
+            Marker::Cross,
+            3.0,
+        );
         let s = p.to_svg();
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
         assert!(s.contains("t&lt;1&gt;"));

@@ -170,7 +170,11 @@ impl Task for PulseIntegration {
                 let at = out.at(t, b, 1);
                 let mut x = 0.0;
                 if rng.random::<f64>() < self.p_pulse {
-                    x = if rng.random::<bool>() { self.pulse_amplitude } else { -self.pulse_amplitude };
+                    x = if rng.random::<bool>() {
+                        self.pulse_amplitude
+                    } else {
+                        -self.pulse_amplitude
+                    };
                 }
                 let noise: f64 = StandardNormal.sample(&mut *rng);
                 x += self.noise_std * noise;
@@ -270,7 +274,13 @@ mod tests {
 
     #[test]
     fn integration_target_is_the_clipped_running_sum() {
-        let task = PulseIntegration { n_steps: 100, p_pulse: 0.1, pulse_amplitude: 1.0, noise_std: 0.1, gain: 0.2 };
+        let task = PulseIntegration {
+            n_steps: 100,
+            p_pulse: 0.1,
+            pulse_amplitude: 1.0,
+            noise_std: 0.1,
+            gain: 0.2,
+        };
         let batch = task.generate(3, &mut stream(2, "t", 0));
         for b in 0..3 {
             let mut sum = 0.0;
@@ -283,12 +293,17 @@ mod tests {
 
     #[test]
     fn context_target_follows_the_cued_stream_only() {
-        let task = ContextIntegration { n_steps: 60, response_steps: 10, max_coherence: 0.5, noise_std: 0.0 };
+        let task = ContextIntegration {
+            n_steps: 60,
+            response_steps: 10,
+            max_coherence: 0.5,
+            noise_std: 0.0,
+        };
         let batch = task.generate(16, &mut stream(3, "t", 0));
         for b in 0..16 {
             let x0 = &batch.inputs[b * 4..b * 4 + 4];
             let context = if x0[2] == 1.0 { 0 } else { 1 };
-            let last = (59 * 16 + b) * 1;
+            let last = 59 * 16 + b; // one output channel
             assert_eq!(batch.targets[last], if x0[context] >= 0.0 { 1.0 } else { -1.0 });
             assert_eq!(batch.mask[last], 1.0);
             assert_eq!(batch.mask[b], 0.0);
@@ -298,6 +313,9 @@ mod tests {
     #[test]
     fn same_stream_same_batch() {
         let task = FlipFlop { n_bits: 3, n_steps: 20, p_pulse: 0.2 };
-        assert_eq!(task.generate(2, &mut stream(5, "b", 9)), task.generate(2, &mut stream(5, "b", 9)));
+        assert_eq!(
+            task.generate(2, &mut stream(5, "b", 9)),
+            task.generate(2, &mut stream(5, "b", 9))
+        );
     }
 }

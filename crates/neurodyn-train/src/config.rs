@@ -1,7 +1,7 @@
 //! Training hyper-parameters.
 
-use serde::{Deserialize, Serialize};
 use neurodyn_core::{RangeError, check};
+use serde::{Deserialize, Serialize};
 
 /// The optimiser.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,7 +41,11 @@ mod defaults {
 
 impl Default for OptimizerKind {
     fn default() -> Self {
-        OptimizerKind::Adam { beta1: defaults::beta1(), beta2: defaults::beta2(), epsilon: defaults::epsilon() }
+        OptimizerKind::Adam {
+            beta1: defaults::beta1(),
+            beta2: defaults::beta2(),
+            epsilon: defaults::epsilon(),
+        }
     }
 }
 
@@ -141,7 +145,12 @@ impl TrainConfig {
                 check(epsilon > 0.0, "optimizer.epsilon", epsilon, "a value > 0")?;
             }
             OptimizerKind::Sgd { momentum } => {
-                check((0.0..1.0).contains(&momentum), "optimizer.momentum", momentum, "0 <= momentum < 1")?;
+                check(
+                    (0.0..1.0).contains(&momentum),
+                    "optimizer.momentum",
+                    momentum,
+                    "0 <= momentum < 1",
+                )?;
             }
         }
         match self.schedule {
@@ -150,7 +159,12 @@ impl TrainConfig {
                 check(gamma > 0.0 && gamma <= 1.0, "schedule.gamma", gamma, "0 < gamma <= 1")?;
             }
             Schedule::Cosine { min_lr } => {
-                check(min_lr >= 0.0 && min_lr <= lr, "schedule.min_lr", min_lr, "0 <= min_lr <= learning_rate")?;
+                check(
+                    min_lr >= 0.0 && min_lr <= lr,
+                    "schedule.min_lr",
+                    min_lr,
+                    "0 <= min_lr <= learning_rate",
+                )?;
             }
         }
         Ok(())

@@ -70,7 +70,9 @@ mod tests {
             let (mut up, mut down) = (y, y);
             up[k] += 1e-6;
             down[k] -= 1e-6;
-            let fd = (masked_mse(&up, &t, &m, 2, None).mse - masked_mse(&down, &t, &m, 2, None).mse) / 2e-6;
+            let fd = (masked_mse(&up, &t, &m, 2, None).mse
+                - masked_mse(&down, &t, &m, 2, None).mse)
+                / 2e-6;
             assert!((fd - g[k]).abs() < 1e-9, "entry {k}: {fd} vs {}", g[k]);
         }
     }

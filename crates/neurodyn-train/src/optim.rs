@@ -38,7 +38,9 @@ impl<T: Real> Optimizer<T> {
                 let eps = T::of(epsilon * c2.sqrt());
                 let (b1, b2) = (T::of(beta1), T::of(beta2));
                 let (a1, a2) = (T::ONE - b1, T::ONE - b2);
-                for (((p, g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
+                for (((p, g), m), v) in
+                    params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v)
+                {
                     *m = b1 * *m + a1 * *g;
                     *v = b2 * *v + a2 * *g * *g;
                     *p -= step * *m / (v.sqrt_() + eps);

@@ -95,7 +95,13 @@ struct Batch32 {
 impl From<&TaskBatch> for Batch32 {
     fn from(b: &TaskBatch) -> Self {
         let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect();
-        Batch32 { inputs: f(&b.inputs), targets: f(&b.targets), mask: f(&b.mask), n_steps: b.n_steps, batch: b.batch }
+        Batch32 {
+            inputs: f(&b.inputs),
+            targets: f(&b.targets),
+            mask: f(&b.mask),
+            n_steps: b.n_steps,
+            batch: b.batch,
+        }
     }
 }
 
@@ -103,7 +109,13 @@ impl Trainer {
     /// A fresh trainer for `rnn`.
     pub fn new(rnn: Rnn<f32>, config: &TrainConfig) -> Self {
         let optimizer = Optimizer::new(config.optimizer, rnn.params().len());
-        Trainer { rnn, optimizer, step: 0, history: History::default(), buffers: Buffers::default() }
+        Trainer {
+            rnn,
+            optimizer,
+            step: 0,
+            history: History::default(),
+            buffers: Buffers::default(),
+        }
     }
 
     /// Restores parameters, optimiser state and history from a checkpoint.
@@ -133,7 +145,10 @@ impl Trainer {
         observer: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
     ) -> StopReason {
         while self.step < config.max_steps {
-            let batch = task.generate(config.batch_size, &mut rng::stream(seed, "train_batch", self.step as u64));
+            let batch = task.generate(
+                config.batch_size,
+                &mut rng::stream(seed, "train_batch", self.step as u64),
+            );
             let loss = self.train_step(&Batch32::from(&batch), config, seed);
             if !loss.is_finite() {
                 return StopReason::Diverged;
@@ -173,8 +188,13 @@ impl Trainer {
             &buf.noise[..]
         });
         self.rnn.forward(&batch.inputs, n_steps, b, noise, &mut buf.tape, &mut buf.outputs);
-        let MaskedMse { mse, .. } =
-            masked_mse(&buf.outputs, &batch.targets, &batch.mask, c.n_output, Some(&mut buf.d_outputs));
+        let MaskedMse { mse, .. } = masked_mse(
+            &buf.outputs,
+            &batch.targets,
+            &batch.mask,
+            c.n_output,
+            Some(&mut buf.d_outputs),
+        );
         let mut loss = mse;
 
         // Rate penalty λ_r · mean(h²): ∂/∂h = 2 λ_r h / (rows · n_hidden).

@@ -25,7 +25,10 @@ fn setup() -> (FlipFlop, TrainConfig, Trainer) {
 #[test]
 fn resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one() {
     let (task, config, mut full) = setup();
-    assert_eq!(full.run(&task, &config, 3, &mut |_| ControlFlow::Continue(())), StopReason::MaxSteps);
+    assert_eq!(
+        full.run(&task, &config, 3, &mut |_| ControlFlow::Continue(())),
+        StopReason::MaxSteps
+    );
 
     // Interrupt at step 25; the last checkpoint was taken at step 20.
     let (_, _, mut broken) = setup();
@@ -35,7 +38,7 @@ fn resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one() {
             last = Some(c.clone());
             ControlFlow::Continue(())
         }
-        Event::Step { step, .. } if step == 25 => ControlFlow::Break(()),
+        Event::Step { step: 25, .. } => ControlFlow::Break(()),
         Event::Step { .. } => ControlFlow::Continue(()),
     });
     assert_eq!(reason, StopReason::Interrupted);
@@ -68,6 +71,9 @@ fn different_seeds_give_different_runs_and_the_loss_falls() {
 fn target_loss_stops_early() {
     let (task, config, mut t) = setup();
     let config = TrainConfig { target_loss: 10.0, ..config };
-    assert_eq!(t.run(&task, &config, 1, &mut |_| ControlFlow::Continue(())), StopReason::TargetLoss);
+    assert_eq!(
+        t.run(&task, &config, 1, &mut |_| ControlFlow::Continue(())),
+        StopReason::TargetLoss
+    );
     assert_eq!(t.step, 1);
 }

@@ -3,7 +3,9 @@
 //! CLI, Python) decides where checkpoints and results go.
 
 use neurodyn_analysis::dimensionality::Pca;
-use neurodyn_analysis::fixed_points::{FixedPointError, FixedPointResult, Stability, find_fixed_points, sample_initial_states};
+use neurodyn_analysis::fixed_points::{
+    FixedPointError, FixedPointResult, Stability, find_fixed_points, sample_initial_states,
+};
 use neurodyn_io::npz::Array;
 use neurodyn_io::spec::Spec;
 use neurodyn_models::rnn::Rnn;
@@ -19,7 +21,11 @@ pub fn trainer(spec: &Spec) -> Trainer {
 }
 
 /// Trains `trainer` as the spec says, reporting to `observer`.
-pub fn train(spec: &Spec, trainer: &mut Trainer, observer: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>) -> StopReason {
+pub fn train(
+    spec: &Spec,
+    trainer: &mut Trainer,
+    observer: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
+) -> StopReason {
     trainer.run(spec.task.task(), &spec.train, spec.seed, observer)
 }
 
@@ -38,14 +44,19 @@ pub struct Analysis {
 
 /// Evaluates the trained network and searches its fixed points; `progress(k)` reports how many
 /// initial states are done.
-pub fn analyse(spec: &Spec, trained: &Rnn<f32>, progress: &(dyn Fn(usize) + Sync)) -> Result<Analysis, FixedPointError> {
+pub fn analyse(
+    spec: &Spec,
+    trained: &Rnn<f32>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Analysis, FixedPointError> {
     let rnn = trained.cast::<f64>();
     let task = spec.task.task();
     let evaluation = evaluate(&rnn, task, spec.seed, spec.evaluation.n_trials);
     let s = rnn.state_len();
     let pca = Pca::fit(&evaluation.states, s, 3);
     let fp = &spec.fixed_points;
-    let starts = sample_initial_states(&evaluation.states, s, fp.n_initial, fp.init_noise_std, spec.seed);
+    let starts =
+        sample_initial_states(&evaluation.states, s, fp.n_initial, fp.init_noise_std, spec.seed);
     let fixed_points = find_fixed_points(&rnn, &starts, fp, spec.seed, progress)?;
     Ok(Analysis { evaluation, pca, fixed_points, rnn })
 }
@@ -75,7 +86,11 @@ pub fn model_arrays(rnn: &Rnn<f64>) -> Vec<(&'static str, Array)> {
 pub fn training_arrays(trainer: &Trainer) -> Vec<(&'static str, Array)> {
     let h = &trainer.history;
     let v = |x: &Vec<f64>| Array::f64(&[x.len()], x.clone());
-    vec![("loss", v(&h.loss)), ("grad_norm", v(&h.grad_norm)), ("learning_rate", v(&h.learning_rate))]
+    vec![
+        ("loss", v(&h.loss)),
+        ("grad_norm", v(&h.grad_norm)),
+        ("learning_rate", v(&h.learning_rate)),
+    ]
 }
 
 /// Named arrays for `trajectories.npz`: held-out inputs, targets, mask, outputs, states and
@@ -97,7 +112,10 @@ pub fn trajectory_arrays(a: &Analysis) -> Vec<(&'static str, Array)> {
         out.push(("states_pcs", Array::f64(&[t + 1, n, k], pca.transform(&e.states))));
         out.push(("pca_components", Array::f64(&[k, s], pca.components.clone())));
         out.push(("pca_mean", Array::f64(&[s], pca.mean.clone())));
-        out.push(("pca_explained_variance_ratio", Array::f64(&[k], pca.explained_variance_ratio.clone())));
+        out.push((
+            "pca_explained_variance_ratio",
+            Array::f64(&[k], pca.explained_variance_ratio.clone()),
+        ));
     }
     out
 }
@@ -110,8 +128,20 @@ pub fn fixed_point_arrays(a: &Analysis) -> Vec<(&'static str, Array)> {
     let mut out = vec![
         ("points", Array::f64(&[k, s], points.clone())),
         ("q", Array::f64(&[k], f.points.iter().map(|p| p.q).collect())),
-        ("eigenvalues_re", Array::f64(&[k, s], f.points.iter().flat_map(|p| p.eigenvalues.iter().map(|z| z.0)).collect())),
-        ("eigenvalues_im", Array::f64(&[k, s], f.points.iter().flat_map(|p| p.eigenvalues.iter().map(|z| z.1)).collect())),
+        (
+            "eigenvalues_re",
+            Array::f64(
+                &[k, s],
+                f.points.iter().flat_map(|p| p.eigenvalues.iter().map(|z| z.0)).collect(),
+            ),
+        ),
+        (
+            "eigenvalues_im",
+            Array::f64(
+                &[k, s],
+                f.points.iter().flat_map(|p| p.eigenvalues.iter().map(|z| z.1)).collect(),
+            ),
+        ),
         ("stability", Array::i32(&[k], f.points.iter().map(|p| p.stability.code()).collect())),
         ("n_unstable", Array::i32(&[k], f.points.iter().map(|p| p.n_unstable as i32).collect())),
         ("search_q", Array::f64(&[f.search_q.len()], f.search_q.clone())),
@@ -141,7 +171,14 @@ pub fn line_attractor_metrics(f: &FixedPointResult, dim: usize, tol: f64) -> Val
 }
 
 /// `metrics.json` of a run.
-pub fn metrics(spec: &Spec, trainer: &Trainer, stop: StopReason, a: &Analysis, train_seconds: f64, analysis_seconds: f64) -> Value {
+pub fn metrics(
+    spec: &Spec,
+    trainer: &Trainer,
+    stop: StopReason,
+    a: &Analysis,
+    train_seconds: f64,
+    analysis_seconds: f64,
+) -> Value {
     let f = &a.fixed_points;
     let mut m = json!({
         "final_loss": trainer.history.loss.last().copied(),

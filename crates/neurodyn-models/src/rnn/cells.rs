@@ -12,8 +12,8 @@
 
 use super::{Activation, CellKind, Rnn};
 use faer::{Accum, MatRef};
-use neurodyn_core::mat::{gemm, strided, strided_mut, view, view_mut};
 use neurodyn_core::Real;
+use neurodyn_core::mat::{gemm, strided, strided_mut, view, view_mut};
 
 /// `u ← φ(u)` over a slice, one loop per nonlinearity so that each vectorises.
 fn activate_in_place<T: Real>(act: Activation, u: &mut [T]) {
@@ -29,7 +29,9 @@ fn slope_in_place<T: Real>(act: Activation, a: &[T], out: &mut [T]) {
     let pairs = out.iter_mut().zip(a);
     match act {
         Activation::Tanh => pairs.for_each(|(o, a)| *o = T::ONE - *a * *a),
-        Activation::Relu => pairs.for_each(|(o, a)| *o = if *a > T::ZERO { T::ONE } else { T::ZERO }),
+        Activation::Relu => {
+            pairs.for_each(|(o, a)| *o = if *a > T::ZERO { T::ONE } else { T::ZERO })
+        }
         // softplus' = σ(u) = 1 − e^{−a}
         Activation::Softplus => pairs.for_each(|(o, a)| *o = T::ONE - (-*a).exp_()),
     }
@@ -58,7 +60,9 @@ pub(super) fn forward_step<T: Real>(
             activate_in_place(c.activation, &mut cache[..batch * n]);
             let alpha = T::of(c.alpha);
             let keep = T::ONE - alpha;
-            for ((next, h), a) in next[..batch * n].iter_mut().zip(&h_prev[..batch * n]).zip(&cache[..batch * n]) {
+            for ((next, h), a) in
+                next[..batch * n].iter_mut().zip(&h_prev[..batch * n]).zip(&cache[..batch * n])
+            {
                 *next = keep * *h + alpha * *a;
             }
         }
@@ -143,7 +147,9 @@ pub(super) fn backward_step<T: Real>(
             let keep = T::ONE - alpha;
             let rows = batch * n;
             slope_in_place(c.activation, &cache[..rows], &mut dgh[..rows]);
-            for ((dg, dp), dn) in dgh[..rows].iter_mut().zip(&mut d_prev[..rows]).zip(&d_next[..rows]) {
+            for ((dg, dp), dn) in
+                dgh[..rows].iter_mut().zip(&mut d_prev[..rows]).zip(&d_next[..rows])
+            {
                 *dg *= alpha * *dn;
                 *dp = keep * *dn;
             }
@@ -153,7 +159,8 @@ pub(super) fn backward_step<T: Real>(
             let cw = 4 * n;
             for b in 0..batch {
                 let row = &cache[b * cw..(b + 1) * cw];
-                let (r, z, nn, ghn) = (&row[..n], &row[n..2 * n], &row[2 * n..3 * n], &row[3 * n..]);
+                let (r, z, nn, ghn) =
+                    (&row[..n], &row[n..2 * n], &row[2 * n..3 * n], &row[3 * n..]);
                 let (x_r, rest) = dgx[b * g..(b + 1) * g].split_at_mut(n);
                 let (x_z, x_n) = rest.split_at_mut(n);
                 let (h_r, rest) = dgh[b * g..(b + 1) * g].split_at_mut(n);
@@ -179,7 +186,13 @@ pub(super) fn backward_step<T: Real>(
             let cw = 5 * n;
             for b in 0..batch {
                 let row = &cache[b * cw..(b + 1) * cw];
-                let (i, f, gg, o, tc) = (&row[..n], &row[n..2 * n], &row[2 * n..3 * n], &row[3 * n..4 * n], &row[4 * n..]);
+                let (i, f, gg, o, tc) = (
+                    &row[..n],
+                    &row[n..2 * n],
+                    &row[2 * n..3 * n],
+                    &row[3 * n..4 * n],
+                    &row[4 * n..],
+                );
                 let (d_i, rest) = dgh[b * g..(b + 1) * g].split_at_mut(n);
                 let (d_f, rest) = rest.split_at_mut(n);
                 let (d_g, d_o) = rest.split_at_mut(n);

@@ -1,7 +1,7 @@
 //! Configuration of a rate RNN: plain values, validated once by [`RnnConfig::build`].
 
-use serde::{Deserialize, Serialize};
 use neurodyn_core::{RangeError, check};
+use serde::{Deserialize, Serialize};
 
 /// The recurrent cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,12 +103,20 @@ impl RnnConfig {
 
     /// A GRU with the given sizes.
     pub fn gru(n_input: usize, n_hidden: usize, n_output: usize) -> Self {
-        RnnConfig { cell: CellKind::Gru, alpha: 1.0, ..Self::leaky_tanh(n_input, n_hidden, n_output, 1.0) }
+        RnnConfig {
+            cell: CellKind::Gru,
+            alpha: 1.0,
+            ..Self::leaky_tanh(n_input, n_hidden, n_output, 1.0)
+        }
     }
 
     /// An LSTM with the given sizes.
     pub fn lstm(n_input: usize, n_hidden: usize, n_output: usize) -> Self {
-        RnnConfig { cell: CellKind::Lstm, alpha: 1.0, ..Self::leaky_tanh(n_input, n_hidden, n_output, 1.0) }
+        RnnConfig {
+            cell: CellKind::Lstm,
+            alpha: 1.0,
+            ..Self::leaky_tanh(n_input, n_hidden, n_output, 1.0)
+        }
     }
 
     /// Checks every field; the error names the first field out of range.
@@ -116,14 +124,34 @@ impl RnnConfig {
         check(self.n_input > 0, "n_input", self.n_input, "at least 1")?;
         check(self.n_hidden > 0, "n_hidden", self.n_hidden, "at least 1")?;
         check(self.n_output > 0, "n_output", self.n_output, "at least 1")?;
-        check(self.alpha > 0.0 && self.alpha <= 1.0, "alpha", self.alpha, "0 < alpha <= 1 (alpha = dt/tau)")?;
+        check(
+            self.alpha > 0.0 && self.alpha <= 1.0,
+            "alpha",
+            self.alpha,
+            "0 < alpha <= 1 (alpha = dt/tau)",
+        )?;
         let gated = self.cell != CellKind::Vanilla;
-        check(!gated || self.alpha == 1.0, "alpha", self.alpha, "1 for gated cells (GRU and LSTM have no leak)")?;
-        check(self.init_gain.is_finite() && self.init_gain >= 0.0, "init_gain", self.init_gain, "a finite value >= 0")?;
+        check(
+            !gated || self.alpha == 1.0,
+            "alpha",
+            self.alpha,
+            "1 for gated cells (GRU and LSTM have no leak)",
+        )?;
+        check(
+            self.init_gain.is_finite() && self.init_gain >= 0.0,
+            "init_gain",
+            self.init_gain,
+            "a finite value >= 0",
+        )?;
         let p = self.connection_prob;
         check(p > 0.0 && p <= 1.0, "connection_prob", p, "0 < connection_prob <= 1")?;
         if let Some(d) = self.dale {
-            check(d.e_fraction > 0.0 && d.e_fraction < 1.0, "dale.e_fraction", d.e_fraction, "0 < e_fraction < 1")?;
+            check(
+                d.e_fraction > 0.0 && d.e_fraction < 1.0,
+                "dale.e_fraction",
+                d.e_fraction,
+                "0 < e_fraction < 1",
+            )?;
         }
         Ok(())
     }

@@ -96,7 +96,10 @@ impl RnnConfig {
         let (n, g) = (c.n_hidden, c.cell.n_gates() * c.n_hidden);
         let mut params = vec![T::ZERO; layout.len];
         let mut init = rng::stream(seed, "rnn_init", 0);
-        let mut normal = |scale: f64| { let z: f64 = StandardNormal.sample(&mut init); T::of(scale * z) };
+        let mut normal = |scale: f64| {
+            let z: f64 = StandardNormal.sample(&mut init);
+            T::of(scale * z)
+        };
         let uniform_bound = 1.0 / (n as f64).sqrt();
         let mut uniform = rng::stream(seed, "rnn_init_uniform", 0);
         let mut uniform = |bound: f64| T::of(uniform.random_range(-bound..bound));
@@ -109,12 +112,16 @@ impl RnnConfig {
                 params[layout.w_x.clone()].iter_mut().for_each(|w| *w = normal(sx));
             }
             CellKind::Gru | CellKind::Lstm => {
-                for range in [layout.w_h.clone(), layout.w_x.clone(), layout.b_x.clone(), layout.b_h.clone()] {
+                for range in
+                    [layout.w_h.clone(), layout.w_x.clone(), layout.b_x.clone(), layout.b_h.clone()]
+                {
                     params[range].iter_mut().for_each(|w| *w = uniform(uniform_bound));
                 }
                 if c.cell == CellKind::Lstm {
                     // Forget-gate bias 1 (Gers et al. 2000; Jozefowicz et al. 2015).
-                    params[layout.b_x.start + n..layout.b_x.start + 2 * n].iter_mut().for_each(|b| *b = T::ONE);
+                    params[layout.b_x.start + n..layout.b_x.start + 2 * n]
+                        .iter_mut()
+                        .for_each(|b| *b = T::ONE);
                 }
             }
         }
@@ -135,7 +142,9 @@ impl RnnConfig {
         });
         let mask = (c.connection_prob < 1.0).then(|| {
             let mut r = rng::stream(seed, "rnn_mask", 0);
-            (0..n * n).map(|_| if r.random::<f64>() < c.connection_prob { T::ONE } else { T::ZERO }).collect()
+            (0..n * n)
+                .map(|_| if r.random::<f64>() < c.connection_prob { T::ONE } else { T::ZERO })
+                .collect()
         });
         Ok(Rnn { config: c, layout, params, dale_sign, mask })
     }
@@ -303,7 +312,11 @@ impl<T: Real> Rnn<T> {
         outputs: &mut [T],
     ) {
         let (n, s, g, c) = (self.config.n_hidden, self.state_len(), self.gates(), self.cache_len());
-        assert_eq!(inputs.len(), n_steps * batch * self.config.n_input, "inputs must be T × B × n_input");
+        assert_eq!(
+            inputs.len(),
+            n_steps * batch * self.config.n_input,
+            "inputs must be T × B × n_input"
+        );
         tape.n_steps = n_steps;
         tape.batch = batch;
         // Only h_0 needs zeroing: every later state is written by its step.
@@ -407,7 +420,16 @@ impl<T: Real> Rnn<T> {
             let h_prev = &tape.states[t * batch * s..(t + 1) * batch * s];
             let cache = &tape.cache[t * batch * c..(t + 1) * batch * c];
             let dgx_t = if gru { Some(&mut ws.dgx[..]) } else { None };
-            cells::backward_step(self, w_h, h_prev, cache, &ws.carry, &mut ws.dgh, dgx_t, &mut ws.d_prev);
+            cells::backward_step(
+                self,
+                w_h,
+                h_prev,
+                cache,
+                &ws.carry,
+                &mut ws.dgh,
+                dgx_t,
+                &mut ws.d_prev,
+            );
             std::mem::swap(&mut ws.carry, &mut ws.d_prev);
 
             let dgh = view(&ws.dgh, batch, g);
@@ -416,7 +438,9 @@ impl<T: Real> Rnn<T> {
             let x_t = view(&inputs[t * batch * i..], batch, i);
             gemm(view_mut(dw_x, g, i), Accum::Add, dgx.transpose(), x_t);
             for r in 0..batch {
-                for (acc, d) in db_x.iter_mut().zip(&(if gru { &ws.dgx } else { &ws.dgh })[r * g..(r + 1) * g]) {
+                for (acc, d) in
+                    db_x.iter_mut().zip(&(if gru { &ws.dgx } else { &ws.dgh })[r * g..(r + 1) * g])
+                {
                     *acc += *d;
                 }
                 if gru {
@@ -500,7 +524,13 @@ impl Dynamics for Rnn<f64> {
         next.copy_from(view(&out, states.nrows(), states.ncols()));
     }
 
-    fn vjp_batch(&self, states: MatRef<'_, f64>, input: &[f64], cotangents: MatRef<'_, f64>, mut out: MatMut<'_, f64>) {
+    fn vjp_batch(
+        &self,
+        states: MatRef<'_, f64>,
+        input: &[f64],
+        cotangents: MatRef<'_, f64>,
+        mut out: MatMut<'_, f64>,
+    ) {
         let mut res = vec![0.0; states.nrows() * states.ncols()];
         self.vjp_batch_in_place(&to_row_major(states), input, &to_row_major(cotangents), &mut res);
         out.copy_from(view(&res, states.nrows(), states.ncols()));
