@@ -18,7 +18,7 @@ use neurodyn_core::mat::{gemm, strided, strided_mut, view, view_mut};
 /// `u ← φ(u)` over a slice, one loop per nonlinearity so that each vectorises.
 fn activate_in_place<T: Real>(act: Activation, u: &mut [T]) {
     match act {
-        Activation::Tanh => u.iter_mut().for_each(|v| *v = v.tanh_()),
+        Activation::Tanh => tanh_in_place(u),
         Activation::Relu => u.iter_mut().for_each(|v| *v = v.max_(T::ZERO)),
         Activation::Softplus => u.iter_mut().for_each(|v| *v = v.softplus()),
     }
@@ -80,17 +80,21 @@ pub(super) fn forward_step<T: Real>(
                 let (x_r, x_z, x_n) = (&x[..n], &x[n..2 * n], &x[2 * n..]);
                 let h = &h_prev[b * s..b * s + n];
                 let out = &mut next[b * s..b * s + n];
-                for j in 0..n {
-                    // On entry r, z, nn hold W_h{r,z,n} h; they are overwritten by the gates.
-                    let gh = nn[j] + bh_n[j];
-                    let rj = (x_r[j] + r[j] + bh_r[j]).sigmoid();
-                    let zj = (x_z[j] + z[j] + bh_z[j]).sigmoid();
-                    let nj = (x_n[j] + rj * gh).tanh_();
-                    r[j] = rj;
-                    z[j] = zj;
-                    nn[j] = nj;
-                    ghn[j] = gh;
-                    out[j] = (T::ONE - zj) * nj + zj * h[j];
+                // Simple passes over exact-length rows vectorise; one fused loop did not.
+                // On entry r, z, nn hold W_h{r,z,n} h; they are overwritten by the gates.
+                add3(r, x_r, bh_r);
+                add3(z, x_z, bh_z);
+                sigmoid_in_place(r);
+                sigmoid_in_place(z);
+                for (((g, nn), bh), (x, r)) in
+                    ghn.iter_mut().zip(nn.iter_mut()).zip(bh_n).zip(x_n.iter().zip(r.iter()))
+                {
+                    *g = *nn + *bh;
+                    *nn = *x + *r * *g;
+                }
+                tanh_in_place(nn);
+                for (((o, z), n), h) in out.iter_mut().zip(z.iter()).zip(nn.iter()).zip(h) {
+                    *o = (T::ONE - *z) * *n + *z * *h;
                 }
             }
         }
@@ -108,19 +112,38 @@ pub(super) fn forward_step<T: Real>(
                 let (o, tc) = rest.split_at_mut(n);
                 let (h_out, c_out) = next[b * s..(b + 1) * s].split_at_mut(n);
                 let c_prev = &h_prev[b * s + n..(b + 1) * s];
-                for j in 0..n {
-                    i[j] = i[j].sigmoid();
-                    f[j] = f[j].sigmoid();
-                    gg[j] = gg[j].tanh_();
-                    o[j] = o[j].sigmoid();
-                    let c_new = f[j] * c_prev[j] + i[j] * gg[j];
-                    tc[j] = c_new.tanh_();
-                    h_out[j] = o[j] * tc[j];
-                    c_out[j] = c_new;
+                sigmoid_in_place(i);
+                sigmoid_in_place(f);
+                tanh_in_place(gg);
+                sigmoid_in_place(o);
+                for ((((c_new, f), c), i), g) in
+                    c_out.iter_mut().zip(f.iter()).zip(c_prev).zip(i.iter()).zip(gg.iter())
+                {
+                    *c_new = *f * *c + *i * *g;
+                }
+                tc.copy_from_slice(c_out);
+                tanh_in_place(tc);
+                for ((h, o), t) in h_out.iter_mut().zip(o.iter()).zip(tc.iter()) {
+                    *h = *o * *t;
                 }
             }
         }
     }
+}
+
+/// `acc ← acc + a + b`, elementwise.
+fn add3<T: Real>(acc: &mut [T], a: &[T], b: &[T]) {
+    for ((v, a), b) in acc.iter_mut().zip(a).zip(b) {
+        *v += *a + *b;
+    }
+}
+
+fn sigmoid_in_place<T: Real>(xs: &mut [T]) {
+    xs.iter_mut().for_each(|v| *v = v.sigmoid());
+}
+
+fn tanh_in_place<T: Real>(xs: &mut [T]) {
+    xs.iter_mut().for_each(|v| *v = v.tanh_());
 }
 
 /// Vector–Jacobian product of [`forward_step`]: from `d_next` to `d_prev`, `dgh` and `dgx`.
@@ -168,6 +191,15 @@ pub(super) fn backward_step<T: Real>(
                 let h = &h_prev[b * s..b * s + n];
                 let dh = &d_next[b * s..b * s + n];
                 let dp = &mut d_prev[b * s..b * s + n];
+                let (r, z, nn, ghn) = (&r[..n], &z[..n], &nn[..n], &ghn[..n]);
+                let (x_r, x_z, x_n, h_r, h_z, h_n) = (
+                    &mut x_r[..n],
+                    &mut x_z[..n],
+                    &mut x_n[..n],
+                    &mut h_r[..n],
+                    &mut h_z[..n],
+                    &mut h_n[..n],
+                );
                 for j in 0..n {
                     let dpre_n = dh[j] * (T::ONE - z[j]) * (T::ONE - nn[j] * nn[j]);
                     let dpre_z = dh[j] * (h[j] - nn[j]) * z[j] * (T::ONE - z[j]);
@@ -199,6 +231,11 @@ pub(super) fn backward_step<T: Real>(
                 let (dh, dc_next) = d_next[b * s..(b + 1) * s].split_at(n);
                 let c_prev = &h_prev[b * s + n..(b + 1) * s];
                 let (dh_prev, dc_prev) = d_prev[b * s..(b + 1) * s].split_at_mut(n);
+                let (i, f, gg, o, tc) = (&i[..n], &f[..n], &gg[..n], &o[..n], &tc[..n]);
+                let (d_i, d_f, d_g, d_o) =
+                    (&mut d_i[..n], &mut d_f[..n], &mut d_g[..n], &mut d_o[..n]);
+                let (dh, dc_next, c_prev, dh_prev, dc_prev) =
+                    (&dh[..n], &dc_next[..n], &c_prev[..n], &mut dh_prev[..n], &mut dc_prev[..n]);
                 for j in 0..n {
                     let dc = dc_next[j] + dh[j] * o[j] * (T::ONE - tc[j] * tc[j]);
                     d_i[j] = dc * gg[j] * i[j] * (T::ONE - i[j]);
