@@ -54,9 +54,9 @@ pub(super) fn forward_step<T: Real>(
     let h = strided(h_prev, batch, n, s);
     match c.cell {
         CellKind::Vanilla => {
-            // cache = W_x x + b_x + W_h h, then a = φ(cache).
-            cache[..batch * n].copy_from_slice(&xp[..batch * n]);
-            gemm(view_mut(cache, batch, n), Accum::Add, h, w_h.transpose());
+            // cache = W_h h, then a = φ(cache + W_x x + b_x).
+            gemm(view_mut(cache, batch, n), Accum::Replace, h, w_h.transpose());
+            cache[..batch * n].iter_mut().zip(&xp[..batch * n]).for_each(|(u, x)| *u += *x);
             activate_in_place(c.activation, &mut cache[..batch * n]);
             let alpha = T::of(c.alpha);
             let keep = T::ONE - alpha;
