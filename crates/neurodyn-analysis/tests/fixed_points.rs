@@ -154,3 +154,16 @@ fn bad_arguments_are_refused() {
     let c = FixedPointConfig { input: vec![1.0, 2.0], ..c };
     assert!(find_fixed_points(&map, &[vec![0.0]], &c, 0, &|_| {}).is_err());
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let starts = grid(-1.6, 1.6, 12); // 144 starts: several chunks of 32
+    let config = FixedPointConfig { max_iters: 500, ..FixedPointConfig::default() };
+    let with = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            find_fixed_points(&Bistable { dt: 0.1 }, &starts, &config, 0, &|_| {}).unwrap()
+        })
+    };
+    assert_eq!(with(1), with(2));
+}

@@ -42,6 +42,14 @@ pub trait Real:
     fn tanh_(self) -> Self;
     /// Logistic function `1 / (1 + e^{-x})`; fast for `f32`.
     fn sigmoid(self) -> Self;
+    /// [`Real::tanh_`] over a slice, in place.
+    fn tanh_slice(xs: &mut [Self]) {
+        xs.iter_mut().for_each(|x| *x = x.tanh_());
+    }
+    /// [`Real::sigmoid`] over a slice, in place.
+    fn sigmoid_slice(xs: &mut [Self]) {
+        xs.iter_mut().for_each(|x| *x = x.sigmoid());
+    }
     /// `ln(1 + e^x)` computed without overflow.
     fn softplus(self) -> Self;
     /// Exponential.
@@ -77,6 +85,12 @@ impl Real for f32 {
     #[inline(always)]
     fn sigmoid(self) -> Self {
         crate::fast::sigmoid_f32(self)
+    }
+    fn tanh_slice(xs: &mut [Self]) {
+        crate::fast::tanh_in_place(xs);
+    }
+    fn sigmoid_slice(xs: &mut [Self]) {
+        crate::fast::sigmoid_in_place(xs);
     }
     #[inline(always)]
     fn softplus(self) -> Self {

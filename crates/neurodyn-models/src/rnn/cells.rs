@@ -139,11 +139,11 @@ fn add3<T: Real>(acc: &mut [T], a: &[T], b: &[T]) {
 }
 
 fn sigmoid_in_place<T: Real>(xs: &mut [T]) {
-    xs.iter_mut().for_each(|v| *v = v.sigmoid());
+    T::sigmoid_slice(xs);
 }
 
 fn tanh_in_place<T: Real>(xs: &mut [T]) {
-    xs.iter_mut().for_each(|v| *v = v.tanh_());
+    T::tanh_slice(xs);
 }
 
 /// Vector–Jacobian product of [`forward_step`]: from `d_next` to `d_prev`, `dgh` and `dgx`.
