@@ -205,7 +205,6 @@ pub fn find_fixed_points<D: Dynamics>(
     system: &D,
     initial: &[Vec<f64>],
     config: &FixedPointConfig,
-    _seed: u64,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<FixedPointResult, FixedPointError> {
     let dim = system.dim();

@@ -15,7 +15,7 @@
 //! // h ← 0.5 h + 1 has the single stable fixed point h* = 2.
 //! let map = LinearMap { a: faer::mat![[0.5]], b: faer::Mat::zeros(1, 0), c: vec![1.0] };
 //! let config = FixedPointConfig { n_initial: 8, ..FixedPointConfig::default() };
-//! let found = find_fixed_points(&map, &[vec![0.0], vec![5.0]], &config, 0, &|_| {}).unwrap();
+//! let found = find_fixed_points(&map, &[vec![0.0], vec![5.0]], &config, &|_| {}).unwrap();
 //! assert_eq!(found.points.len(), 1);
 //! assert!((found.points[0].state[0] - 2.0).abs() < 1e-9);
 //! assert_eq!(found.points[0].stability, Stability::Stable);

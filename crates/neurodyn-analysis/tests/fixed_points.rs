@@ -18,9 +18,8 @@ fn linear_saddle_is_found_exactly() {
         b: Mat::zeros(2, 0),
         c: vec![1.0, -1.0],
     };
-    let found =
-        find_fixed_points(&map, &grid(-3.0, 3.0, 4), &FixedPointConfig::default(), 0, &|_| {})
-            .unwrap();
+    let found = find_fixed_points(&map, &grid(-3.0, 3.0, 4), &FixedPointConfig::default(), &|_| {})
+        .unwrap();
     assert_eq!(found.points.len(), 1, "{:?}", found.points);
     let p = &found.points[0];
     assert!((p.state[0] - 2.8).abs() < 1e-10 && (p.state[1] - 2.0).abs() < 1e-10, "{:?}", p.state);
@@ -58,7 +57,7 @@ fn bistable_pair_has_four_stable_four_saddles_one_source() {
     let config =
         FixedPointConfig { max_iters: 4000, learning_rate: 0.02, ..FixedPointConfig::default() };
     let found =
-        find_fixed_points(&Bistable { dt: 0.1 }, &grid(-1.6, 1.6, 9), &config, 0, &|_| {}).unwrap();
+        find_fixed_points(&Bistable { dt: 0.1 }, &grid(-1.6, 1.6, 9), &config, &|_| {}).unwrap();
     assert_eq!(
         found.points.len(),
         9,
@@ -125,8 +124,7 @@ fn hopfield_memories_are_stable_and_the_origin_is_a_saddle() {
         }
     }
     initial.push(vec![1e-3; n]);
-    let found =
-        find_fixed_points(&net, &initial, &FixedPointConfig::default(), 0, &|_| {}).unwrap();
+    let found = find_fixed_points(&net, &initial, &FixedPointConfig::default(), &|_| {}).unwrap();
     assert_eq!(found.count(Stability::Stable), 4, "{:?}", found.points);
     for p in found.points.iter().filter(|p| p.stability == Stability::Stable) {
         let overlaps: Vec<f64> = xi
@@ -149,10 +147,10 @@ fn hopfield_memories_are_stable_and_the_origin_is_a_saddle() {
 fn bad_arguments_are_refused() {
     let map = LinearMap { a: faer::mat![[0.5]], b: Mat::zeros(1, 1), c: vec![0.0] };
     let c = FixedPointConfig::default();
-    assert!(find_fixed_points(&map, &[], &c, 0, &|_| {}).is_err());
-    assert!(find_fixed_points(&map, &[vec![0.0, 1.0]], &c, 0, &|_| {}).is_err());
+    assert!(find_fixed_points(&map, &[], &c, &|_| {}).is_err());
+    assert!(find_fixed_points(&map, &[vec![0.0, 1.0]], &c, &|_| {}).is_err());
     let c = FixedPointConfig { input: vec![1.0, 2.0], ..c };
-    assert!(find_fixed_points(&map, &[vec![0.0]], &c, 0, &|_| {}).is_err());
+    assert!(find_fixed_points(&map, &[vec![0.0]], &c, &|_| {}).is_err());
 }
 
 #[test]
@@ -162,7 +160,7 @@ fn results_do_not_depend_on_the_thread_count() {
     let with = |threads| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
-            find_fixed_points(&Bistable { dt: 0.1 }, &starts, &config, 0, &|_| {}).unwrap()
+            find_fixed_points(&Bistable { dt: 0.1 }, &starts, &config, &|_| {}).unwrap()
         })
     };
     assert_eq!(with(1), with(2));

@@ -50,7 +50,8 @@ impl IoError {
         move |source| IoError::Os { path, source }
     }
 
-    pub(crate) fn format(path: impl Into<PathBuf>, message: impl ToString) -> IoError {
+    /// A [`IoError::Format`] for `path`.
+    pub fn format(path: impl Into<PathBuf>, message: impl ToString) -> IoError {
         IoError::Format { path: path.into(), message: message.to_string() }
     }
 }

@@ -62,7 +62,10 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
     let stability: Vec<i32> = stability.iter().map(|&s| s as i32).collect();
     let (eshape, re) = read_f64(&fp, "eigenvalues_re")?;
     let (_, im) = read_f64(&fp, "eigenvalues_im")?;
-    let n_plot = plot_trials(&spec);
+    let n_plot = neurodyn_io::spec::parse(&spec, "spec.toml")
+        .map_err(|e| IoError::format(dir.join("spec.toml"), e))?
+        .evaluation
+        .n_plot_trials;
     if let (Ok((pshape, pcs)), Ok((_, points_pcs))) =
         (read_f64(&traj, "states_pcs"), read_f64(&fp, "points_pcs"))
     {
@@ -92,18 +95,6 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
 /// A `[t][b][c]` array of the given shape.
 fn seq<'a>(data: &'a [f64], shape: &[usize]) -> Seq<'a> {
     Seq { data, n_steps: shape[0], batch: shape[1], channels: shape[2] }
-}
-
-/// `evaluation.n_plot_trials` from the resolved spec text (8 when absent).
-fn plot_trials(spec: &str) -> usize {
-    spec.lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("n_plot_trials")
-                .and_then(|r| r.trim().strip_prefix('='))
-                .and_then(|v| v.trim().parse().ok())
-        })
-        .unwrap_or(8)
 }
 
 fn page(

@@ -57,7 +57,7 @@ pub fn analyse(
     let fp = &spec.fixed_points;
     let starts =
         sample_initial_states(&evaluation.states, s, fp.n_initial, fp.init_noise_std, spec.seed);
-    let fixed_points = find_fixed_points(&rnn, &starts, fp, spec.seed, progress)?;
+    let fixed_points = find_fixed_points(&rnn, &starts, fp, progress)?;
     Ok(Analysis { evaluation, pca, fixed_points, rnn })
 }
 

@@ -30,7 +30,7 @@
 //! let rnn = trainer.rnn.cast::<f64>();
 //! let heldout = evaluate(&rnn, &task, 0, 8);
 //! let starts = sample_initial_states(&heldout.states, 16, 32, 0.05, 0);
-//! let found = find_fixed_points(&rnn, &starts, &FixedPointConfig::default(), 0, &|_| {}).unwrap();
+//! let found = find_fixed_points(&rnn, &starts, &FixedPointConfig::default(), &|_| {}).unwrap();
 //! println!("{} fixed points", found.points.len());
 //! ```
 //!
