@@ -6,6 +6,8 @@
 //! - [`fixed_points`]: fixed and slow points by minimising `q(h) = ½‖F(h, x*) − h‖²` from many
 //!   initial states, Levenberg–Marquardt polish, de-duplication, and classification by the
 //!   eigenvalues of the Jacobian (Sussillo & Barak 2013; Golub & Sussillo 2018);
+//! - [`lyapunov`]: Lyapunov spectra by the QR method, with convergence diagnostics,
+//!   entropy rate and Kaplan–Yorke dimension;
 //! - [`dimensionality`]: principal component analysis of trajectories.
 //!
 //! ```
@@ -24,3 +26,4 @@
 
 pub mod dimensionality;
 pub mod fixed_points;
+pub mod lyapunov;

@@ -1,0 +1,218 @@
+//! Lyapunov spectra of discrete-time systems by the QR method (Benettin, Galgani, Giorgilli &
+//! Strelcyn 1980; Shimada & Nagashima 1979).
+//!
+//! ## Method
+//! Carry an orthonormal set of `k` tangent vectors `Q` (`dim × k`) along a trajectory:
+//! `Q ← J_t Q` with the analytic Jacobian `J_t = ∂F/∂h (h_t, x_t)`, re-orthonormalised by a
+//! thin QR factorisation every `qr_every` steps. The exponents are the time averages of
+//! `log |R_ii|`, in units of 1/step; divide by `dt` for a continuous-time flow sampled every
+//! `dt`. Convergence diagnostics: the run is cut into `n_segments` equal segments whose
+//! estimates give a standard error, and the running estimate after each segment is kept.
+//!
+//! Derived quantities: the Kolmogorov–Sinai entropy rate bound (Pesin), the sum of the positive
+//! exponents; and the Kaplan–Yorke dimension `j + Σ_{i≤j} λ_i / |λ_{j+1}|`, with `j` the largest
+//! index whose partial sum is non-negative.
+
+use faer::Mat;
+use neurodyn_core::mat::{gemm, view};
+use neurodyn_core::{Dynamics, RangeError, check};
+
+/// Settings of a spectrum computation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LyapunovConfig {
+    /// Number of leading exponents (`1 ≤ k ≤ dim`) [1].
+    pub n_exponents: usize,
+    /// Steps discarded before averaging (the trajectory and `Q` still evolve) [1].
+    pub n_transient: usize,
+    /// Steps averaged over [1].
+    pub n_steps: usize,
+    /// Steps between re-orthonormalisations [1].
+    pub qr_every: usize,
+    /// Segments for the standard error (must divide into `n_steps / qr_every` QR steps) [1].
+    pub n_segments: usize,
+}
+
+impl LyapunovConfig {
+    /// Checks every field against the system dimension.
+    pub fn validate(&self, dim: usize) -> Result<(), RangeError> {
+        check(
+            self.n_exponents >= 1 && self.n_exponents <= dim,
+            "n_exponents",
+            self.n_exponents,
+            "between 1 and the system dimension",
+        )?;
+        check(self.qr_every >= 1, "qr_every", self.qr_every, "at least 1")?;
+        check(self.n_segments >= 1, "n_segments", self.n_segments, "at least 1")?;
+        let n_qr = self.n_steps / self.qr_every;
+        check(n_qr >= self.n_segments, "n_steps", self.n_steps, "at least qr_every · n_segments")
+    }
+}
+
+/// A spectrum with its diagnostics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LyapunovResult {
+    /// Exponents in descending order [1/step].
+    pub exponents: Vec<f64>,
+    /// Standard error of each exponent across segments [1/step].
+    pub std_error: Vec<f64>,
+    /// Running estimate after each segment (`n_segments × k`, row-major) [1/step].
+    pub running: Vec<f64>,
+    /// Sum of the positive exponents [1/step].
+    pub entropy_rate: f64,
+    /// Kaplan–Yorke dimension (`k` when every partial sum is non-negative) [1].
+    pub kaplan_yorke: f64,
+    /// The state at the end of the run.
+    pub final_state: Vec<f64>,
+}
+
+/// Bad arguments to [`lyapunov_spectrum`].
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum LyapunovError {
+    /// A setting out of range.
+    #[error(transparent)]
+    Config(#[from] RangeError),
+    /// The initial state has the wrong length.
+    #[error("initial state has length {got}, expected the system dimension {expected}")]
+    StateLength {
+        /// Its length.
+        got: usize,
+        /// The dimension.
+        expected: usize,
+    },
+    /// The inputs are neither one input vector nor one per step.
+    #[error(
+        "inputs have length {got}: expected {n_input} (constant) or {n_input} × {n_steps} (one per step)"
+    )]
+    InputLength {
+        /// Their length.
+        got: usize,
+        /// The system's input dimension.
+        n_input: usize,
+        /// Transient plus averaged steps.
+        n_steps: usize,
+    },
+    /// The trajectory or the tangent vectors stopped being finite.
+    #[error("the trajectory or its tangent vectors stopped being finite at step {step}")]
+    NotFinite {
+        /// The step.
+        step: usize,
+    },
+}
+
+/// The leading `config.n_exponents` Lyapunov exponents of `system` from `h0`.
+///
+/// `inputs` is either one input vector (held constant) or one per step for
+/// `n_transient + n_steps` steps, stacked.
+pub fn lyapunov_spectrum<D: Dynamics>(
+    system: &D,
+    h0: &[f64],
+    inputs: &[f64],
+    config: &LyapunovConfig,
+) -> Result<LyapunovResult, LyapunovError> {
+    let dim = system.dim();
+    config.validate(dim)?;
+    if h0.len() != dim {
+        return Err(LyapunovError::StateLength { got: h0.len(), expected: dim });
+    }
+    let n_in = system.n_input();
+    let total = config.n_transient + config.n_steps;
+    let per_step = inputs.len() == n_in * total && inputs.len() != n_in;
+    if inputs.len() != n_in && !per_step {
+        return Err(LyapunovError::InputLength {
+            got: inputs.len(),
+            n_input: n_in,
+            n_steps: total,
+        });
+    }
+    let input_at = |t: usize| if per_step { &inputs[t * n_in..(t + 1) * n_in] } else { inputs };
+
+    let k = config.n_exponents;
+    let mut q = Mat::<f64>::from_fn(dim, k, |i, j| if i == j { 1.0 } else { 0.0 });
+    let mut jq = Mat::<f64>::zeros(dim, k);
+    let mut jac = vec![0.0; dim * dim];
+    let (mut h, mut next) = (h0.to_vec(), vec![0.0; dim]);
+    let n_qr = config.n_steps / config.qr_every;
+    let per_segment = n_qr / config.n_segments;
+    let mut segment_sums = vec![0.0; config.n_segments * k];
+    let mut since_qr = 0;
+    let mut qr_done = 0;
+    for t in 0..total {
+        let x = input_at(t);
+        system.jacobian(&h, x, faer::MatMut::from_row_major_slice_mut(&mut jac, dim, dim));
+        system.step(&h, x, &mut next);
+        std::mem::swap(&mut h, &mut next);
+        gemm(jq.as_mut(), faer::Accum::Replace, view(&jac, dim, dim), q.as_ref());
+        std::mem::swap(&mut q, &mut jq);
+        since_qr += 1;
+        if since_qr < config.qr_every && t + 1 != config.n_transient {
+            continue;
+        }
+        since_qr = 0;
+        if !(h.iter().all(|v| v.is_finite())
+            && q.col_iter().all(|c| c.iter().all(|v| v.is_finite())))
+        {
+            return Err(LyapunovError::NotFinite { step: t });
+        }
+        let qr = q.qr();
+        let r = qr.thin_R();
+        let growth: Vec<f64> = (0..k).map(|i| r[(i, i)].abs().ln()).collect();
+        q = qr.compute_thin_Q();
+        if t >= config.n_transient && qr_done < per_segment * config.n_segments {
+            let seg = qr_done / per_segment;
+            for i in 0..k {
+                segment_sums[seg * k + i] += growth[i];
+            }
+            qr_done += 1;
+        }
+    }
+
+    // Per-segment rates, their mean and standard error, and the running estimate.
+    let seg_steps = (per_segment * config.qr_every) as f64;
+    let rates: Vec<f64> = segment_sums.iter().map(|s| s / seg_steps).collect();
+    let n_seg = config.n_segments as f64;
+    let mut exponents = vec![0.0; k];
+    let mut std_error = vec![0.0; k];
+    let mut running = vec![0.0; config.n_segments * k];
+    for i in 0..k {
+        let col: Vec<f64> = (0..config.n_segments).map(|s| rates[s * k + i]).collect();
+        let mean = col.iter().sum::<f64>() / n_seg;
+        exponents[i] = mean;
+        std_error[i] = if config.n_segments > 1 {
+            (col.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n_seg - 1.0) / n_seg).sqrt()
+        } else {
+            f64::NAN
+        };
+        let mut acc = 0.0;
+        for (s, r) in col.iter().enumerate() {
+            acc += r;
+            running[s * k + i] = acc / (s + 1) as f64;
+        }
+    }
+    // QR keeps the exponents ordered only on average; sort with their errors.
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| exponents[b].total_cmp(&exponents[a]));
+    let exponents: Vec<f64> = order.iter().map(|&i| exponents[i]).collect();
+    let std_error = order.iter().map(|&i| std_error[i]).collect();
+    let running =
+        running.chunks_exact(k).flat_map(|row| order.iter().map(move |&i| row[i])).collect();
+    Ok(LyapunovResult {
+        entropy_rate: exponents.iter().filter(|l| **l > 0.0).sum(),
+        kaplan_yorke: kaplan_yorke(&exponents),
+        exponents,
+        std_error,
+        running,
+        final_state: h,
+    })
+}
+
+/// Kaplan–Yorke dimension of a descending spectrum.
+pub fn kaplan_yorke(exponents: &[f64]) -> f64 {
+    let mut sum = 0.0;
+    for (j, l) in exponents.iter().enumerate() {
+        if sum + l < 0.0 {
+            return j as f64 + sum / l.abs();
+        }
+        sum += l;
+    }
+    exponents.len() as f64
+}
