@@ -115,3 +115,65 @@ mod tests {
         assert!((participation_ratio(&[1.0, 1.0, 1.0, 0.0]) - 3.0).abs() < 1e-12);
     }
 }
+
+/// Distances from each row of `data` (`rows × dim`) to its `k` nearest other rows, ascending
+/// (brute force, parallel over rows; `rows × k`, row-major).
+pub fn nearest_neighbor_distances(data: &[f64], dim: usize, k: usize) -> Vec<f64> {
+    use rayon::prelude::*;
+    let rows = data.len() / dim;
+    let k = k.min(rows.saturating_sub(1));
+    (0..rows)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let x = &data[i * dim..(i + 1) * dim];
+            let mut d: Vec<f64> = (0..rows)
+                .filter(|&j| j != i)
+                .map(|j| {
+                    data[j * dim..(j + 1) * dim]
+                        .iter()
+                        .zip(x)
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                })
+                .collect();
+            let k_eff = k.min(d.len());
+            if k_eff > 0 {
+                d.select_nth_unstable_by(k_eff - 1, f64::total_cmp);
+            }
+            let mut nearest: Vec<f64> = d[..k_eff].iter().map(|v| v.sqrt()).collect();
+            nearest.sort_by(f64::total_cmp);
+            nearest.into_iter()
+        })
+        .collect()
+}
+
+/// TwoNN intrinsic dimension (Facco, d'Errico, Rodriguez & Laio 2017): with `μ = r₂/r₁` the
+/// ratio of each point's second- to first-neighbour distance, `μ` is Pareto with exponent `d`,
+/// whose maximum-likelihood estimate is `d = n / Σ ln μ`. The largest `discard_fraction` of the
+/// `μ` (Facco et al. discard 10%) are dropped, with the likelihood truncated accordingly.
+pub fn two_nn(data: &[f64], dim: usize, discard_fraction: f64) -> f64 {
+    let nn = nearest_neighbor_distances(data, dim, 2);
+    let mut mu: Vec<f64> = nn.chunks_exact(2).filter(|r| r[0] > 0.0).map(|r| r[1] / r[0]).collect();
+    mu.sort_by(f64::total_cmp);
+    let keep = ((1.0 - discard_fraction.clamp(0.0, 0.99)) * mu.len() as f64).floor() as usize;
+    if keep == 0 {
+        return f64::NAN;
+    }
+    // Truncated Pareto MLE: the dropped points contribute (n − keep) · ln μ_cut.
+    let cut = mu[keep - 1].ln();
+    let sum: f64 = mu[..keep].iter().map(|m| m.ln()).sum::<f64>() + (mu.len() - keep) as f64 * cut;
+    keep as f64 / sum
+}
+
+/// Levina–Bickel maximum-likelihood intrinsic dimension with `k` neighbours, averaged over
+/// points as MacKay & Ghahramani (2005) propose (mean of the inverse local estimates).
+pub fn levina_bickel(data: &[f64], dim: usize, k: usize) -> f64 {
+    let k = k.max(2);
+    let nn = nearest_neighbor_distances(data, dim, k);
+    let inverse: Vec<f64> = nn
+        .chunks_exact(k)
+        .filter(|r| r[0] > 0.0)
+        .map(|r| r[..k - 1].iter().map(|t| (r[k - 1] / t).ln()).sum::<f64>() / (k - 1) as f64)
+        .collect();
+    inverse.len() as f64 / inverse.iter().sum::<f64>()
+}

@@ -8,7 +8,8 @@
 //!   eigenvalues of the Jacobian (Sussillo & Barak 2013; Golub & Sussillo 2018);
 //! - [`lyapunov`]: Lyapunov spectra by the QR method, with convergence diagnostics,
 //!   entropy rate and Kaplan–Yorke dimension;
-//! - [`dimensionality`]: principal component analysis of trajectories.
+//! - [`dimensionality`]: PCA, participation ratio, TwoNN and Levina–Bickel intrinsic dimension;
+//! - [`similarity`]: CCA, SVCCA, linear and RBF CKA, Procrustes shape distance.
 //!
 //! ```
 //! use neurodyn_analysis::fixed_points::{find_fixed_points, FixedPointConfig, Stability};
@@ -27,3 +28,4 @@
 pub mod dimensionality;
 pub mod fixed_points;
 pub mod lyapunov;
+pub mod similarity;
