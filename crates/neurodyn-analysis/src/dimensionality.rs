@@ -87,35 +87,6 @@ pub fn participation_ratio(eigenvalues: &[f64]) -> f64 {
     if s2 > 0.0 { s * s / s2 } else { 0.0 }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recovers_a_planted_axis_and_variance() {
-        // Points (1, −2) + t·(0.6, 0.8), t = −50…50: PC1 = (0.6, 0.8), PC2 carries nothing.
-        let data: Vec<f64> = (0..101)
-            .flat_map(|i| {
-                let t = i as f64 - 50.0;
-                [0.6 * t + 1.0, 0.8 * t - 2.0]
-            })
-            .collect();
-        let pca = Pca::fit(&data, 2, 2).unwrap();
-        assert!((pca.components[0] - 0.6).abs() < 1e-9 && (pca.components[1] - 0.8).abs() < 1e-9);
-        assert!((pca.mean[0] - 1.0).abs() < 1e-12 && (pca.mean[1] + 2.0).abs() < 1e-12);
-        // Σ t² / (n − 1) over t = −50…50 = (2 · 50·51·101/6) / 100 = 858.5
-        assert!((pca.explained_variance[0] - 858.5).abs() < 1e-6);
-        assert!(pca.explained_variance_ratio[0] > 0.999_999);
-        let z = pca.transform(&data[..2]);
-        assert!((z[0] + 50.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn participation_ratio_counts_equal_dimensions() {
-        assert!((participation_ratio(&[1.0, 1.0, 1.0, 0.0]) - 3.0).abs() < 1e-12);
-    }
-}
-
 /// Distances from each row of `data` (`rows × dim`) to its `k` nearest other rows, ascending
 /// (brute force, parallel over rows; `rows × k`, row-major).
 pub fn nearest_neighbor_distances(data: &[f64], dim: usize, k: usize) -> Vec<f64> {
@@ -176,4 +147,33 @@ pub fn levina_bickel(data: &[f64], dim: usize, k: usize) -> f64 {
         .map(|r| r[..k - 1].iter().map(|t| (r[k - 1] / t).ln()).sum::<f64>() / (k - 1) as f64)
         .collect();
     inverse.len() as f64 / inverse.iter().sum::<f64>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovers_a_planted_axis_and_variance() {
+        // Points (1, −2) + t·(0.6, 0.8), t = −50…50: PC1 = (0.6, 0.8), PC2 carries nothing.
+        let data: Vec<f64> = (0..101)
+            .flat_map(|i| {
+                let t = i as f64 - 50.0;
+                [0.6 * t + 1.0, 0.8 * t - 2.0]
+            })
+            .collect();
+        let pca = Pca::fit(&data, 2, 2).unwrap();
+        assert!((pca.components[0] - 0.6).abs() < 1e-9 && (pca.components[1] - 0.8).abs() < 1e-9);
+        assert!((pca.mean[0] - 1.0).abs() < 1e-12 && (pca.mean[1] + 2.0).abs() < 1e-12);
+        // Σ t² / (n − 1) over t = −50…50 = (2 · 50·51·101/6) / 100 = 858.5
+        assert!((pca.explained_variance[0] - 858.5).abs() < 1e-6);
+        assert!(pca.explained_variance_ratio[0] > 0.999_999);
+        let z = pca.transform(&data[..2]);
+        assert!((z[0] + 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn participation_ratio_counts_equal_dimensions() {
+        assert!((participation_ratio(&[1.0, 1.0, 1.0, 0.0]) - 3.0).abs() < 1e-12);
+    }
 }
