@@ -41,12 +41,15 @@ fn cka_is_invariant_to_orthogonal_maps_isotropic_scaling_and_translation() {
     assert!(linear_cka(&x, &stretched, n) < 0.9);
 }
 
+/// A similarity measure of two `n`-row configurations.
+type Similarity = dyn Fn(&[f64], &[f64], usize) -> f64;
+
 #[test]
 fn cka_of_independent_data_is_a_bias_that_shrinks_like_one_over_n() {
     // For independent X, Y the (biased-HSIC) CKA is not 0 but a positive bias ∝ 1/n: for
     // linear kernels ≈ √(pq)/n = 8/n here. Quadrupling n must divide it by about four.
     let d = 8;
-    let at = |n: usize, f: &dyn Fn(&[f64], &[f64], usize) -> f64| {
+    let at = |n: usize, f: &Similarity| {
         let runs: Vec<f64> =
             (0..4).map(|s| f(&gaussian(n, d, 20 + s), &gaussian(n, d, 40 + s), n)).collect();
         runs.iter().sum::<f64>() / runs.len() as f64
