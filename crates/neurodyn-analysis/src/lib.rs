@@ -9,7 +9,8 @@
 //! - [`lyapunov`]: Lyapunov spectra by the QR method, with convergence diagnostics,
 //!   entropy rate and Kaplan–Yorke dimension;
 //! - [`dimensionality`]: PCA, participation ratio, TwoNN and Levina–Bickel intrinsic dimension;
-//! - [`similarity`]: CCA, SVCCA, linear and RBF CKA, Procrustes shape distance.
+//! - [`similarity`]: CCA, SVCCA, linear and RBF CKA, Procrustes shape distance;
+//! - [`spikes`]: ISI CV, Fano factor, van Rossum and Victor–Purpura distances, reliability.
 //!
 //! ```
 //! use neurodyn_analysis::fixed_points::{find_fixed_points, FixedPointConfig, Stability};
@@ -29,3 +30,4 @@ pub mod dimensionality;
 pub mod fixed_points;
 pub mod lyapunov;
 pub mod similarity;
+pub mod spikes;
