@@ -156,3 +156,74 @@ fn bad_arguments_are_refused() {
         Err(LyapunovError::NotFinite { .. })
     ));
 }
+
+/// The Lorenz system with σ = 10, ρ = 28, β = 8/3.
+struct Lorenz;
+
+impl neurodyn_core::VectorField for Lorenz {
+    fn dim(&self) -> usize {
+        3
+    }
+    fn n_input(&self) -> usize {
+        0
+    }
+    fn f(&self, h: &[f64], _: &[f64], out: &mut [f64]) {
+        out[0] = 10.0 * (h[1] - h[0]);
+        out[1] = h[0] * (28.0 - h[2]) - h[1];
+        out[2] = h[0] * h[1] - 8.0 / 3.0 * h[2];
+    }
+    fn df(&self, h: &[f64], _: &[f64], mut jac: MatMut<'_, f64>) {
+        let rows = [[-10.0, 10.0, 0.0], [28.0 - h[2], -1.0, -h[0]], [h[1], h[0], -8.0 / 3.0]];
+        for (i, row) in rows.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                jac[(i, j)] = *v;
+            }
+        }
+    }
+}
+
+#[test]
+fn rk4_map_jacobian_matches_central_differences() {
+    let map = neurodyn_core::Rk4 { field: Lorenz, dt: 0.02 };
+    let h = [1.3, -2.1, 20.5];
+    let mut jac = Mat::<f64>::zeros(3, 3);
+    map.jacobian(&h, &[], jac.as_mut());
+    let (mut up, mut down) = ([0.0; 3], [0.0; 3]);
+    for j in 0..3 {
+        let mut p = h;
+        p[j] += 1e-6;
+        map.step(&p, &[], &mut up);
+        p[j] -= 2e-6;
+        map.step(&p, &[], &mut down);
+        for i in 0..3 {
+            let fd = (up[i] - down[i]) / 2e-6;
+            assert!(
+                (fd - jac[(i, j)]).abs() < 1e-7 * (1.0 + fd.abs()),
+                "J[{i},{j}]: {} vs {fd}",
+                jac[(i, j)]
+            );
+        }
+    }
+}
+
+#[test]
+fn lorenz_exponents_match_the_published_values() {
+    // Sprott (2003): λ = (0.9056, 0, −14.5723) for σ = 10, ρ = 28, β = 8/3. Exponents of the
+    // RK4 map per step divided by dt are those of the flow; their sum is the constant trace
+    // of Df, −(σ + 1 + β), up to the integrator's error.
+    let dt = 0.01;
+    let map = neurodyn_core::Rk4 { field: Lorenz, dt };
+    let cfg = LyapunovConfig {
+        n_exponents: 3,
+        n_transient: 2_000,
+        n_steps: 200_000,
+        qr_every: 1,
+        n_segments: 10,
+    };
+    let r = lyapunov_spectrum(&map, &[1.0, 1.0, 20.0], &[], &cfg).unwrap();
+    let l: Vec<f64> = r.exponents.iter().map(|v| v / dt).collect();
+    assert!((l[0] - 0.9056).abs() < 0.02 * 0.9056, "{l:?}");
+    assert!(l[1].abs() < 0.02, "{l:?}");
+    assert!((l[2] + 14.5723).abs() < 0.02 * 14.5723, "{l:?}");
+    assert!((l.iter().sum::<f64>() + (10.0 + 1.0 + 8.0 / 3.0)).abs() < 1e-3, "{l:?}");
+}
