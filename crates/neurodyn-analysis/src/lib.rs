@@ -8,6 +8,7 @@
 //!   eigenvalues of the Jacobian (Sussillo & Barak 2013; Golub & Sussillo 2018);
 //! - [`lyapunov`]: Lyapunov spectra by the QR method, with convergence diagnostics,
 //!   entropy rate and Kaplan–Yorke dimension;
+//! - [`deep_jacobian`]: singular values of deep-network Jacobians at initialisation;
 //! - [`dimensionality`]: PCA, participation ratio, TwoNN and Levina–Bickel intrinsic dimension;
 //! - [`similarity`]: CCA, SVCCA, linear and RBF CKA, Procrustes shape distance;
 //! - [`spikes`]: ISI CV, Fano factor, van Rossum and Victor–Purpura distances, reliability.
@@ -26,6 +27,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod deep_jacobian;
 pub mod dimensionality;
 pub mod fixed_points;
 pub mod lyapunov;
