@@ -2,7 +2,7 @@
 
 use faer::{Mat, MatMut};
 use neurodyn_analysis::fixed_points::{FixedPointConfig, Stability, find_fixed_points};
-use neurodyn_core::{Dynamics, LinearMap};
+use neurodyn_core::{Dynamics, LinearMap, TanhMap};
 
 fn grid(lo: f64, hi: f64, n: usize) -> Vec<Vec<f64>> {
     let at = |k: usize| lo + (hi - lo) * k as f64 / (n - 1) as f64;
@@ -77,36 +77,6 @@ fn bistable_pair_has_four_stable_four_saddles_one_source() {
     }
 }
 
-/// A Hopfield network `h ← tanh(β W h)` storing orthogonal patterns, `W = Σ ξξᵀ / N`.
-struct Hopfield {
-    w: Mat<f64>,
-    beta: f64,
-}
-
-impl Dynamics for Hopfield {
-    fn dim(&self) -> usize {
-        self.w.nrows()
-    }
-    fn n_input(&self) -> usize {
-        0
-    }
-    fn step(&self, h: &[f64], _: &[f64], next: &mut [f64]) {
-        let u = &self.w * faer::ColRef::from_slice(h);
-        for k in 0..h.len() {
-            next[k] = (self.beta * u[k]).tanh();
-        }
-    }
-    fn jacobian(&self, h: &[f64], _: &[f64], mut jac: MatMut<'_, f64>) {
-        let u = &self.w * faer::ColRef::from_slice(h);
-        for i in 0..h.len() {
-            let slope = self.beta * (1.0 - (self.beta * u[i]).tanh().powi(2));
-            for j in 0..h.len() {
-                jac[(i, j)] = slope * self.w[(i, j)];
-            }
-        }
-    }
-}
-
 #[test]
 fn hopfield_memories_are_stable_and_the_origin_is_a_saddle() {
     let n = 16;
@@ -116,7 +86,8 @@ fn hopfield_memories_are_stable_and_the_origin_is_a_saddle() {
         (0..n).map(|k| if (k / 2) % 2 == 0 { 1.0 } else { -1.0 }).collect(),
     ];
     let w = Mat::from_fn(n, n, |i, j| (xi[0][i] * xi[0][j] + xi[1][i] * xi[1][j]) / n as f64);
-    let net = Hopfield { w, beta: 2.0 };
+    // A Hopfield network h ← tanh(β W h), β = 2.
+    let net = TanhMap { w, gain: 2.0 };
     let mut initial: Vec<Vec<f64>> = Vec::new();
     for p in &xi {
         for s in [0.7, -0.7] {

@@ -2,7 +2,7 @@
 
 use faer::{Mat, MatMut};
 use neurodyn_analysis::lyapunov::{LyapunovConfig, LyapunovError, kaplan_yorke, lyapunov_spectrum};
-use neurodyn_core::{Dynamics, LinearMap, rng};
+use neurodyn_core::{Dynamics, LinearMap, TanhMap, rng};
 use rand::RngExt;
 
 fn config(k: usize, n_steps: usize) -> LyapunovConfig {
@@ -64,40 +64,13 @@ fn henon_map_matches_the_published_exponents() {
     assert!((r.kaplan_yorke - 1.26).abs() < 0.01, "{}", r.kaplan_yorke);
 }
 
-/// A random tanh network `h ← tanh(g W h)`, chaotic for g > 1.
-struct TanhNet {
-    w: Mat<f64>,
-}
-
-impl Dynamics for TanhNet {
-    fn dim(&self) -> usize {
-        self.w.nrows()
-    }
-    fn n_input(&self) -> usize {
-        0
-    }
-    fn step(&self, h: &[f64], _: &[f64], next: &mut [f64]) {
-        let u = &self.w * faer::ColRef::from_slice(h);
-        next.iter_mut().enumerate().for_each(|(i, v)| *v = u[i].tanh());
-    }
-    fn jacobian(&self, h: &[f64], _: &[f64], mut jac: MatMut<'_, f64>) {
-        let u = &self.w * faer::ColRef::from_slice(h);
-        for i in 0..h.len() {
-            let s = 1.0 - u[i].tanh().powi(2);
-            for j in 0..h.len() {
-                jac[(i, j)] = s * self.w[(i, j)];
-            }
-        }
-    }
-}
-
 #[test]
 fn full_spectrum_sums_to_the_mean_log_determinant() {
     // Uniform entries with variance g²/n, g = 3: well inside the chaotic regime.
     let n = 40;
     let mut r = rng::stream(4, "w", 0);
-    let w = Mat::from_fn(n, n, |_, _| 3.0 * r.random_range(-1.0..1.0) * (3.0 / n as f64).sqrt());
-    let net = TanhNet { w };
+    let w = Mat::from_fn(n, n, |_, _| r.random_range(-1.0..1.0) * (3.0 / n as f64).sqrt());
+    let net = TanhMap { w, gain: 3.0 };
     let h0: Vec<f64> = (0..n).map(|k| 0.1 * (k as f64 + 1.0).sin()).collect();
     let cfg = LyapunovConfig {
         n_exponents: n,

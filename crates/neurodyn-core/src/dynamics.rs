@@ -170,3 +170,40 @@ impl<F: VectorField> Dynamics for Rk4<F> {
         }
     }
 }
+
+/// The map `h ← tanh(g W h)`: a Hopfield network, or a random discrete-time rate network that
+/// is chaotic for large `g` (an oracle and a reference system for analyses).
+#[derive(Clone, Debug)]
+pub struct TanhMap {
+    /// Coupling matrix `W` (`dim × dim`).
+    pub w: Mat<f64>,
+    /// Gain `g`.
+    pub gain: f64,
+}
+
+impl TanhMap {
+    fn drive(&self, state: &[f64]) -> Vec<f64> {
+        let u = &self.w * faer::ColRef::from_slice(state);
+        (0..state.len()).map(|i| self.gain * u[i]).collect()
+    }
+}
+
+impl Dynamics for TanhMap {
+    fn dim(&self) -> usize {
+        self.w.nrows()
+    }
+    fn n_input(&self) -> usize {
+        0
+    }
+    fn step(&self, state: &[f64], _input: &[f64], next: &mut [f64]) {
+        next.iter_mut().zip(self.drive(state)).for_each(|(n, u)| *n = u.tanh());
+    }
+    fn jacobian(&self, state: &[f64], _input: &[f64], mut jac: MatMut<'_, f64>) {
+        for (i, u) in self.drive(state).into_iter().enumerate() {
+            let slope = self.gain * (1.0 - u.tanh().powi(2));
+            for j in 0..state.len() {
+                jac[(i, j)] = slope * self.w[(i, j)];
+            }
+        }
+    }
+}

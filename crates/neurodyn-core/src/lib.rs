@@ -27,6 +27,6 @@ pub mod mat;
 mod real;
 pub mod rng;
 
-pub use dynamics::{Dynamics, LinearMap, Rk4, VectorField};
+pub use dynamics::{Dynamics, LinearMap, Rk4, TanhMap, VectorField};
 pub use error::{RangeError, check};
 pub use real::Real;
