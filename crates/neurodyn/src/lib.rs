@@ -9,7 +9,7 @@
 //! | [`models`] | `neurodyn-models` | rate RNN cells (vanilla/CTRNN, GRU, LSTM) |
 //! | [`tasks`] | `neurodyn-tasks` | flip-flop, pulse integration, context integration |
 //! | [`train`] | `neurodyn-train` | BPTT, Adam/SGD, checkpoints |
-//! | [`analysis`] | `neurodyn-analysis` | fixed points, PCA |
+//! | [`analysis`] | `neurodyn-analysis` | fixed points, Lyapunov spectra, dimensionality, similarity, spike-train measures |
 //! | [`io`] | `neurodyn-io` | specs, npz, run directories |
 //! | [`experiment`] | here | a spec, run end to end, as arrays and metrics |
 //!
