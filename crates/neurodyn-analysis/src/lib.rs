@@ -8,6 +8,7 @@
 //!   eigenvalues of the Jacobian (Sussillo & Barak 2013; Golub & Sussillo 2018);
 //! - [`lyapunov`]: Lyapunov spectra by the QR method, with convergence diagnostics,
 //!   entropy rate and Kaplan–Yorke dimension;
+//! - [`decomp`]: decompositions of neural data (NMF by MU and HALS, with masks);
 //! - [`deep_jacobian`]: singular values of deep-network Jacobians at initialisation;
 //! - [`dimensionality`]: PCA, participation ratio, TwoNN and Levina–Bickel intrinsic dimension;
 //! - [`similarity`]: CCA, SVCCA, linear and RBF CKA, Procrustes shape distance;
@@ -27,6 +28,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod decomp;
 pub mod deep_jacobian;
 pub mod dimensionality;
 pub mod fixed_points;

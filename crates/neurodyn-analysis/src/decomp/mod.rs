@@ -1,0 +1,64 @@
+//! Decompositions of neural data (one module per method: config, algorithm, result).
+//!
+//! - [`nmf`]: non-negative matrix factorisation by multiplicative updates or HALS, with masks;
+//! - [`factor_match_score`]: similarity of two sets of factors up to permutation.
+//!
+//! Data are row-major `f64` matrices. A mask marks observed entries (`true`); unobserved entries
+//! are ignored by the fit — never zero-filled — and their values (even NaN) do not matter.
+
+pub mod nmf;
+
+/// Factor match score of two sets of `k` factors given as matrices with one factor per column
+/// (`rows × k`, row-major): the mean absolute cosine similarity of matched columns, maximised
+/// over permutations (exhaustively for `k ≤ 8`, greedily above). 1 = identical up to order and
+/// scale.
+pub fn factor_match_score(a: &[f64], b: &[f64], rows: usize, k: usize) -> f64 {
+    let col = |m: &[f64], j: usize| -> Vec<f64> { (0..rows).map(|i| m[i * k + j]).collect() };
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+    let cos: Vec<f64> = (0..k)
+        .flat_map(|i| {
+            let ai = col(a, i);
+            (0..k).map(move |j| {
+                let bj = col(b, j);
+                (ai.iter().zip(&bj).map(|(x, y)| x * y).sum::<f64>() / (norm(&ai) * norm(&bj)))
+                    .abs()
+            })
+        })
+        .collect();
+    let best = if k <= 8 { best_permutation(&cos, k) } else { greedy_matching(&cos, k) };
+    best / k as f64
+}
+
+/// Largest sum of `cos[i][σ(i)]` over permutations σ (Heap-free recursion over unused columns).
+fn best_permutation(cos: &[f64], k: usize) -> f64 {
+    fn go(cos: &[f64], k: usize, row: usize, used: &mut [bool]) -> f64 {
+        if row == k {
+            return 0.0;
+        }
+        let mut best = f64::NEG_INFINITY;
+        for j in 0..k {
+            if !used[j] {
+                used[j] = true;
+                best = best.max(cos[row * k + j] + go(cos, k, row + 1, used));
+                used[j] = false;
+            }
+        }
+        best
+    }
+    go(cos, k, 0, &mut vec![false; k])
+}
+
+fn greedy_matching(cos: &[f64], k: usize) -> f64 {
+    let mut pairs: Vec<(usize, usize)> = (0..k).flat_map(|i| (0..k).map(move |j| (i, j))).collect();
+    pairs.sort_by(|p, q| cos[q.0 * k + q.1].total_cmp(&cos[p.0 * k + p.1]));
+    let (mut rows, mut cols) = (vec![false; k], vec![false; k]);
+    let mut sum = 0.0;
+    for (i, j) in pairs {
+        if !rows[i] && !cols[j] {
+            rows[i] = true;
+            cols[j] = true;
+            sum += cos[i * k + j];
+        }
+    }
+    sum
+}

@@ -1,0 +1,235 @@
+//! Non-negative matrix factorisation `X ≈ W H`, `W ≥ 0` (`m × k`), `H ≥ 0` (`k × n`), minimising
+//! `½ ‖M ⊙ (X − W H)‖²_F` over the observed entries `M`.
+//!
+//! - **Multiplicative updates** (Lee & Seung 2001), masked:
+//!   `H ← H ⊙ Wᵀ(M⊙X) / (Wᵀ(M⊙WH) + ε)`, `W ← W ⊙ (M⊙X)Hᵀ / ((M⊙WH)Hᵀ + ε)`.
+//! - **HALS** (Cichocki & Phan 2009): exact block-coordinate minimisation over one row of `H`
+//!   (or column of `W`) at a time, projected on `≥ 0`. With a mask the one-variable problems
+//!   stay exact: `H_rj ← max(0, Σ_i M_ij W_ir (R_ij + W_ir H_rj) / Σ_i M_ij W_ir²)` with the
+//!   residual `R = M ⊙ (X − WH)` kept up to date; without a mask this is the usual HALS.
+//!
+//! Both never increase the objective (HALS: each block update is an exact minimiser; MU: the
+//! auxiliary-function argument), which the tests check at every iteration.
+
+use neurodyn_core::{RangeError, check, rng};
+use rand::RngExt;
+
+/// The update rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NmfAlgorithm {
+    /// Multiplicative updates.
+    Mu,
+    /// Hierarchical alternating least squares.
+    Hals,
+}
+
+/// Settings of a fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NmfConfig {
+    /// Number of components `k` [1].
+    pub rank: usize,
+    /// Update rule.
+    pub algorithm: NmfAlgorithm,
+    /// Maximum number of sweeps (one update of `H` and one of `W`) [1].
+    pub max_iters: usize,
+    /// Stop when the relative decrease of the objective over a sweep falls below this [1].
+    pub tol: f64,
+    /// Seed of the random initialisation.
+    pub seed: u64,
+}
+
+/// A fitted factorisation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NmfResult {
+    /// `W`, `m × k`, row-major.
+    pub w: Vec<f64>,
+    /// `H`, `k × n`, row-major.
+    pub h: Vec<f64>,
+    /// Objective `½‖M ⊙ (X − WH)‖²` after initialisation and after each sweep.
+    pub loss: Vec<f64>,
+    /// Whether the tolerance was reached before `max_iters`.
+    pub converged: bool,
+}
+
+/// Bad input to [`nmf`].
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum NmfError {
+    /// A setting out of range.
+    #[error(transparent)]
+    Config(#[from] RangeError),
+    /// The data or mask has the wrong size.
+    #[error("{what} has {got} entries, expected {expected} ({m} × {n})")]
+    Shape {
+        /// Which array.
+        what: &'static str,
+        /// Its length.
+        got: usize,
+        /// The length required.
+        expected: usize,
+        /// Rows.
+        m: usize,
+        /// Columns.
+        n: usize,
+    },
+    /// An observed entry is negative or not finite.
+    #[error(
+        "entry ({row}, {col}) = {value}: NMF needs finite values >= 0 where observed (mask the entry to ignore it)"
+    )]
+    BadValue {
+        /// Row.
+        row: usize,
+        /// Column.
+        col: usize,
+        /// The value.
+        value: f64,
+    },
+}
+
+const EPS: f64 = 1e-12;
+
+/// Fits `X` (`m × n`, row-major) with optional `mask` (`true` = observed).
+pub fn nmf(
+    x: &[f64],
+    m: usize,
+    n: usize,
+    mask: Option<&[bool]>,
+    c: &NmfConfig,
+) -> Result<NmfResult, NmfError> {
+    check(c.rank >= 1 && c.rank <= m.min(n), "rank", c.rank, "between 1 and min(rows, columns)")?;
+    check(c.tol >= 0.0, "tol", c.tol, "a value >= 0")?;
+    if x.len() != m * n {
+        return Err(NmfError::Shape { what: "data", got: x.len(), expected: m * n, m, n });
+    }
+    if let Some(mk) = mask
+        && mk.len() != m * n
+    {
+        return Err(NmfError::Shape { what: "mask", got: mk.len(), expected: m * n, m, n });
+    }
+    let observed = |i: usize| mask.is_none_or(|mk| mk[i]);
+    if let Some(i) = (0..m * n).find(|&i| observed(i) && !(x[i] >= 0.0 && x[i].is_finite())) {
+        return Err(NmfError::BadValue { row: i / n, col: i % n, value: x[i] });
+    }
+    // Observed data with unobserved entries replaced by 0, and the mask as 0/1 weights.
+    let mk: Vec<f64> = (0..m * n).map(|i| if observed(i) { 1.0 } else { 0.0 }).collect();
+    let xm: Vec<f64> = (0..m * n).map(|i| if observed(i) { x[i] } else { 0.0 }).collect();
+
+    let k = c.rank;
+    let mean = xm.iter().sum::<f64>() / mk.iter().sum::<f64>().max(1.0);
+    let scale = (mean / k as f64).sqrt();
+    let mut r = rng::stream(c.seed, "nmf_init", 0);
+    let mut w: Vec<f64> = (0..m * k).map(|_| scale * r.random::<f64>()).collect();
+    let mut h: Vec<f64> = (0..k * n).map(|_| scale * r.random::<f64>()).collect();
+
+    let mut loss = vec![objective(&xm, &mk, &w, &h, m, n, k)];
+    let mut converged = false;
+    for _ in 0..c.max_iters {
+        match c.algorithm {
+            NmfAlgorithm::Mu => mu_sweep(&xm, &mk, &mut w, &mut h, m, n, k),
+            NmfAlgorithm::Hals => hals_sweep(&xm, &mk, &mut w, &mut h, m, n, k),
+        }
+        let l = objective(&xm, &mk, &w, &h, m, n, k);
+        let prev = *loss.last().unwrap_or(&l);
+        loss.push(l);
+        if (prev - l) <= c.tol * prev.max(f64::MIN_POSITIVE) {
+            converged = true;
+            break;
+        }
+    }
+    Ok(NmfResult { w, h, loss, converged })
+}
+
+/// `W H` (`m × n`).
+fn product(w: &[f64], h: &[f64], m: usize, n: usize, k: usize) -> Vec<f64> {
+    let mut out = vec![0.0; m * n];
+    neurodyn_core::mat::gemm(
+        neurodyn_core::mat::view_mut(&mut out, m, n),
+        faer::Accum::Replace,
+        neurodyn_core::mat::view(w, m, k),
+        neurodyn_core::mat::view(h, k, n),
+    );
+    out
+}
+
+/// `½ ‖M ⊙ (X − WH)‖²`.
+pub fn objective(
+    xm: &[f64],
+    mk: &[f64],
+    w: &[f64],
+    h: &[f64],
+    m: usize,
+    n: usize,
+    k: usize,
+) -> f64 {
+    let wh = product(w, h, m, n, k);
+    0.5 * xm.iter().zip(&wh).zip(mk).map(|((x, p), q)| q * (x - p) * (x - p)).sum::<f64>()
+}
+
+fn mu_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], m: usize, n: usize, k: usize) {
+    let masked_wh = |w: &[f64], h: &[f64]| -> Vec<f64> {
+        product(w, h, m, n, k).iter().zip(mk).map(|(p, q)| p * q).collect()
+    };
+    // H ← H ⊙ Wᵀ X / Wᵀ (M ⊙ WH)
+    let wh = masked_wh(w, h);
+    for r in 0..k {
+        for j in 0..n {
+            let (num, den) = (0..m).fold((0.0, 0.0), |(a, b), i| {
+                (a + w[i * k + r] * xm[i * n + j], b + w[i * k + r] * wh[i * n + j])
+            });
+            h[r * n + j] *= num / (den + EPS);
+        }
+    }
+    // W ← W ⊙ X Hᵀ / (M ⊙ WH) Hᵀ
+    let wh = masked_wh(w, h);
+    for i in 0..m {
+        for r in 0..k {
+            let (num, den) = (0..n).fold((0.0, 0.0), |(a, b), j| {
+                (a + xm[i * n + j] * h[r * n + j], b + wh[i * n + j] * h[r * n + j])
+            });
+            w[i * k + r] *= num / (den + EPS);
+        }
+    }
+}
+
+fn hals_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], m: usize, n: usize, k: usize) {
+    // Residual R = M ⊙ (X − WH), updated in place after each block.
+    let wh = product(w, h, m, n, k);
+    let mut res: Vec<f64> = xm.iter().zip(&wh).zip(mk).map(|((x, p), q)| q * (x - p)).collect();
+    for r in 0..k {
+        for j in 0..n {
+            let (mut num, mut den) = (0.0, 0.0);
+            for i in 0..m {
+                let wir = w[i * k + r];
+                num += wir * res[i * n + j];
+                den += mk[i * n + j] * wir * wir;
+            }
+            let old = h[r * n + j];
+            let new = if den > 0.0 { (old + num / den).max(0.0) } else { old };
+            let delta = new - old;
+            if delta != 0.0 {
+                for i in 0..m {
+                    res[i * n + j] -= mk[i * n + j] * w[i * k + r] * delta;
+                }
+            }
+            h[r * n + j] = new;
+        }
+    }
+    for r in 0..k {
+        for i in 0..m {
+            let (mut num, mut den) = (0.0, 0.0);
+            for j in 0..n {
+                let hrj = h[r * n + j];
+                num += res[i * n + j] * hrj;
+                den += mk[i * n + j] * hrj * hrj;
+            }
+            let old = w[i * k + r];
+            let new = if den > 0.0 { (old + num / den).max(0.0) } else { old };
+            let delta = new - old;
+            if delta != 0.0 {
+                for j in 0..n {
+                    res[i * n + j] -= mk[i * n + j] * h[r * n + j] * delta;
+                }
+            }
+            w[i * k + r] = new;
+        }
+    }
+}
