@@ -78,6 +78,8 @@ fn bad_input_names_file_position_and_field_and_writes_nothing() {
     // (what is replaced, by what, the field named, the line named, a phrase of the message)
     let cases: &[(&str, &str, &str, usize, &str)] = &[
         ("seed = 3", "seed = 3\nfoo = 1", "foo", 3, "unknown field"),
+        ("name = \"small\"", "name = \"../escape\"", "name", 1, "not starting with '.'"),
+        ("name = \"small\"", "name = \"a/b\"", "name", 1, "letters, digits"),
         ("tau = 20.0", "tau = 20.0\nbogus = 2", "model.bogus", 14, "unknown field"),
         ("n_hidden = 16", "n_hidden = \"many\"", "model.n_hidden", 11, "invalid type"),
         ("tau = 20.0", "tau = -1.0", "model.tau", 13, "expected a finite value > 0"),

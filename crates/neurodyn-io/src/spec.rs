@@ -274,6 +274,12 @@ impl Spec {
             "1",
         )
         .map_err(at(""))?;
+        // The name becomes a directory name: keep it to one safe path component.
+        let safe = !self.name.is_empty()
+            && !self.name.starts_with('.')
+            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        let rule = "letters, digits, '_', '-' and '.', not starting with '.'";
+        neurodyn_core::check(safe, "name", format!("{:?}", self.name), rule).map_err(at(""))?;
         let task = self.task.task();
         task.validate().map_err(at(&format!("task.{}", self.task.kind())))?;
         self.model.validate(task.n_input(), task.n_output()).map_err(at("model"))?;
