@@ -1,11 +1,13 @@
 //! Decompositions of neural data (one module per method: config, algorithm, result).
 //!
+//! - [`cp`]: CP decomposition of order-3 tensors by ALS, with masks;
 //! - [`nmf`]: non-negative matrix factorisation by multiplicative updates or HALS, with masks;
 //! - [`factor_match_score`]: similarity of two sets of factors up to permutation.
 //!
 //! Data are row-major `f64` matrices. A mask marks observed entries (`true`); unobserved entries
 //! are ignored by the fit — never zero-filled — and their values (even NaN) do not matter.
 
+pub mod cp;
 pub mod nmf;
 
 /// Factor match score of two sets of `k` factors given as matrices with one factor per column

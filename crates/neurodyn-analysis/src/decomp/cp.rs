@@ -1,0 +1,236 @@
+//! CP (CANDECOMP/PARAFAC) decomposition of an order-3 tensor by alternating least squares:
+//! `X_ijk ≈ Σ_r λ_r A_ir B_jr C_kr`, minimising `½ ‖M ⊙ (X − [[A, B, C]])‖²` over observed
+//! entries (Carroll & Chang 1970; Harshman 1970; Kolda & Bader 2009).
+//!
+//! Without a mask each factor update solves the normal equations
+//! `A (BᵀB ∗ CᵀC) = X_(1) (C ⊙ B)` (Hadamard product `∗` of Grams, MTTKRP on the right). With a
+//! mask every row has its own Gram `Σ_jk M_ijk (b_j ∗ c_k)(b_j ∗ c_k)ᵀ`, solved row by row, so
+//! missing entries are ignored rather than zero-filled. Each update is an exact block
+//! minimiser, so the objective never increases. After fitting, the columns are normalised
+//! into weights `λ` and sorted by decreasing weight.
+
+use faer::Mat;
+use faer::linalg::solvers::Solve;
+use neurodyn_core::{RangeError, check, rng};
+use rand_distr::{Distribution, StandardNormal};
+
+/// Settings of a CP fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpConfig {
+    /// Number of components `R` [1].
+    pub rank: usize,
+    /// Maximum ALS sweeps [1].
+    pub max_iters: usize,
+    /// Stop when the relative decrease of the objective over a sweep falls below this [1].
+    pub tol: f64,
+    /// Seed of the Gaussian initialisation.
+    pub seed: u64,
+}
+
+/// A fitted CP model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpResult {
+    /// Component weights `λ`, descending.
+    pub weights: Vec<f64>,
+    /// Unit-norm factor matrices `A` (`I × R`), `B` (`J × R`), `C` (`K × R`), row-major.
+    pub factors: [Vec<f64>; 3],
+    /// Objective after initialisation and after each sweep.
+    pub loss: Vec<f64>,
+    /// Whether the tolerance was reached before `max_iters`.
+    pub converged: bool,
+}
+
+/// Bad input to [`cp_als`].
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CpError {
+    /// A setting out of range.
+    #[error(transparent)]
+    Config(#[from] RangeError),
+    /// Data or mask of the wrong size.
+    #[error("{what} has {got} entries, expected {expected} for shape {shape:?}")]
+    Shape {
+        /// Which array.
+        what: &'static str,
+        /// Its length.
+        got: usize,
+        /// The length required.
+        expected: usize,
+        /// The tensor shape.
+        shape: [usize; 3],
+    },
+    /// An observed entry is not finite.
+    #[error("entry {index:?} = {value} is not finite (mask it to ignore it)")]
+    NotFinite {
+        /// Its (i, j, k).
+        index: [usize; 3],
+        /// The value.
+        value: f64,
+    },
+}
+
+/// Fits a rank-`R` CP model to `x` (shape `[I, J, K]`, row-major: `x[(i·J + j)·K + k]`).
+pub fn cp_als(
+    x: &[f64],
+    shape: [usize; 3],
+    mask: Option<&[bool]>,
+    c: &CpConfig,
+) -> Result<CpResult, CpError> {
+    let [ni, nj, nk] = shape;
+    let len = ni * nj * nk;
+    check(c.rank >= 1, "rank", c.rank, "at least 1")?;
+    check(c.tol >= 0.0, "tol", c.tol, "a value >= 0")?;
+    if x.len() != len {
+        return Err(CpError::Shape { what: "data", got: x.len(), expected: len, shape });
+    }
+    if let Some(m) = mask
+        && m.len() != len
+    {
+        return Err(CpError::Shape { what: "mask", got: m.len(), expected: len, shape });
+    }
+    let observed = |t: usize| mask.is_none_or(|m| m[t]);
+    if let Some(t) = (0..len).find(|&t| observed(t) && !x[t].is_finite()) {
+        return Err(CpError::NotFinite {
+            index: [t / (nj * nk), (t / nk) % nj, t % nk],
+            value: x[t],
+        });
+    }
+    let w: Vec<f64> = (0..len).map(|t| if observed(t) { 1.0 } else { 0.0 }).collect();
+    let xm: Vec<f64> = (0..len).map(|t| if observed(t) { x[t] } else { 0.0 }).collect();
+    let r = c.rank;
+    let mut g = rng::stream(c.seed, "cp_init", 0);
+    let mut factors: [Vec<f64>; 3] =
+        shape.map(|n| (0..n * r).map(|_| StandardNormal.sample(&mut g)).collect());
+    let mut loss = vec![objective(&xm, &w, shape, &factors, r)];
+    let mut converged = false;
+    for _ in 0..c.max_iters {
+        for mode in 0..3 {
+            update_mode(&xm, mask.map(|_| &w[..]), shape, &mut factors, r, mode);
+        }
+        let l = objective(&xm, &w, shape, &factors, r);
+        let prev = *loss.last().unwrap_or(&l);
+        loss.push(l);
+        if prev - l <= c.tol * prev.max(f64::MIN_POSITIVE) {
+            converged = true;
+            break;
+        }
+    }
+    let (weights, factors) = normalise(factors, shape, r);
+    Ok(CpResult { weights, factors, loss, converged })
+}
+
+/// Entry `(i, j, k)` seen from `mode`: returns (index along mode, the two other indices).
+fn split(t: usize, shape: [usize; 3], mode: usize) -> (usize, usize, usize) {
+    let (i, j, k) = (t / (shape[1] * shape[2]), (t / shape[2]) % shape[1], t % shape[2]);
+    match mode {
+        0 => (i, j, k),
+        1 => (j, i, k),
+        _ => (k, i, j),
+    }
+}
+
+/// Exact least-squares update of one factor with the others fixed.
+fn update_mode(
+    x: &[f64],
+    w: Option<&[f64]>,
+    shape: [usize; 3],
+    f: &mut [Vec<f64>; 3],
+    r: usize,
+    mode: usize,
+) {
+    let (p, q) = match mode {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    };
+    let n = shape[mode];
+    // Right-hand sides (MTTKRP) and, with a mask, one Gram per row.
+    let mut rhs = vec![0.0; n * r];
+    let mut grams = vec![0.0; if w.is_some() { n * r * r } else { 0 }];
+    let mut z = vec![0.0; r];
+    for t in 0..x.len() {
+        let weight = w.map_or(1.0, |w| w[t]);
+        if weight == 0.0 {
+            continue;
+        }
+        let (a, b, c) = split(t, shape, mode);
+        for s in 0..r {
+            z[s] = f[p][b * r + s] * f[q][c * r + s];
+            rhs[a * r + s] += x[t] * z[s];
+        }
+        if w.is_some() {
+            let gram = &mut grams[a * r * r..(a + 1) * r * r];
+            for s in 0..r {
+                for u in 0..r {
+                    gram[s * r + u] += z[s] * z[u];
+                }
+            }
+        }
+    }
+    // Shared Gram (BᵀB ∗ CᵀC) without a mask.
+    let shared = w.is_none().then(|| {
+        let gram = |m: &[f64], rows: usize| {
+            Mat::from_fn(r, r, |s, u| (0..rows).map(|i| m[i * r + s] * m[i * r + u]).sum::<f64>())
+        };
+        let (gp, gq) = (gram(&f[p], shape[p]), gram(&f[q], shape[q]));
+        Mat::from_fn(r, r, |s, u| gp[(s, u)] * gq[(s, u)])
+    });
+    for a in 0..n {
+        let mut lhs = match &shared {
+            Some(g) => g.clone(),
+            None => Mat::from_fn(r, r, |s, u| grams[a * r * r + s * r + u]),
+        };
+        // A tiny ridge keeps rows with (almost) no observations solvable; it is far below the
+        // Gram's scale for any observed row.
+        let trace: f64 = (0..r).map(|s| lhs[(s, s)]).sum();
+        for s in 0..r {
+            lhs[(s, s)] += 1e-12 * trace.max(f64::MIN_POSITIVE);
+        }
+        let b = faer::Col::from_fn(r, |s| rhs[a * r + s]);
+        let sol = lhs.partial_piv_lu().solve(&b);
+        (0..r).for_each(|s| f[mode][a * r + s] = sol[s]);
+    }
+}
+
+/// `½ ‖M ⊙ (X − [[A, B, C]])‖²`.
+fn objective(x: &[f64], w: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3], r: usize) -> f64 {
+    (0..x.len())
+        .filter(|&t| w[t] != 0.0)
+        .map(|t| {
+            let (i, j, k) = split(t, shape, 0);
+            let model: f64 =
+                (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum();
+            0.5 * (x[t] - model).powi(2)
+        })
+        .sum()
+}
+
+/// Moves column norms into weights, makes the largest-magnitude entry of `A`'s and `B`'s columns
+/// positive (signs absorbed by `C`), and sorts components by weight.
+fn normalise(mut f: [Vec<f64>; 3], shape: [usize; 3], r: usize) -> (Vec<f64>, [Vec<f64>; 3]) {
+    let mut weights = vec![1.0; r];
+    for (mode, n) in shape.iter().enumerate() {
+        for s in 0..r {
+            let norm = (0..*n).map(|i| f[mode][i * r + s].powi(2)).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                (0..*n).for_each(|i| f[mode][i * r + s] /= norm);
+            }
+            weights[s] *= norm;
+            if mode < 2 {
+                let big = (0..*n)
+                    .map(|i| f[mode][i * r + s])
+                    .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+                if big < 0.0 {
+                    (0..*n).for_each(|i| f[mode][i * r + s] = -f[mode][i * r + s]);
+                    (0..shape[2]).for_each(|i| f[2][i * r + s] = -f[2][i * r + s]);
+                }
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..r).collect();
+    order.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]));
+    let reorder = |m: &Vec<f64>, n: usize| {
+        (0..n).flat_map(|i| order.iter().map(move |&s| m[i * r + s])).collect::<Vec<f64>>()
+    };
+    let sorted = [reorder(&f[0], shape[0]), reorder(&f[1], shape[1]), reorder(&f[2], shape[2])];
+    (order.iter().map(|&s| weights[s]).collect(), sorted)
+}
