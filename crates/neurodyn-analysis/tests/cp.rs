@@ -116,3 +116,59 @@ fn bad_input_is_refused() {
         Err(CpError::NotFinite { index: [0, 0, 0], .. })
     ));
 }
+
+/// A rank-3 tensor from sparse non-negative factors, plus non-negative noise.
+fn planted_nonnegative(noise: f64, seed: u64) -> (Vec<f64>, [Vec<f64>; 3]) {
+    let mut g = rng::stream(seed, "nncp_planted", 0);
+    let r = 3;
+    let f: [Vec<f64>; 3] = SHAPE.map(|n| {
+        (0..n * r)
+            .map(|_| if g.random::<f64>() < 0.4 { 0.0 } else { g.random_range(0.2..1.5) })
+            .collect()
+    });
+    let x = (0..LEN)
+        .map(|t| {
+            let (i, j, k) = (t / 500, (t / 25) % 20, t % 25);
+            (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum::<f64>()
+                + noise * g.random::<f64>()
+        })
+        .collect();
+    (x, f)
+}
+
+#[test]
+fn nonnegative_cp_is_monotone_nonnegative_and_recovers_planted_factors() {
+    use neurodyn_analysis::decomp::cp::nncp_hals;
+    let (noisy, _) = planted_nonnegative(0.3, 9);
+    let m = mask(0.7, 10);
+    for mk in [None, Some(&m[..])] {
+        let fit = nncp_hals(&noisy, SHAPE, mk, &config(200)).unwrap();
+        for (t, p) in fit.loss.windows(2).enumerate() {
+            assert!(
+                p[1] <= p[0] * (1.0 + 1e-12),
+                "masked={}: sweep {t}: {} -> {}",
+                mk.is_some(),
+                p[0],
+                p[1]
+            );
+        }
+        assert!(fit.factors.iter().flatten().all(|v| *v >= 0.0));
+    }
+    let (x, truth) = planted_nonnegative(0.0, 11);
+    for mk in [None, Some(&m[..])] {
+        let fit = nncp_hals(&x, SHAPE, mk, &config(2000)).unwrap();
+        for mode in 0..3 {
+            let fms = factor_match_score(&fit.factors[mode], &truth[mode], SHAPE[mode], 3);
+            assert!(fms > 0.99, "masked={}: mode {mode}: FMS {fms}", mk.is_some());
+        }
+    }
+    let mut negative = x.clone();
+    negative[7] = -1.0;
+    assert!(matches!(
+        nncp_hals(&negative, SHAPE, None, &config(1)),
+        Err(CpError::Negative { index: [0, 0, 7], .. })
+    ));
+    let mut hidden = vec![true; LEN];
+    hidden[7] = false;
+    assert!(nncp_hals(&negative, SHAPE, Some(&hidden), &config(1)).is_ok());
+}

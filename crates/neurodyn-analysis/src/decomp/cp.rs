@@ -2,6 +2,10 @@
 //! `X_ijk ≈ Σ_r λ_r A_ir B_jr C_kr`, minimising `½ ‖M ⊙ (X − [[A, B, C]])‖²` over observed
 //! entries (Carroll & Chang 1970; Harshman 1970; Kolda & Bader 2009).
 //!
+//! [`cp_als`] places no sign constraint; [`nncp_hals`] constrains every factor to be
+//! non-negative and updates one column of one factor at a time, exactly and projected on `≥ 0`
+//! (hierarchical ALS; Cichocki & Phan 2009), keeping the masked residual up to date.
+//!
 //! Without a mask each factor update solves the normal equations
 //! `A (BᵀB ∗ CᵀC) = X_(1) (C ⊙ B)` (Hadamard product `∗` of Grams, MTTKRP on the right). With a
 //! mask every row has its own Gram `Σ_jk M_ijk (b_j ∗ c_k)(b_j ∗ c_k)ᵀ`, solved row by row, so
@@ -58,6 +62,16 @@ pub enum CpError {
         /// The tensor shape.
         shape: [usize; 3],
     },
+    /// An observed entry is negative (non-negative CP only).
+    #[error(
+        "entry {index:?} = {value}: non-negative CP needs values >= 0 where observed (mask it to ignore it)"
+    )]
+    Negative {
+        /// Its (i, j, k).
+        index: [usize; 3],
+        /// The value.
+        value: f64,
+    },
     /// An observed entry is not finite.
     #[error("entry {index:?} = {value} is not finite (mask it to ignore it)")]
     NotFinite {
@@ -68,13 +82,13 @@ pub enum CpError {
     },
 }
 
-/// Fits a rank-`R` CP model to `x` (shape `[I, J, K]`, row-major: `x[(i·J + j)·K + k]`).
-pub fn cp_als(
+/// Checks settings, sizes and finiteness of the observed entries.
+fn validate(
     x: &[f64],
     shape: [usize; 3],
     mask: Option<&[bool]>,
     c: &CpConfig,
-) -> Result<CpResult, CpError> {
+) -> Result<(), CpError> {
     let [ni, nj, nk] = shape;
     let len = ni * nj * nk;
     check(c.rank >= 1, "rank", c.rank, "at least 1")?;
@@ -94,6 +108,19 @@ pub fn cp_als(
             value: x[t],
         });
     }
+    Ok(())
+}
+
+/// Fits a rank-`R` CP model to `x` (shape `[I, J, K]`, row-major: `x[(i·J + j)·K + k]`).
+pub fn cp_als(
+    x: &[f64],
+    shape: [usize; 3],
+    mask: Option<&[bool]>,
+    c: &CpConfig,
+) -> Result<CpResult, CpError> {
+    validate(x, shape, mask, c)?;
+    let len = x.len();
+    let observed = |t: usize| mask.is_none_or(|m| m[t]);
     let w: Vec<f64> = (0..len).map(|t| if observed(t) { 1.0 } else { 0.0 }).collect();
     let xm: Vec<f64> = (0..len).map(|t| if observed(t) { x[t] } else { 0.0 }).collect();
     let r = c.rank;
@@ -115,6 +142,94 @@ pub fn cp_als(
         }
     }
     let (weights, factors) = normalise(factors, shape, r);
+    Ok(CpResult { weights, factors, loss, converged })
+}
+
+/// Fits a rank-`R` non-negative CP model (all factors `≥ 0`) by HALS. Observed entries must be
+/// finite and `≥ 0`.
+pub fn nncp_hals(
+    x: &[f64],
+    shape: [usize; 3],
+    mask: Option<&[bool]>,
+    c: &CpConfig,
+) -> Result<CpResult, CpError> {
+    validate(x, shape, mask, c)?;
+    let [_, nj, nk] = shape;
+    let len = x.len();
+    let observed = |t: usize| mask.is_none_or(|m| m[t]);
+    if let Some(t) = (0..len).find(|&t| observed(t) && x[t] < 0.0) {
+        return Err(CpError::Negative {
+            index: [t / (nj * nk), (t / nk) % nj, t % nk],
+            value: x[t],
+        });
+    }
+    let w: Vec<f64> = (0..len).map(|t| if observed(t) { 1.0 } else { 0.0 }).collect();
+    let xm: Vec<f64> = (0..len).map(|t| if observed(t) { x[t] } else { 0.0 }).collect();
+    let r = c.rank;
+    let mean = xm.iter().sum::<f64>() / w.iter().sum::<f64>().max(1.0);
+    let scale = (mean.max(f64::MIN_POSITIVE) / r as f64).cbrt();
+    let mut g = rng::stream(c.seed, "nncp_init", 0);
+    let mut f: [Vec<f64>; 3] =
+        shape.map(|n| (0..n * r).map(|_| scale * rand::RngExt::random::<f64>(&mut g)).collect());
+    let mut residual: Vec<f64> = (0..len)
+        .map(|t| {
+            let (i, j, k) = split(t, shape, 0);
+            w[t] * (xm[t]
+                - (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum::<f64>())
+        })
+        .collect();
+    let mut loss = vec![0.5 * residual.iter().map(|v| v * v).sum::<f64>()];
+    let mut converged = false;
+    for _ in 0..c.max_iters {
+        for mode in 0..3 {
+            let (p, q) = match mode {
+                0 => (1, 2),
+                1 => (0, 2),
+                _ => (0, 1),
+            };
+            for s in 0..r {
+                let n = shape[mode];
+                let (mut num, mut den) = (vec![0.0; n], vec![0.0; n]);
+                for t in 0..len {
+                    let (a, b, cc) = split(t, shape, mode);
+                    let z = f[p][b * r + s] * f[q][cc * r + s];
+                    num[a] += residual[t] * z;
+                    den[a] += w[t] * z * z;
+                }
+                let delta: Vec<f64> = (0..n)
+                    .map(|a| {
+                        let old = f[mode][a * r + s];
+                        let new = if den[a] > 0.0 { (old + num[a] / den[a]).max(0.0) } else { old };
+                        f[mode][a * r + s] = new;
+                        new - old
+                    })
+                    .collect();
+                for t in 0..len {
+                    let (a, b, cc) = split(t, shape, mode);
+                    if delta[a] != 0.0 {
+                        residual[t] -= w[t] * delta[a] * f[p][b * r + s] * f[q][cc * r + s];
+                    }
+                }
+            }
+        }
+        // Recompute the residual from the factors each sweep so round-off cannot accumulate.
+        for t in 0..len {
+            let (i, j, k) = split(t, shape, 0);
+            residual[t] = w[t]
+                * (xm[t]
+                    - (0..r)
+                        .map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s])
+                        .sum::<f64>());
+        }
+        let l = 0.5 * residual.iter().map(|v| v * v).sum::<f64>();
+        let prev = *loss.last().unwrap_or(&l);
+        loss.push(l);
+        if prev - l <= c.tol * prev.max(f64::MIN_POSITIVE) {
+            converged = true;
+            break;
+        }
+    }
+    let (weights, factors) = normalise(f, shape, r);
     Ok(CpResult { weights, factors, loss, converged })
 }
 
