@@ -9,20 +9,27 @@ use rand_distr::{Distribution, StandardNormal};
 const SHAPE: [usize; 3] = [15, 20, 25];
 const LEN: usize = 15 * 20 * 25;
 
+/// `Σ_s A_is B_js C_ks + noise()` over the tensor, for rank-3 factors `f`.
+fn assemble(f: &[Vec<f64>; 3], mut noise: impl FnMut() -> f64) -> Vec<f64> {
+    let r = 3;
+    (0..LEN)
+        .map(|t| {
+            let (i, j, k) = (t / 500, (t / 25) % 20, t % 25);
+            (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum::<f64>()
+                + noise()
+        })
+        .collect()
+}
+
 /// A rank-3 tensor from Gaussian factors, plus noise of standard deviation `noise`.
 fn planted(noise: f64, seed: u64) -> (Vec<f64>, [Vec<f64>; 3]) {
     let mut g = rng::stream(seed, "cp_planted", 0);
-    let r = 3;
     let f: [Vec<f64>; 3] =
-        SHAPE.map(|n| (0..n * r).map(|_| StandardNormal.sample(&mut g)).collect());
-    let x = (0..LEN)
-        .map(|t| {
-            let (i, j, k) = (t / 500, (t / 25) % 20, t % 25);
-            let z: f64 = StandardNormal.sample(&mut g);
-            (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum::<f64>()
-                + noise * z
-        })
-        .collect();
+        SHAPE.map(|n| (0..n * 3).map(|_| StandardNormal.sample(&mut g)).collect());
+    let x = assemble(&f, || {
+        let z: f64 = StandardNormal.sample(&mut g);
+        noise * z
+    });
     (x, f)
 }
 
@@ -120,19 +127,12 @@ fn bad_input_is_refused() {
 /// A rank-3 tensor from sparse non-negative factors, plus non-negative noise.
 fn planted_nonnegative(noise: f64, seed: u64) -> (Vec<f64>, [Vec<f64>; 3]) {
     let mut g = rng::stream(seed, "nncp_planted", 0);
-    let r = 3;
     let f: [Vec<f64>; 3] = SHAPE.map(|n| {
-        (0..n * r)
+        (0..n * 3)
             .map(|_| if g.random::<f64>() < 0.4 { 0.0 } else { g.random_range(0.2..1.5) })
             .collect()
     });
-    let x = (0..LEN)
-        .map(|t| {
-            let (i, j, k) = (t / 500, (t / 25) % 20, t % 25);
-            (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum::<f64>()
-                + noise * g.random::<f64>()
-        })
-        .collect();
+    let x = assemble(&f, || noise * g.random::<f64>());
     (x, f)
 }
 

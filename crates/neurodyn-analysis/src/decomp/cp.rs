@@ -119,10 +119,7 @@ pub fn cp_als(
     c: &CpConfig,
 ) -> Result<CpResult, CpError> {
     validate(x, shape, mask, c)?;
-    let len = x.len();
-    let observed = |t: usize| mask.is_none_or(|m| m[t]);
-    let w: Vec<f64> = (0..len).map(|t| if observed(t) { 1.0 } else { 0.0 }).collect();
-    let xm: Vec<f64> = (0..len).map(|t| if observed(t) { x[t] } else { 0.0 }).collect();
+    let (w, xm) = super::masked(x, mask);
     let r = c.rank;
     let mut g = rng::stream(c.seed, "cp_init", 0);
     let mut factors: [Vec<f64>; 3] =
@@ -133,10 +130,7 @@ pub fn cp_als(
         for mode in 0..3 {
             update_mode(&xm, mask.map(|_| &w[..]), shape, &mut factors, r, mode);
         }
-        let l = objective(&xm, &w, shape, &factors, r);
-        let prev = *loss.last().unwrap_or(&l);
-        loss.push(l);
-        if prev - l <= c.tol * prev.max(f64::MIN_POSITIVE) {
+        if super::record_and_check(&mut loss, objective(&xm, &w, shape, &factors, r), c.tol) {
             converged = true;
             break;
         }
@@ -163,30 +157,20 @@ pub fn nncp_hals(
             value: x[t],
         });
     }
-    let w: Vec<f64> = (0..len).map(|t| if observed(t) { 1.0 } else { 0.0 }).collect();
-    let xm: Vec<f64> = (0..len).map(|t| if observed(t) { x[t] } else { 0.0 }).collect();
+    let (w, xm) = super::masked(x, mask);
     let r = c.rank;
     let mean = xm.iter().sum::<f64>() / w.iter().sum::<f64>().max(1.0);
     let scale = (mean.max(f64::MIN_POSITIVE) / r as f64).cbrt();
     let mut g = rng::stream(c.seed, "nncp_init", 0);
     let mut f: [Vec<f64>; 3] =
         shape.map(|n| (0..n * r).map(|_| scale * rand::RngExt::random::<f64>(&mut g)).collect());
-    let mut residual: Vec<f64> = (0..len)
-        .map(|t| {
-            let (i, j, k) = split(t, shape, 0);
-            w[t] * (xm[t]
-                - (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum::<f64>())
-        })
-        .collect();
+    let mut residual = vec![0.0; len];
+    masked_residual(&xm, &w, shape, &f, r, &mut residual);
     let mut loss = vec![0.5 * residual.iter().map(|v| v * v).sum::<f64>()];
     let mut converged = false;
     for _ in 0..c.max_iters {
         for mode in 0..3 {
-            let (p, q) = match mode {
-                0 => (1, 2),
-                1 => (0, 2),
-                _ => (0, 1),
-            };
+            let (p, q) = other_modes(mode);
             for s in 0..r {
                 let n = shape[mode];
                 let (mut num, mut den) = (vec![0.0; n], vec![0.0; n]);
@@ -213,18 +197,9 @@ pub fn nncp_hals(
             }
         }
         // Recompute the residual from the factors each sweep so round-off cannot accumulate.
-        for t in 0..len {
-            let (i, j, k) = split(t, shape, 0);
-            residual[t] = w[t]
-                * (xm[t]
-                    - (0..r)
-                        .map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s])
-                        .sum::<f64>());
-        }
+        masked_residual(&xm, &w, shape, &f, r, &mut residual);
         let l = 0.5 * residual.iter().map(|v| v * v).sum::<f64>();
-        let prev = *loss.last().unwrap_or(&l);
-        loss.push(l);
-        if prev - l <= c.tol * prev.max(f64::MIN_POSITIVE) {
+        if super::record_and_check(&mut loss, l, c.tol) {
             converged = true;
             break;
         }
@@ -252,11 +227,7 @@ fn update_mode(
     r: usize,
     mode: usize,
 ) {
-    let (p, q) = match mode {
-        0 => (1, 2),
-        1 => (0, 2),
-        _ => (0, 1),
-    };
+    let (p, q) = other_modes(mode);
     let n = shape[mode];
     // Right-hand sides (MTTKRP) and, with a mask, one Gram per row.
     let mut rhs = vec![0.0; n * r];
@@ -306,17 +277,41 @@ fn update_mode(
     }
 }
 
-/// `½ ‖M ⊙ (X − [[A, B, C]])‖²`.
-fn objective(x: &[f64], w: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3], r: usize) -> f64 {
-    (0..x.len())
-        .filter(|&t| w[t] != 0.0)
-        .map(|t| {
+/// `out = M ⊙ (X − [[A, B, C]])`.
+fn masked_residual(
+    x: &[f64],
+    w: &[f64],
+    shape: [usize; 3],
+    f: &[Vec<f64>; 3],
+    r: usize,
+    out: &mut [f64],
+) {
+    for (t, o) in out.iter_mut().enumerate() {
+        *o = if w[t] == 0.0 {
+            0.0
+        } else {
             let (i, j, k) = split(t, shape, 0);
             let model: f64 =
                 (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum();
-            0.5 * (x[t] - model).powi(2)
-        })
-        .sum()
+            w[t] * (x[t] - model)
+        };
+    }
+}
+
+/// `½ ‖M ⊙ (X − [[A, B, C]])‖²`.
+fn objective(x: &[f64], w: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3], r: usize) -> f64 {
+    let mut residual = vec![0.0; x.len()];
+    masked_residual(x, w, shape, f, r, &mut residual);
+    0.5 * residual.iter().map(|v| v * v).sum::<f64>()
+}
+
+/// The two modes other than `mode`, in increasing order.
+fn other_modes(mode: usize) -> (usize, usize) {
+    match mode {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    }
 }
 
 /// Moves column norms into weights, makes the largest-magnitude entry of `A`'s and `B`'s columns

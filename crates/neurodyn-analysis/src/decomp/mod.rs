@@ -10,6 +10,23 @@
 pub mod cp;
 pub mod nmf;
 
+/// The mask as 0/1 weights and the data with unobserved entries replaced by 0 (never read as
+/// data: every use multiplies by the weight or skips weight-0 entries).
+pub(crate) fn masked(x: &[f64], mask: Option<&[bool]>) -> (Vec<f64>, Vec<f64>) {
+    let observed = |t: usize| mask.is_none_or(|m| m[t]);
+    let weights = (0..x.len()).map(|t| if observed(t) { 1.0 } else { 0.0 }).collect();
+    let data = (0..x.len()).map(|t| if observed(t) { x[t] } else { 0.0 }).collect();
+    (weights, data)
+}
+
+/// Appends `loss` to the history; true when its relative decrease over the previous value is at
+/// most `tol` (the stopping rule shared by every iterative fit here).
+pub(crate) fn record_and_check(history: &mut Vec<f64>, loss: f64, tol: f64) -> bool {
+    let prev = *history.last().unwrap_or(&loss);
+    history.push(loss);
+    prev - loss <= tol * prev.max(f64::MIN_POSITIVE)
+}
+
 /// Factor match score of two sets of `k` factors given as matrices with one factor per column
 /// (`rows × k`, row-major): the mean absolute cosine similarity of matched columns, maximised
 /// over permutations (exhaustively for `k ≤ 8`, greedily above). 1 = identical up to order and

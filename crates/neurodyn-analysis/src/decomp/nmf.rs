@@ -109,9 +109,7 @@ pub fn nmf(
     if let Some(i) = (0..m * n).find(|&i| observed(i) && !(x[i] >= 0.0 && x[i].is_finite())) {
         return Err(NmfError::BadValue { row: i / n, col: i % n, value: x[i] });
     }
-    // Observed data with unobserved entries replaced by 0, and the mask as 0/1 weights.
-    let mk: Vec<f64> = (0..m * n).map(|i| if observed(i) { 1.0 } else { 0.0 }).collect();
-    let xm: Vec<f64> = (0..m * n).map(|i| if observed(i) { x[i] } else { 0.0 }).collect();
+    let (mk, xm) = super::masked(x, mask);
 
     let k = c.rank;
     let mean = xm.iter().sum::<f64>() / mk.iter().sum::<f64>().max(1.0);
@@ -127,10 +125,7 @@ pub fn nmf(
             NmfAlgorithm::Mu => mu_sweep(&xm, &mk, &mut w, &mut h, m, n, k),
             NmfAlgorithm::Hals => hals_sweep(&xm, &mk, &mut w, &mut h, m, n, k),
         }
-        let l = objective(&xm, &mk, &w, &h, m, n, k);
-        let prev = *loss.last().unwrap_or(&l);
-        loss.push(l);
-        if (prev - l) <= c.tol * prev.max(f64::MIN_POSITIVE) {
+        if super::record_and_check(&mut loss, objective(&xm, &mk, &w, &h, m, n, k), c.tol) {
             converged = true;
             break;
         }
