@@ -21,3 +21,4 @@
 #![deny(missing_docs)]
 
 pub mod rnn;
+pub mod spiking;
