@@ -58,7 +58,7 @@ pub fn exp_f64(x: f64) -> f64 {
     let x = x.clamp(-708.0, 709.0);
     let shifted = x * std::f64::consts::LOG2_E + ROUND_MAGIC_F64;
     let n = shifted - ROUND_MAGIC_F64;
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     let mut p = 1.0 / 6_227_020_800.0;

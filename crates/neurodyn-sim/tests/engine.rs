@@ -1,0 +1,444 @@
+//! The spiking engine against exact expectations: delays, STDP windows, three-factor learning,
+//! inputs, guards, connectivity rules and thread-count independence.
+
+use neurodyn_sim::record::Recording;
+use neurodyn_sim::{GuardConfig, Network, NetworkConfig, SimError};
+
+fn config(text: &str) -> NetworkConfig {
+    toml::from_str(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(config: &NetworkConfig, seed: u64, n_shards: usize) -> (Network, Recording) {
+    let mut net = Network::build_sharded(config, seed, n_shards).unwrap();
+    let mut rec = Recording::new(&config.record, &net).unwrap();
+    let n = config.simulation.n_steps();
+    net.run(n, &mut rec, &config.guards, &mut |_| true).unwrap();
+    (net, rec)
+}
+
+#[test]
+fn a_delayed_spike_arrives_exactly_d_steps_later() {
+    // Source spikes at step 10; delays 0, 2.5 and 7 ms → arrival steps 10, 35, 80; the current
+    // jumps in the update that follows, so it is first non-zero at arrival + 1.
+    let cfg = config(
+        r#"
+        simulation = { dt = 0.1, duration = 12.0, max_delay = 8.0 }
+        [populations.src]
+        n = 1
+        source.spike_times = { times = [[1.0]] }
+        [populations.post]
+        n = 3
+        neuron = { model = "lif_psc_exp", v_th = 1e9 }
+        [projections.p]
+        pre = "src"
+        post = "post"
+        rule.list = { pre = [0, 0, 0], post = [0, 1, 2], delay = [0.0, 2.5, 7.0] }
+        weight = 100.0
+        [record]
+        state = [{ population = "post", variable = "i_syn_ex", neurons = [0, 1, 2] }]
+        "#,
+    );
+    for shards in [1, 2, 3] {
+        let (_, rec) = run(&cfg, 0, shards);
+        let s = &rec.state[0];
+        for (m, arrival) in [10u64, 35, 80].into_iter().enumerate() {
+            let first = s.steps.iter().zip(&s.values).find(|(_, v)| v[m] != 0.0).map(|(k, _)| *k);
+            assert_eq!(first, Some(arrival + 1), "synapse {m}, {shards} shards");
+        }
+    }
+}
+
+/// One pre source and one post neuron per offset; the post neuron is forced to spike by a
+/// strong input at a chosen time. Returns (Δt of each pair [ms], Δw of each pair).
+fn stdp_pairs(rule: &str, delay: f64) -> (Vec<f64>, Vec<f64>) {
+    let offsets: Vec<f64> = (-5..=5).map(|i| 10.0 * i as f64).collect();
+    let n = offsets.len();
+    let pre_times: Vec<Vec<f64>> = vec![vec![100.0]; n];
+    let drive_times: Vec<Vec<f64>> = offsets.iter().map(|o| vec![100.0 + o - 0.1]).collect();
+    let text = format!(
+        r#"
+        simulation = {{ dt = 0.1, duration = 250.0, max_delay = 10.0 }}
+        [populations.pre]
+        n = {n}
+        source.spike_times = {{ times = {pre_times:?} }}
+        [populations.drive]
+        n = {n}
+        source.spike_times = {{ times = {drive_times:?} }}
+        [populations.post]
+        n = {n}
+        neuron = {{ model = "lif_psc_delta" }}
+        [projections.kick]
+        pre = "drive"
+        post = "post"
+        rule.one_to_one = {{}}
+        weight = 100.0
+        [projections.plastic]
+        pre = "pre"
+        post = "post"
+        rule.one_to_one = {{}}
+        weight = 0.5
+        delay = {delay}
+        plasticity.{rule}
+        [record]
+        spikes = ["pre", "post"]
+        "#
+    );
+    let cfg = config(&text);
+    let (net, rec) = run(&cfg, 0, 2);
+    let pop = |name: &str| {
+        rec.spikes.populations.iter().position(|&p| net.populations()[p].name == name).unwrap()
+    };
+    let spike_step = |name: &str, j: u32| {
+        let m = pop(name);
+        let at: Vec<u64> = rec.spikes.neurons[m]
+            .iter()
+            .zip(&rec.spikes.steps[m])
+            .filter(|(n, _)| **n == j)
+            .map(|(_, k)| *k)
+            .collect();
+        assert_eq!(at.len(), 1, "{name} {j} spikes once");
+        at[0]
+    };
+    let w = net.weights(net.projection_index("plastic").unwrap());
+    let dts = (0..n as u32)
+        .map(|j| (spike_step("post", j) as f64 - spike_step("pre", j) as f64) * 0.1 - delay)
+        .collect();
+    (dts, w.iter().map(|w| w - 0.5).collect())
+}
+
+#[test]
+fn pair_stdp_follows_the_analytic_window() {
+    let (a_plus, a_minus, tau_p, tau_m) = (0.01, 0.012, 16.8, 33.7);
+    for delay in [0.0, 3.0] {
+        let rule = format!(
+            "stdp = {{ a_plus = {a_plus}, a_minus = {a_minus}, tau_plus = {tau_p}, tau_minus = {tau_m}, w_max = 1.0 }}"
+        );
+        let (dts, dws) = stdp_pairs(&rule, delay);
+        assert_eq!(dts.len(), 11);
+        for (dt, dw) in dts.iter().zip(&dws) {
+            // Δt = t_post − (t_pre + delay); Δt = 0 potentiates (pre is processed first).
+            let expected = if *dt >= 0.0 {
+                a_plus * (-dt / tau_p).exp()
+            } else {
+                -a_minus * (dt / tau_m).exp()
+            };
+            assert!((dw - expected).abs() < 1e-12, "delay {delay}, Δt {dt}: {dw} vs {expected}");
+        }
+        assert!(dts.iter().any(|d| *d > 0.0) && dts.iter().any(|d| *d < 0.0));
+    }
+    // Multiplicative: potentiation ∝ (w_max − w), depression ∝ (w − w_min).
+    let rule = format!(
+        "stdp = {{ a_plus = {a_plus}, a_minus = {a_minus}, tau_plus = {tau_p}, tau_minus = {tau_m}, w_max = 2.0, dependence = \"multiplicative\" }}"
+    );
+    let (dts, dws) = stdp_pairs(&rule, 0.0);
+    for (dt, dw) in dts.iter().zip(&dws) {
+        let expected = if *dt >= 0.0 {
+            a_plus * 1.5 * (-dt / tau_p).exp()
+        } else {
+            -a_minus * 0.5 * (dt / tau_m).exp()
+        };
+        assert!((dw - expected).abs() < 1e-12, "multiplicative Δt {dt}: {dw} vs {expected}");
+    }
+}
+
+#[test]
+fn three_factor_turns_eligibility_into_weight_only_under_modulation() {
+    // Pre at 100 ms, post at ~110 ms: eligibility A₊ e^{−Δt/τ₊} decaying with τ_e; the
+    // modulator M = 1 on [150, 200) ms integrates η Σ_k dt · e(k) into the weight.
+    let stdp = "{ a_plus = 0.01, a_minus = 0.012, w_max = 10.0 }";
+    let (eta, tau_e) = (0.05, 50.0);
+    let rule = format!(
+        "three_factor = {{ stdp = {stdp}, tau_e = {tau_e}, eta = {eta}, modulator = {{ times = [150.0, 200.0], values = [1.0, 0.0] }} }}"
+    );
+    let (dts, dws) = stdp_pairs(&rule, 0.0);
+    for (dt, dw) in dts.iter().zip(&dws) {
+        let e0 = if *dt >= 0.0 { 0.01 * (-dt / 20.0).exp() } else { -0.012 * (dt / 20.0).exp() };
+        let t_pair = 100.0 + dt.max(0.0);
+        let expected: f64 =
+            (1500..2000).map(|k| eta * 0.1 * e0 * (-(k as f64 * 0.1 - t_pair) / tau_e).exp()).sum();
+        assert!((dw - expected).abs() < 1e-12, "Δt {dt}: {dw} vs {expected}");
+    }
+}
+
+fn mixed_network() -> NetworkConfig {
+    config(
+        r#"
+        simulation = { dt = 0.1, duration = 200.0, max_delay = 5.0 }
+        [populations.exc]
+        n = 400
+        neuron = { model = "lif_psc_exp", preset = "vogels_abbott_2005_cuba" }
+        init.v_m = { uniform = [-60.0, -50.0] }
+        [populations.inh]
+        n = 100
+        neuron = { model = "lif_escape", rho_0 = 20.0 }
+        [populations.ext]
+        n = 50
+        source.poisson = { rate = 20.0 }
+        [projections.ee]
+        pre = "exc"
+        post = "exc"
+        rule.fixed_probability = { p = 0.05 }
+        weight = { normal = { mean = 16.0, std = 4.0 } }
+        delay = { uniform = [0.5, 4.5] }
+        plasticity.stdp = { a_plus = 0.1, a_minus = 0.12, w_max = 30.0 }
+        [projections.ei]
+        pre = "exc"
+        post = "inh"
+        rule.fixed_indegree = { k = 20 }
+        weight = 20.0
+        [projections.ie]
+        pre = "inh"
+        post = "exc"
+        rule.fixed_outdegree = { k = 40 }
+        weight = -90.0
+        delay = 1.0
+        [projections.xe]
+        pre = "ext"
+        post = "exc"
+        rule.fixed_probability = { p = 0.1 }
+        weight = 30.0
+        [inputs.noise.ornstein_uhlenbeck]
+        target = "inh"
+        mean = 300.0
+        std = 50.0
+        tau = 5.0
+        [inputs.kick.poisson]
+        target = "exc"
+        rate = 5.0
+        n_sources = 10
+        weight = 20.0
+        "#,
+    )
+}
+
+#[test]
+fn same_results_for_any_number_of_threads_and_shards() {
+    let cfg = mixed_network();
+    let (net1, rec1) = run(&cfg, 7, 1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let (net2, rec2) = pool.install(|| run(&cfg, 7, 2));
+    let (net3, rec3) = run(&cfg, 7, 3);
+    let counts: Vec<usize> = rec1.spikes.neurons.iter().map(|s| s.len()).collect();
+    assert!(counts.iter().all(|&c| c > 10), "every population fires: {counts:?}");
+    assert_eq!(rec1.spikes, rec2.spikes);
+    assert_eq!(rec1.spikes, rec3.spikes);
+    let ee = net1.projection_index("ee").unwrap();
+    assert_eq!(net1.weights(ee), net2.weights(ee));
+    assert_eq!(net1.weights(ee), net3.weights(ee));
+    assert_eq!(net1.synapses(ee), net3.synapses(ee));
+    assert_eq!(net1.synaptic_events(), net3.synaptic_events());
+    // Another seed gives another run.
+    let (_, rec4) = run(&cfg, 8, 2);
+    assert_ne!(rec1.spikes, rec4.spikes);
+}
+
+#[test]
+fn connection_rules_have_their_degrees() {
+    let cfg = mixed_network();
+    let net = Network::build_sharded(&cfg, 3, 2).unwrap();
+    let count = |name: &str| net.synapses(net.projection_index(name).unwrap());
+    // Fixed probability: 400·399 ordered pairs without autapses, p = 0.05 → mean 7980.
+    let ee = count("ee");
+    let (mean, sd) = (0.05 * 400.0 * 399.0, (0.05f64 * 0.95 * 400.0 * 399.0).sqrt());
+    assert!((ee.len() as f64 - mean).abs() < 4.0 * sd, "{} synapses", ee.len());
+    assert!(ee.iter().all(|(i, j)| i != j), "no autapses");
+    assert!(ee.windows(2).all(|w| w[0] < w[1]), "sorted by (pre, post), no multapses");
+    let ei = count("ei");
+    let mut indeg = vec![0; 100];
+    ei.iter().for_each(|&(_, j)| indeg[j as usize] += 1);
+    assert!(indeg.iter().all(|&d| d == 20));
+    let ie = count("ie");
+    let mut outdeg = vec![0; 100];
+    ie.iter().for_each(|&(i, _)| outdeg[i as usize] += 1);
+    assert!(outdeg.iter().all(|&d| d == 40));
+    // Ring: the probability falls with distance on the ring.
+    let ring = config(
+        r#"
+        [populations.a]
+        n = 400
+        neuron = { model = "theta" }
+        [projections.r]
+        pre = "a"
+        post = "a"
+        rule.ring = { p_max = 0.8, sigma = 0.05 }
+        weight = 0.1
+        "#,
+    );
+    let net = Network::build(&ring, 1).unwrap();
+    let pairs = net.synapses(0);
+    // σ = 0.05 of 400 neurons is 20 neurons: within 2σ the probability is ≥ 0.8·e^{-2},
+    // beyond 4σ below 0.8·e^{-8}.
+    let ring_distance = |i: u32, j: u32| {
+        (i as i64 - j as i64).rem_euclid(400).min((j as i64 - i as i64).rem_euclid(400))
+    };
+    let near = pairs.iter().filter(|(i, j)| ring_distance(*i, *j) <= 40).count();
+    let far = pairs.iter().filter(|(i, j)| ring_distance(*i, *j) > 80).count();
+    assert!(near > 100 * far.max(1) && far < 20, "near {near}, far {far}");
+}
+
+#[test]
+fn frozen_noise_repeats_across_seeds_and_fresh_noise_does_not() {
+    let text = |frozen: &str| {
+        format!(
+            r#"
+            simulation = {{ duration = 300.0 }}
+            [populations.a]
+            n = 50
+            neuron = {{ model = "lif_psc_exp" }}
+            [inputs.noise.ornstein_uhlenbeck]
+            target = "a"
+            mean = 350.0
+            std = 200.0
+            tau = 5.0
+            {frozen}
+            "#
+        )
+    };
+    let frozen = config(&text("seed = 11"));
+    let (_, a) = run(&frozen, 1, 1);
+    let (_, b) = run(&frozen, 2, 2);
+    assert!(a.spikes.neurons[0].len() > 100);
+    assert_eq!(a.spikes, b.spikes, "the same noise whatever the run seed");
+    let fresh = config(&text(""));
+    assert_ne!(run(&fresh, 1, 1).1.spikes, run(&fresh, 2, 1).1.spikes);
+}
+
+#[test]
+fn spike_triggered_stimulation_starts_after_its_delay() {
+    // The trigger fires at 5 ms (step 50); the stimulation (500 pA for 2 ms) starts 3 ms later.
+    let cfg = config(
+        r#"
+        simulation = { duration = 15.0 }
+        [populations.trig]
+        n = 1
+        source.spike_times = { times = [[5.0]] }
+        [populations.b]
+        n = 2
+        neuron = { model = "lif_psc_exp", v_th = 1e9 }
+        [inputs.stim.spike_triggered]
+        target = "b"
+        neurons = [1]
+        source = "trig"
+        neuron = 0
+        delay = 3.0
+        amplitude = 500.0
+        duration = 2.0
+        [record]
+        state = [{ population = "b", variable = "v_m", neurons = [0, 1] }]
+        "#,
+    );
+    let (_, rec) = run(&cfg, 0, 1);
+    let s = &rec.state[0];
+    let moved: Vec<u64> =
+        s.steps.iter().zip(&s.values).filter(|(_, v)| v[1] != -70.0).map(|(k, _)| *k).collect();
+    assert_eq!(moved[0], 50 + 30 + 1, "first step with the current applied");
+    assert!(s.values.iter().all(|v| v[0] == -70.0), "untargeted neuron untouched");
+    // After 2 ms the current is off and the membrane relaxes.
+    let peak = s.values.iter().map(|v| v[1]).fold(f64::MIN, f64::max);
+    let at_peak = s.values.iter().position(|v| v[1] == peak).unwrap() as u64 + 1;
+    assert_eq!(at_peak, 50 + 30 + 20);
+}
+
+#[test]
+fn guards_stop_runaway_and_non_finite_runs_with_a_typed_error() {
+    let cfg = config(
+        r#"
+        guards = { max_rate = 200.0, window = 10.0 }
+        [populations.hot]
+        n = 10
+        neuron = { model = "lif_psc_exp", i_e = 1e5, t_ref = 0.1 }
+        "#,
+    );
+    let mut net = Network::build(&cfg, 0).unwrap();
+    let mut rec = Recording::new(&cfg.record, &net).unwrap();
+    match net.run(10_000, &mut rec, &cfg.guards, &mut |_| true) {
+        Err(SimError::RateExceeded { population, time, .. }) => {
+            assert_eq!(population, "hot");
+            assert_eq!(time, 10.0);
+        }
+        other => panic!("expected RateExceeded, got {other:?}"),
+    }
+    let cfg = config("[populations.p]\nn = 3\nneuron = { model = \"lif_psc_exp\" }\n");
+    let mut net = Network::build(&cfg, 0).unwrap();
+    assert!(net.set_state(0, "v_m", &[-70.0, f64::NAN, -70.0]));
+    let err = net.run(10_000, &mut rec, &GuardConfig::default(), &mut |_| true).unwrap_err();
+    assert_eq!(
+        err,
+        SimError::NonFinite {
+            population: "p".into(),
+            variable: "v_m".into(),
+            neuron: 1,
+            time: 100.0
+        }
+    );
+}
+
+#[test]
+fn bad_configs_name_the_field_and_value() {
+    let base = |pop: &str, proj: &str| {
+        format!(
+            "simulation = {{ dt = 0.1, max_delay = 2.0 }}\n[populations.a]\nn = 10\n{pop}\n[projections.p]\npre = \"a\"\npost = \"a\"\n{proj}\n"
+        )
+    };
+    let ok_pop = "neuron = { model = \"lif_psc_exp\" }";
+    let ok_proj = "rule.fixed_probability = { p = 0.1 }\nweight = 1.0";
+    let cases = [
+        (
+            base("neuron = { model = \"lif\" }", ok_proj),
+            "populations.a.neuron.model",
+            "lif_psc_exp",
+        ),
+        (
+            base("neuron = { model = \"lif_psc_exp\", tau = 3.0 }", ok_proj),
+            "populations.a.neuron.tau",
+            "tau_m",
+        ),
+        (
+            base("neuron = { model = \"lif_psc_exp\", tau_m = 0.0 }", ok_proj),
+            "populations.a.neuron.tau_m",
+            "> 0",
+        ),
+        (
+            base("neuron = { model = \"lif_psc_exp\", preset = \"x\" }", ok_proj),
+            "populations.a.neuron.preset",
+            "vogels_abbott_2005_cuba",
+        ),
+        (
+            base("neuron = { model = \"lif_cond_exp\", tau_syn_ex = 0.1 }", ok_proj),
+            "simulation.dt",
+            "half the shortest",
+        ),
+        (
+            base(ok_pop, "rule.fixed_probability = { p = 1.5 }\nweight = 1.0"),
+            "projections.p.rule.fixed_probability.p",
+            "[0, 1]",
+        ),
+        (
+            base(ok_pop, "rule.fixed_probability = { p = 0.1 }\nweight = 1.0\ndelay = 3.0"),
+            "projections.p.delay",
+            "max_delay",
+        ),
+        (
+            base(ok_pop, "rule.fixed_indegree = { k = 10 }\nweight = 1.0"),
+            "projections.p.rule.fixed_indegree.k",
+            "at most 9",
+        ),
+        (
+            base(ok_pop, "rule.fixed_probability = { p = 0.1 }\nweight = 1.0\npost = \"b\"")
+                .replace("post = \"a\"\n", ""),
+            "projections.p.post",
+            "one of a",
+        ),
+        (
+            base("neuron = { model = \"lif_psc_exp\" }\ninit.v = 1.0", ok_proj),
+            "populations.a.init.v",
+            "v_m",
+        ),
+    ];
+    for (text, field, expected) in cases {
+        let cfg: NetworkConfig = toml::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let e = Network::build(&cfg, 0).unwrap_err();
+        assert_eq!(e.field, field, "{text}");
+        assert!(e.expected.contains(expected), "{field}: {e}");
+    }
+}
