@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use neurodyn::experiment;
 use neurodyn::io::run_dir::{self, Manifest, RunDir};
-use neurodyn::io::spec::{self, DEMO_SPEC, Spec};
+use neurodyn::io::spec::{self, DEMO_SPEC, Experiment, Spec, SpikingSpec};
 use neurodyn::train::{Event, StopReason};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -16,14 +16,22 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions) -> Result<()> {
     match (spec_path, resume) {
         (_, Some(dir)) => {
-            let spec = spec::load(&dir.join("spec.toml")).map_err(bad_input)?;
+            let spec = match spec::load_experiment(&dir.join("spec.toml")).map_err(bad_input)? {
+                Experiment::Rnn(spec) => spec,
+                Experiment::Spiking(_) => {
+                    return Err(bad_input(anyhow!(
+                        "{}: spiking runs are not resumable (they keep no checkpoints); run the spec again",
+                        dir.display()
+                    )));
+                }
+            };
             let run_dir = RunDir::reopen(dir).map_err(bad_input)?;
             execute(spec, run_dir, true, options)
         }
-        (Some(path), None) => {
-            let spec = spec::load(path).map_err(bad_input)?;
-            start(spec, options)
-        }
+        (Some(path), None) => match spec::load_experiment(path).map_err(bad_input)? {
+            Experiment::Rnn(spec) => start(spec, options),
+            Experiment::Spiking(spec) => start_spiking(spec, options),
+        },
         (None, None) => Err(bad_input(anyhow!("give a spec file or --resume <run-dir>"))),
     }
 }
@@ -36,7 +44,22 @@ pub fn demo(options: &RunOptions) -> Result<()> {
 
 /// `neurodyn check <spec>`.
 pub fn check(path: &Path) -> Result<()> {
-    let spec = spec::load(path).map_err(bad_input)?;
+    let spec = match spec::load_experiment(path).map_err(bad_input)? {
+        Experiment::Rnn(spec) => spec,
+        Experiment::Spiking(spec) => {
+            // Building the network is the full validation (rules, delays, names).
+            let (network, _) = neurodyn::spiking::build(&spec).map_err(bad_input)?;
+            let n: usize = network.populations().iter().map(|p| p.n).sum();
+            let m: usize = network.projections().iter().map(|p| p.n_synapses).sum();
+            println!(
+                "{}: ok (spiking network, {} populations, {n} neurons, {m} synapses, seed {})",
+                path.display(),
+                network.populations().len(),
+                spec.seed
+            );
+            return Ok(());
+        }
+    };
     let c = spec.rnn_config();
     println!(
         "{}: ok ({} task, {:?} cell, {} hidden units, seed {})",
@@ -70,12 +93,117 @@ fn start(mut spec: Spec, options: &RunOptions) -> Result<()> {
     execute(spec, run_dir, false, options)
 }
 
-fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> Result<()> {
+/// Sizes rayon's global pool from `--threads` (default: every core); returns the size.
+fn setup_threads(options: &RunOptions) -> usize {
     let threads = options
         .threads
         .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     // The global pool may already exist in tests that call twice; its size is then kept.
     let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    threads
+}
+
+fn manifest(
+    threads: usize,
+    started: String,
+    resumed: bool,
+    phases: Vec<(String, f64)>,
+) -> Manifest {
+    Manifest {
+        schema_version: spec::SCHEMA_VERSION,
+        neurodyn_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: option_env!("NEURODYN_GIT_COMMIT").map(String::from),
+        rustc: option_env!("NEURODYN_RUSTC").map(String::from),
+        cpu: cpu_model(),
+        threads,
+        command: std::env::args().collect(),
+        started_utc: started,
+        resumed,
+        phase_seconds: phases,
+    }
+}
+
+/// A spiking spec: the network is built (and so fully validated) before the run directory
+/// exists, so bad input leaves nothing behind.
+fn start_spiking(mut spec: SpikingSpec, options: &RunOptions) -> Result<()> {
+    if let Some(seed) = options.seed {
+        spec.seed = seed;
+    }
+    let threads = setup_threads(options);
+    let started = utc_iso(SystemTime::now());
+    let t0 = Instant::now();
+    let (mut network, mut recording) = neurodyn::spiking::build(&spec).map_err(bad_input)?;
+    let build_seconds = t0.elapsed().as_secs_f64();
+    let run_dir =
+        RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id())
+            .map_err(bad_input)?;
+    run_dir.write_text("spec.toml", &spec.to_toml())?;
+
+    let bar = progress(options.quiet, spec.simulation.n_steps(), "simulate");
+    let t1 = Instant::now();
+    let result = neurodyn::spiking::simulate(&spec, &mut network, &mut recording, &mut |k| {
+        bar.set_position(k);
+        true
+    });
+    let sim_seconds = t1.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let stats = result.map_err(|e| {
+        anyhow!("simulation stopped: {e}. The partial run is in {}", run_dir.path().display())
+    })?;
+
+    let t2 = Instant::now();
+    let arrays = neurodyn::spiking::spike_arrays(&network, &recording);
+    run_dir.write_npz("spikes.npz", &named(&arrays))?;
+    let (state, weights) = neurodyn::spiking::recorded_arrays(&network, &recording);
+    if !state.is_empty() {
+        run_dir.write_npz("state.npz", &named(&state))?;
+    }
+    if !weights.is_empty() {
+        run_dir.write_npz("weights.npz", &named(&weights))?;
+    }
+    let metrics =
+        neurodyn::spiking::metrics(&spec, &network, &recording, &stats, build_seconds, sim_seconds);
+    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
+    let phases = vec![
+        ("build".to_string(), build_seconds),
+        ("simulate".to_string(), sim_seconds),
+        ("write".to_string(), t2.elapsed().as_secs_f64()),
+    ];
+    run_dir.write_text(
+        "manifest.json",
+        &serde_json::to_string_pretty(&manifest(threads, started, false, phases))?,
+    )?;
+    write_report(run_dir.path())?;
+    let done = run_dir.finish()?;
+    if !options.quiet {
+        let rates: Vec<String> = metrics["populations"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        format!("{k} {:.2} Hz", v["mean_rate_hz"].as_f64().unwrap_or(f64::NAN))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "{}: {} ms simulated in {sim_seconds:.3} s (build {build_seconds:.3} s), {} synaptic events; {}",
+            spec.name,
+            metrics["simulated_ms"],
+            stats.synaptic_events,
+            rates.join(", ")
+        );
+    }
+    println!("{}", done.display());
+    Ok(())
+}
+
+fn named(arrays: &[(String, neurodyn::io::npz::Array)]) -> Vec<(&str, neurodyn::io::npz::Array)> {
+    arrays.iter().map(|(k, a)| (k.as_str(), a.clone())).collect()
+}
+
+fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> Result<()> {
+    let threads = setup_threads(options);
     let started = utc_iso(SystemTime::now());
     let mut phases = Vec::new();
 
@@ -141,18 +269,7 @@ fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> 
         experiment::metrics(&spec, &trainer, stop, &analysis, train_seconds, analysis_seconds);
     run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
     phases.push(("write".to_string(), t2.elapsed().as_secs_f64()));
-    let manifest = Manifest {
-        schema_version: spec::SCHEMA_VERSION,
-        neurodyn_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: option_env!("NEURODYN_GIT_COMMIT").map(String::from),
-        rustc: option_env!("NEURODYN_RUSTC").map(String::from),
-        cpu: cpu_model(),
-        threads,
-        command: std::env::args().collect(),
-        started_utc: started,
-        resumed,
-        phase_seconds: phases,
-    };
+    let manifest = manifest(threads, started, resumed, phases);
     run_dir.write_text("manifest.json", &serde_json::to_string_pretty(&manifest)?)?;
     write_report(run_dir.path())?;
     let done = run_dir.finish()?;

@@ -81,8 +81,21 @@ pub fn read(path: &Path, name: &str) -> Result<Array, IoError> {
     if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(&entry) {
         return Ok(Array::F64(a.shape().to_vec(), a.iter().copied().collect()));
     }
-    match npz.by_name::<ndarray::OwnedRepr<i32>, IxDyn>(&entry) {
-        Ok(a) => Ok(Array::I32(a.shape().to_vec(), a.iter().copied().collect())),
+    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<i32>, IxDyn>(&entry) {
+        return Ok(Array::I32(a.shape().to_vec(), a.iter().copied().collect()));
+    }
+    // NumPy's default integer is int64: accepted when every value fits in 32 bits.
+    match npz.by_name::<ndarray::OwnedRepr<i64>, IxDyn>(&entry) {
+        Ok(a) => {
+            let data: Option<Vec<i32>> = a.iter().map(|&v| i32::try_from(v).ok()).collect();
+            let data = data.ok_or_else(|| {
+                IoError::format(
+                    path,
+                    format!("array `{name}`: int64 values beyond the 32-bit range"),
+                )
+            })?;
+            Ok(Array::I32(a.shape().to_vec(), data))
+        }
         Err(e) => Err(IoError::format(path, format!("array `{name}`: {e}"))),
     }
 }

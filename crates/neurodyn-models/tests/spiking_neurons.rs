@@ -16,7 +16,7 @@ fn run_one(
         spikes.clear();
         model.step(
             state,
-            StepInput { arrivals_ex: &[0.0], arrivals_in: &[0.0], i_ext: &[i_ext] },
+            StepInput { arrivals_ex: &mut [0.0], arrivals_in: &mut [0.0], i_ext: &[i_ext] },
             &mut spikes,
         );
         if !spikes.is_empty() {
@@ -103,7 +103,7 @@ fn lif_psc_delta_jump_then_exact_decay() {
     let mut spikes = Vec::new();
     model.step(
         &mut state,
-        StepInput { arrivals_ex: &[0.5], arrivals_in: &[0.0], i_ext: &[0.0] },
+        StepInput { arrivals_ex: &mut [0.5], arrivals_in: &mut [0.0], i_ext: &[0.0] },
         &mut spikes,
     );
     for k in 1..100 {
@@ -111,7 +111,7 @@ fn lif_psc_delta_jump_then_exact_decay() {
         assert!((state.vars[0][0] - exact).abs() < 1e-14, "step {k}");
         model.step(
             &mut state,
-            StepInput { arrivals_ex: &[0.0], arrivals_in: &[0.0], i_ext: &[0.0] },
+            StepInput { arrivals_ex: &mut [0.0], arrivals_in: &mut [0.0], i_ext: &[0.0] },
             &mut spikes,
         );
     }
@@ -224,11 +224,12 @@ fn escape_noise_rate_follows_the_hazard() {
         let n = 1000;
         let mut state = model.new_state(n);
         model.seed_streams(&mut state, 3, "escape", 0);
-        let (zeros, mut spikes) = (vec![0.0; n], Vec::new());
+        let (zeros, mut ex, mut inh, mut spikes) =
+            (vec![0.0; n], vec![0.0; n], vec![0.0; n], Vec::new());
         for _ in 0..20_000 {
             model.step(
                 &mut state,
-                StepInput { arrivals_ex: &zeros, arrivals_in: &zeros, i_ext: &zeros },
+                StepInput { arrivals_ex: &mut ex, arrivals_in: &mut inh, i_ext: &zeros },
                 &mut spikes,
             );
         }

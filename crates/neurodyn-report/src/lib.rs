@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod figures;
+pub mod spiking;
 pub mod svg;
 
 use figures::Seq;
@@ -35,6 +36,17 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
     let spec = read_text(&dir.join("spec.toml"))?;
     let metrics = read_text(&dir.join("metrics.json"))?;
     let manifest = read_text(&dir.join("manifest.json")).unwrap_or_else(|_| "{}".into());
+    let title = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("run")
+        .trim_start_matches('.')
+        .to_string();
+    if dir.join("spikes.npz").exists() {
+        let figures = spiking_figures(dir, &metrics)?;
+        let html = page(&title, &metrics, &figures, &spec, &manifest);
+        return Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html });
+    }
     let mut figures: Vec<(String, String, &str)> = Vec::new();
 
     let (_, loss) = read_f64(&dir.join("training.npz"), "loss")?;
@@ -82,14 +94,64 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
         "Eigenvalues of the state Jacobian at every fixed point; the dashed line is the unit circle (|λ| = 1).",
     ));
 
-    let title = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("run")
-        .trim_start_matches('.')
-        .to_string();
     let html = page(&title, &metrics, &figures, &spec, &manifest);
     Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html })
+}
+
+/// Raster, population rates, rate and ISI-CV histograms of a spiking run.
+fn spiking_figures(
+    dir: &Path,
+    metrics: &str,
+) -> Result<Vec<(String, String, &'static str)>, IoError> {
+    let path = dir.join("spikes.npz");
+    let metrics: serde_json::Value =
+        serde_json::from_str(metrics).map_err(|e| IoError::format(dir.join("metrics.json"), e))?;
+    let duration = metrics["simulated_ms"].as_f64().unwrap_or(0.0);
+    let names: Vec<String> =
+        metrics["populations"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let mut data = Vec::new();
+    for name in &names {
+        let (_, times) = read_f64(&path, &format!("{name}_times"))?;
+        let (_, senders) = read_f64(&path, &format!("{name}_senders"))?;
+        let n = metrics["populations"][name]["n"].as_u64().unwrap_or(0) as usize;
+        data.push((name.as_str(), n, times, senders));
+    }
+    let pops: Vec<spiking::PopulationSpikes<'_>> = data
+        .iter()
+        .map(|(name, n, times, senders)| spiking::PopulationSpikes { name, n: *n, times, senders })
+        .collect();
+    let (cshape, counts) = read_f64(&path, "counts")?;
+    let (_, sizes) = read_f64(&path, "population_sizes")?;
+    let (_, dt) = read_f64(&path, "dt")?;
+    // `counts` covers every population in network order, recorded or not.
+    let order: Vec<&str> = metrics["population_order"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let all_names: Vec<&str> =
+        if order.len() == cshape[0] { order } else { vec!["population"; cshape[0]] };
+    Ok(vec![
+        (
+            "raster.svg".into(),
+            spiking::raster(&pops, 200, duration.min(1000.0)),
+            "Spikes of the first 200 neurons of each recorded population over the first second.",
+        ),
+        (
+            "rates.svg".into(),
+            spiking::rates(&all_names, &sizes, &counts, cshape[1], dt[0], 5.0),
+            "Population rates in 5 ms bins.",
+        ),
+        (
+            "rate_histogram.svg".into(),
+            spiking::rate_histogram(&pops, duration),
+            "Distribution of single-neuron firing rates over the whole run.",
+        ),
+        (
+            "isi_cv_histogram.svg".into(),
+            spiking::isi_cv_histogram(&pops),
+            "Distribution of the coefficient of variation of inter-spike intervals (neurons with at least 3 spikes); 1 for a Poisson process.",
+        ),
+    ])
 }
 
 /// A `[t][b][c]` array of the given shape.

@@ -70,6 +70,8 @@ pub(crate) struct PopShard {
     ring_ex: Vec<f64>,
     ring_in: Vec<f64>,
     i_ext: Vec<f64>,
+    /// Whether any input writes currents into `i_ext` (otherwise it stays zero).
+    has_currents: bool,
     /// Spikes of this step, population indices, ascending.
     pub(crate) spikes: Vec<u32>,
     local: Vec<u32>,
@@ -318,6 +320,7 @@ impl Network {
                     ring_ex: vec![0.0; ring_len],
                     ring_in: vec![0.0; ring_len],
                     i_ext: vec![0.0; if model.is_some() { len } else { 0 }],
+                    has_currents: false,
                     spikes: Vec::new(),
                     local: Vec::new(),
                 });
@@ -543,6 +546,9 @@ impl Network {
                     None => (0..(hi - lo) as u32).collect(),
                 };
                 let global = |m: u32| (m as usize + lo) as u64;
+                if !matches!(input, InputConfig::Poisson { .. }) {
+                    shard.pops[population].has_currents = true;
+                }
                 shard
                     .inputs
                     .push(Input::new(input, name, population, targets, global, dt, seed, trigger));
@@ -858,7 +864,9 @@ impl Shard {
         }
         // 3. External inputs of step k.
         for ps in &mut self.pops {
-            ps.i_ext.iter_mut().for_each(|v| *v = 0.0);
+            if ps.has_currents {
+                ps.i_ext.iter_mut().for_each(|v| *v = 0.0);
+            }
         }
         for input in &mut self.inputs {
             let ps = &mut self.pops[input.population];
@@ -941,14 +949,13 @@ impl PopShard {
                 let len = self.len;
                 let range = slot * len..(slot + 1) * len;
                 self.local.clear();
+                // The model zeroes the arrival slot as it reads it.
                 let input = StepInput {
-                    arrivals_ex: &self.ring_ex[range.clone()],
-                    arrivals_in: &self.ring_in[range.clone()],
+                    arrivals_ex: &mut self.ring_ex[range.clone()],
+                    arrivals_in: &mut self.ring_in[range],
                     i_ext: &self.i_ext,
                 };
                 model.step(state, input, &mut self.local);
-                self.ring_ex[range.clone()].iter_mut().for_each(|v| *v = 0.0);
-                self.ring_in[range].iter_mut().for_each(|v| *v = 0.0);
                 let start = self.start;
                 self.spikes.extend(self.local.iter().map(|&m| m + start));
             }

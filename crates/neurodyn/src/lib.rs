@@ -38,10 +38,12 @@
 #![deny(missing_docs)]
 
 pub mod experiment;
+pub mod spiking;
 
 pub use neurodyn_analysis as analysis;
 pub use neurodyn_core as core;
 pub use neurodyn_io as io;
 pub use neurodyn_models as models;
+pub use neurodyn_sim as sim;
 pub use neurodyn_tasks as tasks;
 pub use neurodyn_train as train;

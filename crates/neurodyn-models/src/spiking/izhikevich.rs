@@ -115,6 +115,8 @@ impl Izhikevich {
         for j in 0..n {
             let i = c.i_e + input.i_ext[j];
             let mut vj = v[j] + input.arrivals_ex[j] + input.arrivals_in[j];
+            input.arrivals_ex[j] = 0.0;
+            input.arrivals_in[j] = 0.0;
             let mut uj = u[j];
             for _ in 0..self.n_sub {
                 if vj >= c.v_th {

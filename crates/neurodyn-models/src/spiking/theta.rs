@@ -70,6 +70,8 @@ impl Theta {
         let theta = &mut state.vars[0];
         for j in 0..theta.len() {
             let v0 = (0.5 * theta[j]).tan() + input.arrivals_ex[j] + input.arrivals_in[j];
+            input.arrivals_ex[j] = 0.0;
+            input.arrivals_in[j] = 0.0;
             let (v1, spiked) = advance_qif(v0, self.config.eta + input.i_ext[j], self.h);
             theta[j] = if v1.is_infinite() { -PI } else { 2.0 * v1.atan() };
             if spiked {

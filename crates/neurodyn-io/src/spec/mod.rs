@@ -40,11 +40,14 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
+pub mod spiking;
+pub use spiking::SpikingSpec;
+
 /// The spec format version written into every resolved spec and manifest.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The built-in default experiment run by `neurodyn demo`: the 3-bit flip-flop.
-pub const DEMO_SPEC: &str = include_str!("../../../examples/rnn/flipflop.toml");
+pub const DEMO_SPEC: &str = include_str!("../../../../examples/rnn/flipflop.toml");
 
 /// A whole experiment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,7 +75,7 @@ pub struct Spec {
     pub evaluation: EvaluationSpec,
 }
 
-fn schema_version() -> u32 {
+pub(crate) fn schema_version() -> u32 {
     SCHEMA_VERSION
 }
 
@@ -236,17 +239,90 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
     parse(&text, &file)
 }
 
+/// A TOML or serde error located in `text`.
+pub(crate) fn serde_error(text: &str, file: &str, e: toml::de::Error) -> SpecError {
+    let span = e.span();
+    SpecError {
+        file: file.to_string(),
+        position: span.clone().map(|s| line_col(text, s.start)),
+        field: span.and_then(|s| path_at(text, s)),
+        message: e.message().trim().to_string(),
+    }
+}
+
+/// The name becomes a directory name: keep it to one safe path component.
+pub(crate) fn check_name(name: &str) -> Result<(), RangeError> {
+    let safe = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    let rule = "letters, digits, '_', '-' and '.', not starting with '.'";
+    neurodyn_core::check(safe, "name", format!("{name:?}"), rule)
+}
+
+/// Any experiment spec: an RNN to train and dissect, or a spiking network to simulate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Experiment {
+    /// A task-trained rate RNN (`[task]`, `[model]`, `[train]`).
+    Rnn(Spec),
+    /// A spiking network (`[populations]`, `[projections]`, …).
+    Spiking(SpikingSpec),
+}
+
+impl Experiment {
+    /// The experiment's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Experiment::Rnn(s) => &s.name,
+            Experiment::Spiking(s) => &s.name,
+        }
+    }
+
+    /// Replaces the seed.
+    pub fn set_seed(&mut self, seed: u64) {
+        match self {
+            Experiment::Rnn(s) => s.seed = seed,
+            Experiment::Spiking(s) => s.seed = seed,
+        }
+    }
+
+    /// The resolved spec as TOML.
+    pub fn to_toml(&self) -> String {
+        match self {
+            Experiment::Rnn(s) => s.to_toml(),
+            Experiment::Spiking(s) => s.to_toml(),
+        }
+    }
+}
+
+/// Reads any experiment spec: a spiking spec if it has a `populations` table, an RNN spec
+/// otherwise.
+pub fn load_experiment(path: &Path) -> Result<Experiment, SpecError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+        file: file.clone(),
+        position: None,
+        field: None,
+        message: format!("cannot read the spec: {e}"),
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse_experiment(&text, &file, base)
+}
+
+/// Parses any experiment spec text; `base` resolves relative file paths.
+pub fn parse_experiment(text: &str, file: &str, base: &Path) -> Result<Experiment, SpecError> {
+    let spiking = toml::de::DeTable::parse(text)
+        .map(|t| t.get_ref().iter().any(|(k, _)| k.get_ref().as_ref() == "populations"))
+        .unwrap_or(false);
+    if spiking {
+        spiking::parse(text, file, base).map(Experiment::Spiking)
+    } else {
+        parse(text, file).map(Experiment::Rnn)
+    }
+}
+
 /// Parses and validates spec text; `file` labels errors.
 pub fn parse(text: &str, file: &str) -> Result<Spec, SpecError> {
-    let spec: Spec = toml::from_str(text).map_err(|e| {
-        let span = e.span();
-        SpecError {
-            file: file.to_string(),
-            position: span.clone().map(|s| line_col(text, s.start)),
-            field: span.and_then(|s| path_at(text, s)),
-            message: e.message().trim().to_string(),
-        }
-    })?;
+    let spec: Spec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
     spec.validate().map_err(|(section, e)| {
         let field =
             if section.is_empty() { e.field.clone() } else { format!("{section}.{}", e.field) };
@@ -274,12 +350,7 @@ impl Spec {
             "1",
         )
         .map_err(at(""))?;
-        // The name becomes a directory name: keep it to one safe path component.
-        let safe = !self.name.is_empty()
-            && !self.name.starts_with('.')
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-        let rule = "letters, digits, '_', '-' and '.', not starting with '.'";
-        neurodyn_core::check(safe, "name", format!("{:?}", self.name), rule).map_err(at(""))?;
+        check_name(&self.name).map_err(at(""))?;
         let task = self.task.task();
         task.validate().map_err(at(&format!("task.{}", self.task.kind())))?;
         self.model.validate(task.n_input(), task.n_output()).map_err(at("model"))?;

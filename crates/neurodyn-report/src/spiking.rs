@@ -1,0 +1,131 @@
+//! The figures of a spiking run, built from `spikes.npz` and `metrics.json`.
+
+use crate::svg::{Marker, Plot};
+use neurodyn_analysis::spikes::isi_cv;
+
+const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+/// One population's recorded spikes.
+pub struct PopulationSpikes<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// Number of neurons.
+    pub n: usize,
+    /// Spike times [ms].
+    pub times: &'a [f64],
+    /// Spiking neuron of each spike.
+    pub senders: &'a [f64],
+}
+
+/// Raster of the first `max_neurons` neurons of each population over the first `window` ms,
+/// populations stacked.
+pub fn raster(pops: &[PopulationSpikes<'_>], max_neurons: usize, window: f64) -> String {
+    let mut p = Plot::new("Spike raster", "time [ms]", "neuron").with_size(760.0, 400.0);
+    let mut offset = 0.0;
+    for (i, pop) in pops.iter().enumerate() {
+        let shown = pop.n.min(max_neurons);
+        let (xs, ys): (Vec<f64>, Vec<f64>) = pop
+            .times
+            .iter()
+            .zip(pop.senders)
+            .filter(|(t, j)| **t < window && (**j as usize) < shown)
+            .map(|(t, j)| (*t, j + offset))
+            .unzip();
+        let color = COLORS[i % COLORS.len()];
+        p.points(&xs, &ys, color, Marker::Dot, 1.2);
+        p.legend(&format!("{} ({shown} of {})", pop.name, pop.n), color, Some(Marker::Dot));
+        offset += shown as f64;
+    }
+    p.to_svg()
+}
+
+/// Population rates [Hz] in `bin` ms bins from per-step spike counts.
+pub fn rates(
+    names: &[&str],
+    sizes: &[f64],
+    counts: &[f64],
+    n_steps: usize,
+    dt: f64,
+    bin: f64,
+) -> String {
+    let per_bin = ((bin / dt).round() as usize).max(1);
+    let n_bins = n_steps / per_bin;
+    let mut p = Plot::new("Population rates", "time [ms]", "rate [Hz]").with_size(760.0, 300.0);
+    for (i, name) in names.iter().enumerate() {
+        let row = &counts[i * n_steps..(i + 1) * n_steps];
+        let xs: Vec<f64> = (0..n_bins).map(|b| (b as f64 + 0.5) * per_bin as f64 * dt).collect();
+        let ys: Vec<f64> = (0..n_bins)
+            .map(|b| {
+                let c: f64 = row[b * per_bin..(b + 1) * per_bin].iter().sum();
+                c / (sizes[i] * per_bin as f64 * dt * 1e-3)
+            })
+            .collect();
+        let color = COLORS[i % COLORS.len()];
+        p.line(&xs, &ys, color, 1.0);
+        p.legend(name, color, None);
+    }
+    p.to_svg()
+}
+
+/// Histogram of `values` per population as step outlines.
+fn histogram(
+    title: &str,
+    x_label: &str,
+    series: &[(&str, Vec<f64>)],
+    lo: f64,
+    hi: f64,
+    n_bins: usize,
+) -> String {
+    let mut p = Plot::new(title, x_label, "fraction of neurons");
+    let width = (hi - lo) / n_bins as f64;
+    for (i, (name, values)) in series.iter().enumerate() {
+        let mut counts = vec![0.0; n_bins];
+        for &v in values {
+            if v.is_finite() {
+                let b = (((v - lo) / width).floor().max(0.0) as usize).min(n_bins - 1);
+                counts[b] += 1.0;
+            }
+        }
+        let total = values.len().max(1) as f64;
+        let (mut xs, mut ys) = (vec![lo], vec![0.0]);
+        for (b, c) in counts.iter().enumerate() {
+            let x0 = lo + b as f64 * width;
+            xs.extend([x0, x0 + width]);
+            ys.extend([c / total, c / total]);
+        }
+        xs.push(hi);
+        ys.push(0.0);
+        let color = COLORS[i % COLORS.len()];
+        p.line(&xs, &ys, color, 1.2);
+        p.legend(name, color, None);
+    }
+    p.to_svg()
+}
+
+/// Spike trains per neuron from times and senders.
+fn trains(pop: &PopulationSpikes<'_>) -> Vec<Vec<f64>> {
+    let mut t = vec![Vec::new(); pop.n];
+    for (&s, &j) in pop.times.iter().zip(pop.senders) {
+        t[j as usize].push(s);
+    }
+    t
+}
+
+/// Histogram of single-neuron firing rates.
+pub fn rate_histogram(pops: &[PopulationSpikes<'_>], duration: f64) -> String {
+    let series: Vec<(&str, Vec<f64>)> = pops
+        .iter()
+        .map(|p| (p.name, trains(p).iter().map(|t| t.len() as f64 / (duration * 1e-3)).collect()))
+        .collect();
+    let hi = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(1.0, f64::max) * 1.05;
+    histogram("Firing rates", "rate [Hz]", &series, 0.0, hi, 40)
+}
+
+/// Histogram of the ISI coefficient of variation (neurons with at least 3 spikes).
+pub fn isi_cv_histogram(pops: &[PopulationSpikes<'_>]) -> String {
+    let series: Vec<(&str, Vec<f64>)> = pops
+        .iter()
+        .map(|p| (p.name, trains(p).iter().map(|t| isi_cv(t)).filter(|c| c.is_finite()).collect()))
+        .collect();
+    histogram("ISI coefficient of variation", "CV of inter-spike intervals", &series, 0.0, 2.0, 40)
+}

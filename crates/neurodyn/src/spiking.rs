@@ -1,0 +1,185 @@
+//! A spiking spec run end to end: build the network, simulate it while recording, and turn
+//! the recording into named arrays and per-population statistics. No filesystem and no clock:
+//! the caller times the phases and writes the results.
+
+use neurodyn_analysis::spikes::isi_cv;
+use neurodyn_io::npz::Array;
+use neurodyn_io::spec::{SpecError, SpikingSpec};
+use neurodyn_sim::{Network, Recording, RunStats, SimError};
+use serde_json::{Value, json};
+
+/// Builds the spec's network and its recorders; errors are located in the spec.
+pub fn build(spec: &SpikingSpec) -> Result<(Network, Recording), SpecError> {
+    let config = spec.network();
+    let network = Network::build(&config, spec.seed).map_err(|e| spec.error(e))?;
+    let recording = Recording::new(&config.record, &network).map_err(|e| spec.error(e))?;
+    Ok((network, recording))
+}
+
+/// Simulates the spec's duration; `progress(step)` every 1000 steps may return `false` to stop.
+pub fn simulate(
+    spec: &SpikingSpec,
+    network: &mut Network,
+    recording: &mut Recording,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Result<RunStats, SimError> {
+    network.run(spec.simulation.n_steps(), recording, &spec.guards, progress)
+}
+
+/// Named arrays for one `.npz` file.
+pub type NamedArrays = Vec<(String, Array)>;
+
+/// Spike times [ms] of every recorded neuron of population `m` of the spike recorder, one
+/// list per neuron.
+pub fn spike_trains(network: &Network, recording: &Recording, m: usize) -> Vec<Vec<f64>> {
+    let r = &recording.spikes;
+    let mut trains = vec![Vec::new(); network.populations()[r.populations[m]].n];
+    for (&k, &j) in r.steps[m].iter().zip(&r.neurons[m]) {
+        trains[j as usize].push(k as f64 * network.dt());
+    }
+    trains
+}
+
+/// `spikes.npz`: `<pop>_times` [ms] and `<pop>_senders` per recorded population, and
+/// `counts` (populations × steps, in population order) with `population_sizes`.
+pub fn spike_arrays(network: &Network, recording: &Recording) -> NamedArrays {
+    let mut arrays = Vec::new();
+    let r = &recording.spikes;
+    for (m, &pop) in r.populations.iter().enumerate() {
+        let name = &network.populations()[pop].name;
+        let times: Vec<f64> = r.steps[m].iter().map(|&k| k as f64 * network.dt()).collect();
+        let senders: Vec<i32> = r.neurons[m].iter().map(|&j| j as i32).collect();
+        arrays.push((format!("{name}_times"), Array::f64(&[times.len()], times)));
+        arrays.push((format!("{name}_senders"), Array::i32(&[senders.len()], senders)));
+    }
+    let counts = &recording.counts.counts;
+    let n_steps = counts.first().map_or(0, Vec::len);
+    let flat: Vec<i32> = counts.iter().flatten().map(|&c| c as i32).collect();
+    arrays.push(("counts".into(), Array::i32(&[counts.len(), n_steps], flat)));
+    let sizes: Vec<i32> = network.populations().iter().map(|p| p.n as i32).collect();
+    arrays.push(("population_sizes".into(), Array::i32(&[sizes.len()], sizes)));
+    arrays.push(("dt".into(), Array::f64(&[1], vec![network.dt()])));
+    arrays
+}
+
+/// `state.npz` and `weights.npz` contents (empty when nothing was asked for).
+pub fn recorded_arrays(network: &Network, recording: &Recording) -> (NamedArrays, NamedArrays) {
+    let mut state = Vec::new();
+    for r in &recording.state {
+        let key = format!("{}_{}", network.populations()[r.population].name, r.variable);
+        let t: Vec<f64> = r.steps.iter().map(|&k| k as f64 * network.dt()).collect();
+        let flat: Vec<f64> = r.values.iter().flatten().copied().collect();
+        state.push((format!("{key}_times"), Array::f64(&[t.len()], t)));
+        state.push((
+            format!("{key}_neurons"),
+            Array::i32(&[r.neurons.len()], r.neurons.iter().map(|&j| j as i32).collect()),
+        ));
+        state.push((key, Array::f64(&[r.values.len(), r.neurons.len()], flat)));
+    }
+    let mut weights = Vec::new();
+    for r in &recording.weights {
+        let key = network.projections()[r.projection].name.clone();
+        let t: Vec<f64> = r.steps.iter().map(|&k| k as f64 * network.dt()).collect();
+        let kept = r.values.first().map_or(0, Vec::len);
+        let flat: Vec<f64> = r.values.iter().flatten().copied().collect();
+        weights.push((format!("{key}_times"), Array::f64(&[t.len()], t)));
+        weights.push((format!("{key}_mean"), Array::f64(&[r.mean.len()], r.mean.clone())));
+        weights.push((key, Array::f64(&[r.values.len(), kept], flat)));
+    }
+    (state, weights)
+}
+
+/// Statistics of one population's spike trains over `[0, duration)` ms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationStats {
+    /// Mean rate over neurons [Hz].
+    pub mean_rate: f64,
+    /// Rate of each neuron [Hz].
+    pub rates: Vec<f64>,
+    /// ISI coefficient of variation of each neuron with at least 3 spikes.
+    pub isi_cvs: Vec<f64>,
+    /// Mean of `isi_cvs` (NaN if empty).
+    pub mean_isi_cv: f64,
+    /// Mean over active neurons of the Fano factor of spike counts in `window` ms bins.
+    pub fano_factor: f64,
+}
+
+/// Rates, ISI CVs and Fano factors of spike trains (times in ms).
+pub fn population_stats(trains: &[Vec<f64>], duration: f64, window: f64) -> PopulationStats {
+    let seconds = duration * 1e-3;
+    let rates: Vec<f64> = trains.iter().map(|t| t.len() as f64 / seconds).collect();
+    let isi_cvs: Vec<f64> = trains.iter().map(|t| isi_cv(t)).filter(|c| c.is_finite()).collect();
+    let n_bins = (duration / window).floor() as usize;
+    let mut fanos = Vec::new();
+    if n_bins >= 2 {
+        for t in trains {
+            let mut counts = vec![0.0; n_bins];
+            for &s in t {
+                let b = (s / window) as usize;
+                if b < n_bins {
+                    counts[b] += 1.0;
+                }
+            }
+            let mean = counts.iter().sum::<f64>() / n_bins as f64;
+            if mean > 0.0 {
+                let var = counts.iter().map(|c| (c - mean) * (c - mean)).sum::<f64>()
+                    / (n_bins - 1) as f64;
+                fanos.push(var / mean);
+            }
+        }
+    }
+    let mean =
+        |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+    PopulationStats {
+        mean_rate: mean(&rates),
+        mean_isi_cv: mean(&isi_cvs),
+        fano_factor: mean(&fanos),
+        rates,
+        isi_cvs,
+    }
+}
+
+/// `metrics.json`: per recorded population its rate, ISI CV and Fano factor; run totals and
+/// the phase times the caller measured.
+pub fn metrics(
+    spec: &SpikingSpec,
+    network: &Network,
+    recording: &Recording,
+    stats: &RunStats,
+    build_seconds: f64,
+    sim_seconds: f64,
+) -> Value {
+    let duration = stats.steps as f64 * network.dt();
+    let mut populations = serde_json::Map::new();
+    for (m, &pop) in recording.spikes.populations.iter().enumerate() {
+        let s = population_stats(&spike_trains(network, recording, m), duration, 100.0);
+        populations.insert(
+            network.populations()[pop].name.clone(),
+            json!({
+                "n": network.populations()[pop].n,
+                "spikes": stats.spikes[pop],
+                "mean_rate_hz": s.mean_rate,
+                "mean_isi_cv": nan_to_null(s.mean_isi_cv),
+                "fano_factor_100ms": nan_to_null(s.fano_factor),
+            }),
+        );
+    }
+    json!({
+        "name": spec.name,
+        "seed": spec.seed,
+        "simulated_ms": duration,
+        "dt_ms": network.dt(),
+        "n_neurons": network.populations().iter().map(|p| p.n).sum::<usize>(),
+        "n_synapses": network.projections().iter().map(|p| p.n_synapses).sum::<usize>(),
+        "population_order": network.populations().iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        "populations": populations,
+        "synaptic_events": stats.synaptic_events,
+        "build_seconds": build_seconds,
+        "sim_seconds": sim_seconds,
+        "events_per_second": stats.synaptic_events as f64 / sim_seconds.max(1e-12),
+    })
+}
+
+fn nan_to_null(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
