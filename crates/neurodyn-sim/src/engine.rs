@@ -61,12 +61,29 @@ impl Network {
     /// Runs `n_steps` steps, calling `recorder` after each and checking `guards` at the end of
     /// every guard window; `progress(step)` is called every 1000 steps and may return `false`
     /// to stop.
+    ///
+    /// With more than one shard the loop itself runs on a rayon worker, so each step's
+    /// parallel section starts without waking the pool from the calling thread.
     pub fn run(
         &mut self,
         n_steps: u64,
-        recorder: &mut dyn Recorder,
+        recorder: &mut (dyn Recorder + Send),
         guards: &GuardConfig,
-        progress: &mut dyn FnMut(u64) -> bool,
+        progress: &mut (dyn FnMut(u64) -> bool + Send),
+    ) -> Result<RunStats, SimError> {
+        if self.shards.len() > 1 {
+            rayon::scope(|_| self.run_loop(n_steps, recorder, guards, progress))
+        } else {
+            self.run_loop(n_steps, recorder, guards, progress)
+        }
+    }
+
+    fn run_loop(
+        &mut self,
+        n_steps: u64,
+        recorder: &mut (dyn Recorder + Send),
+        guards: &GuardConfig,
+        progress: &mut (dyn FnMut(u64) -> bool + Send),
     ) -> Result<RunStats, SimError> {
         let window = ((guards.window / self.dt).round() as u64).max(1);
         let n_pops = self.populations.len();

@@ -60,5 +60,5 @@ pub mod record;
 
 pub use config::{GuardConfig, NetworkConfig};
 pub use engine::{RunStats, SimError};
-pub use network::{Network, PopulationInfo, ProjectionInfo};
+pub use network::{MIN_NEURONS_PER_SHARD, Network, PopulationInfo, ProjectionInfo};
 pub use record::{Recorder, Recording};

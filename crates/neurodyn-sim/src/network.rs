@@ -136,6 +136,9 @@ pub struct Network {
     triggered: Vec<bool>,
 }
 
+/// The smallest shard [`Network::build`] makes.
+pub const MIN_NEURONS_PER_SHARD: usize = 8192;
+
 /// Shard `p` of `n_shards` covers `[n·p/S, n·(p+1)/S)`.
 fn shard_range(n: usize, p: usize, n_shards: usize) -> (usize, usize) {
     (n * p / n_shards, n * (p + 1) / n_shards)
@@ -149,9 +152,13 @@ fn at(prefix: &str) -> impl Fn(RangeError) -> RangeError + '_ {
 }
 
 impl Network {
-    /// Builds a network with as many shards as rayon has threads in the current pool.
+    /// Builds a network with as many shards as rayon has threads in the current pool, but
+    /// at least [`MIN_NEURONS_PER_SHARD`] neurons per shard: below that a step is a few
+    /// microseconds and splitting it costs more than it gains.
     pub fn build(config: &NetworkConfig, seed: u64) -> Result<Network, RangeError> {
-        Self::build_sharded(config, seed, rayon::current_num_threads())
+        let n: usize = config.populations.values().map(|p| p.n).sum();
+        let shards = rayon::current_num_threads().min(n / MIN_NEURONS_PER_SHARD).max(1);
+        Self::build_sharded(config, seed, shards)
     }
 
     /// Builds a network split into `n_shards` shards (results do not depend on it).

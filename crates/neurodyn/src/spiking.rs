@@ -21,7 +21,7 @@ pub fn simulate(
     spec: &SpikingSpec,
     network: &mut Network,
     recording: &mut Recording,
-    progress: &mut dyn FnMut(u64) -> bool,
+    progress: &mut (dyn FnMut(u64) -> bool + Send),
 ) -> Result<RunStats, SimError> {
     network.run(spec.simulation.n_steps(), recording, &spec.guards, progress)
 }

@@ -19,17 +19,29 @@ fn stats(trains: &[Vec<f64>]) -> [f64; 8] {
         let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
         s[lo] + (s[hi] - s[lo]) * (x - lo as f64)
     };
-    [mean(&rates), mean(&cvs), q(&rates, 0.1), q(&rates, 0.5), q(&rates, 0.9), q(&cvs, 0.1), q(&cvs, 0.5), q(&cvs, 0.9)]
+    [
+        mean(&rates),
+        mean(&cvs),
+        q(&rates, 0.1),
+        q(&rates, 0.5),
+        q(&rates, 0.9),
+        q(&cvs, 0.1),
+        q(&cvs, 0.5),
+        q(&cvs, 0.9),
+    ]
 }
 
 #[test]
 fn cuba_statistics_fall_within_brian2_seed_spread() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let golden = root.join("tests/golden/brian2_cuba/data.npz");
-    let Experiment::Spiking(mut spec) = load_experiment(&root.join("examples/spiking/cuba.toml")).unwrap() else {
+    let Experiment::Spiking(mut spec) =
+        load_experiment(&root.join("examples/spiking/cuba.toml")).unwrap()
+    else {
         panic!("cuba.toml is a spiking spec")
     };
-    let columns = ["mean_rate", "mean_cv", "rate_q10", "rate_q50", "rate_q90", "cv_q10", "cv_q50", "cv_q90"];
+    let columns =
+        ["mean_rate", "mean_cv", "rate_q10", "rate_q50", "rate_q90", "cv_q10", "cv_q50", "cv_q90"];
     let seeds = [1u64, 2, 3, 4];
     let mut ours = vec![Vec::new(); 2];
     for &seed in &seeds {
@@ -48,7 +60,9 @@ fn cuba_statistics_fall_within_brian2_seed_spread() {
         for c in 0..n_cols {
             let brian: Vec<f64> = (0..n_seeds).map(|s| data[s * n_cols + c]).collect();
             let b_mean = brian.iter().sum::<f64>() / n_seeds as f64;
-            let b_sd = (brian.iter().map(|x| (x - b_mean).powi(2)).sum::<f64>() / (n_seeds - 1) as f64).sqrt();
+            let b_sd = (brian.iter().map(|x| (x - b_mean).powi(2)).sum::<f64>()
+                / (n_seeds - 1) as f64)
+                .sqrt();
             let nd: Vec<f64> = ours[m].iter().map(|s| s[c]).collect();
             let nd_mean = nd.iter().sum::<f64>() / nd.len() as f64;
             // The mean of our seeds must sit within three of Brian2's seed-to-seed standard
