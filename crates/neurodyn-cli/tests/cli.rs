@@ -99,10 +99,16 @@ fn bad_input_names_file_position_and_field_and_writes_nothing() {
         ),
         ("max_iters = 300", "max_iters = 300.5", "fixed_points.max_iters", 25, "invalid type"),
     ];
+    assert_bad_input(SMALL, cases, &dir);
+}
+
+/// Each case edits `base` (replacing `from` by `to`); `check` and `run` must exit 2 naming the
+/// file and line, the field and a phrase of the message, and write nothing.
+fn assert_bad_input(base: &str, cases: &[(&str, &str, &str, usize, &str)], dir: &Path) {
     for (k, (from, to, field, line, phrase)) in cases.iter().enumerate() {
-        assert!(SMALL.contains(from), "case {k}: {from:?} not in the base spec");
+        assert!(base.contains(from), "case {k}: {from:?} not in the base spec");
         let spec = dir.join(format!("case{k}.toml"));
-        std::fs::write(&spec, SMALL.replacen(from, to, 1)).unwrap();
+        std::fs::write(&spec, base.replacen(from, to, 1)).unwrap();
         let out = dir.join(format!("out{k}"));
         for args in [
             vec!["check", spec.to_str().unwrap()],
@@ -122,6 +128,137 @@ fn bad_input_names_file_position_and_field_and_writes_nothing() {
         }
         assert!(entries(&out).is_empty(), "case {k}: something was written: {:?}", entries(&out));
     }
+}
+
+const SPIKING: &str = r#"name = "tiny_spiking"
+seed = 2
+
+[simulation]
+dt = 0.1
+duration = 200.0
+max_delay = 2.0
+
+[populations.exc]
+n = 80
+neuron = { model = "lif_psc_exp", preset = "vogels_abbott_2005_cuba" }
+init.v_m = { uniform = [-60.0, -50.0] }
+
+[populations.inh]
+n = 20
+neuron = { model = "lif_psc_exp", preset = "vogels_abbott_2005_cuba" }
+
+[projections.ee]
+pre = "exc"
+post = "exc"
+rule.fixed_probability = { p = 0.1 }
+weight = 16.2
+delay = 1.0
+
+[projections.ie]
+pre = "inh"
+post = "exc"
+rule.fixed_indegree = { k = 5 }
+weight = -90.0
+
+[populations.burst]
+n = 5
+neuron = { model = "izhikevich", preset = "chattering" }
+"#;
+
+#[test]
+fn bad_spiking_input_names_file_position_and_field_and_writes_nothing() {
+    let dir = scratch("bad_spiking");
+    let cases: &[(&str, &str, &str, usize, &str)] = &[
+        (
+            "model = \"lif_psc_exp\", preset",
+            "model = \"lif_psx\", preset",
+            "populations.exc.neuron.model",
+            11,
+            "lif_psc_exp",
+        ),
+        (
+            "preset = \"vogels_abbott_2005_cuba\" }\ninit",
+            "preset = \"vogels_abbott_2005_cuba\", tau = 3.0 }\ninit",
+            "populations.exc.neuron.tau",
+            11,
+            "tau_m",
+        ),
+        (
+            "preset = \"vogels_abbott_2005_cuba\" }\ninit",
+            "preset = \"vogels_abbott_2005_cuba\", tau_m = -1.0 }\ninit",
+            "populations.exc.neuron.tau_m",
+            11,
+            "> 0",
+        ),
+        (
+            "model = \"lif_psc_exp\", preset",
+            "model = \"izhikevich\", preset",
+            "populations.exc.neuron.preset",
+            11,
+            "regular_spiking",
+        ),
+        ("dt = 0.1", "dt = 2.0", "simulation.dt", 5, "dt <= 1 ms"),
+        ("p = 0.1", "p = 1.5", "projections.ee.rule.fixed_probability.p", 21, "[0, 1]"),
+        ("delay = 1.0", "delay = 3.0", "projections.ee.delay", 23, "max_delay"),
+        (
+            "pre = \"inh\"",
+            "pre = \"interneurons\"",
+            "projections.ie.pre",
+            26,
+            "defined under [populations]: one of burst, exc, inh",
+        ),
+        ("k = 5", "k = 50", "projections.ie.rule.fixed_indegree.k", 28, "at most 20"),
+        ("\nn = 20\n", "\nn = \"twenty\"\n", "populations.inh.n", 15, "invalid type"),
+    ];
+    assert_bad_input(SPIKING, cases, &dir);
+}
+
+#[test]
+fn a_spiking_run_writes_spikes_metrics_and_figures() {
+    let dir = scratch("spiking_run");
+    let spec = dir.join("tiny.toml");
+    std::fs::write(&spec, SPIKING).unwrap();
+    let out = dir.join("out");
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    for f in [
+        "spec.toml",
+        "manifest.json",
+        "metrics.json",
+        "spikes.npz",
+        "report.html",
+        "figures/raster.svg",
+        "figures/rates.svg",
+        "figures/isi_cv_histogram.svg",
+    ] {
+        assert!(run.join(f).exists(), "{f} missing");
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    for key in ["sim_seconds", "build_seconds", "synaptic_events"] {
+        assert!(metrics[key].as_f64().is_some(), "metrics.{key} missing: {metrics}");
+    }
+    // E_L = −49 mV lies above threshold: the unconnected inhibitory cells fire tonically.
+    let inh = &metrics["populations"]["inh"];
+    assert!(inh["mean_rate_hz"].as_f64().unwrap() > 1.0, "{metrics}");
+    assert!(inh.get("mean_isi_cv").is_some() && inh.get("fano_factor_100ms").is_some());
+    // The resolved spec runs again to the same spikes (every parameter written out).
+    let resolved = std::fs::read_to_string(run.join("spec.toml")).unwrap();
+    assert!(resolved.contains("tau_syn_in = 10.0"), "{resolved}");
+    let o2 = neurodyn(&[
+        "run",
+        run.join("spec.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let run2 = PathBuf::from(String::from_utf8_lossy(&o2.stdout).trim());
+    assert_ne!(run, run2, "never overwrites");
+    assert_eq!(
+        std::fs::read(run.join("spikes.npz")).unwrap(),
+        std::fs::read(run2.join("spikes.npz")).unwrap()
+    );
 }
 
 #[test]

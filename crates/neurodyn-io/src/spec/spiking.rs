@@ -94,7 +94,7 @@ impl SpikingSpec {
             position: locate(&self.origin.text, &e.field)
                 .map(|s| line_col(&self.origin.text, s.start)),
             field: Some(e.field),
-            message: format!("{} is out of range: expected {}", e.value, e.expected),
+            message: format!("{} is not accepted: expected {}", e.value, e.expected),
         }
     }
 
