@@ -61,30 +61,42 @@ pub fn exp_f64(x: f64) -> f64 {
     const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let r = (x - n * LN2_HI) - n * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0;
-    for k in (1..13).rev() {
-        p = p * r + 1.0 / FACTORIALS[k];
-    }
-    let p = p * r + 1.0;
+    // Estrin's scheme: independent pairs, then powers of r², so the dependency chain is
+    // 5 multiply-adds long instead of Horner's 13 (it vectorises and pipelines better).
+    let c = &INV_FACTORIALS;
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let q01 = c[0] + c[1] * r;
+    let q23 = c[2] + c[3] * r;
+    let q45 = c[4] + c[5] * r;
+    let q67 = c[6] + c[7] * r;
+    let q89 = c[8] + c[9] * r;
+    let q1011 = c[10] + c[11] * r;
+    let q1213 = c[12] + c[13] * r;
+    let low = (q01 + q23 * r2) + (q45 + q67 * r2) * r4;
+    let high = (q89 + q1011 * r2) + q1213 * r4;
+    let p = low + high * r8;
     let n_int = shifted.to_bits().wrapping_sub(ROUND_MAGIC_F64.to_bits());
     p * f64::from_bits(n_int.wrapping_add(1023) << 52)
 }
 
-/// `k!` for `k = 0..13`.
-const FACTORIALS: [f64; 13] = [
+/// `1/k!` for `k = 0..=13`.
+const INV_FACTORIALS: [f64; 14] = [
     1.0,
     1.0,
-    2.0,
-    6.0,
-    24.0,
-    120.0,
-    720.0,
-    5040.0,
-    40320.0,
-    362_880.0,
-    3_628_800.0,
-    39_916_800.0,
-    479_001_600.0,
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
 ];
 
 /// Hyperbolic tangent, absolute error below 3e-7.

@@ -72,6 +72,11 @@ pub(crate) struct PopShard {
     i_ext: Vec<f64>,
     /// Whether any input writes currents into `i_ext` (otherwise it stays zero).
     has_currents: bool,
+    /// Whether any projection or input delivers through the ring buffers.
+    uses_ring: bool,
+    /// Neither ring nor currents: the model gets the empty input (its synapses are
+    /// delivered straight into its state) and the buffers are not allocated.
+    fast: bool,
     /// Spikes of this step, population indices, ascending.
     pub(crate) spikes: Vec<u32>,
     local: Vec<u32>,
@@ -100,6 +105,8 @@ pub(crate) struct ProjShard {
     pub(crate) weights: Weights,
     delays: Delays,
     plastic: Option<Plastic>,
+    /// Static zero-delay synapses add straight into this state column of the target.
+    direct: Option<usize>,
     pub(crate) events: u64,
 }
 
@@ -328,6 +335,8 @@ impl Network {
                     ring_in: vec![0.0; ring_len],
                     i_ext: vec![0.0; if model.is_some() { len } else { 0 }],
                     has_currents: false,
+                    uses_ring: false,
+                    fast: false,
                     spikes: Vec::new(),
                     local: Vec::new(),
                 });
@@ -482,6 +491,15 @@ impl Network {
                     Some(_) => Delays::Each(d_each),
                     None => Delays::Same(to_steps(proj.delay.mean()) as u32),
                 };
+                let direct = match (&plastic, &delays) {
+                    (None, Delays::Same(0)) => {
+                        post_model.direct_columns().map(|(e, i)| if excitatory { e } else { i })
+                    }
+                    _ => None,
+                };
+                if direct.is_none() {
+                    shard.pops[post].uses_ring = true;
+                }
                 shard.projs.push(ProjShard {
                     pre,
                     post,
@@ -491,6 +509,7 @@ impl Network {
                     weights,
                     delays,
                     plastic,
+                    direct,
                     events: 0,
                 });
             }
@@ -553,12 +572,25 @@ impl Network {
                     None => (0..(hi - lo) as u32).collect(),
                 };
                 let global = |m: u32| (m as usize + lo) as u64;
-                if !matches!(input, InputConfig::Poisson { .. }) {
+                if matches!(input, InputConfig::Poisson { .. }) {
+                    shard.pops[population].uses_ring = true;
+                } else {
                     shard.pops[population].has_currents = true;
                 }
                 shard
                     .inputs
                     .push(Input::new(input, name, population, targets, global, dt, seed, trigger));
+            }
+        }
+        for shard in &mut shards {
+            for (ps, model) in shard.pops.iter_mut().zip(&models) {
+                let direct = model.as_ref().is_some_and(|m| m.direct_columns().is_some());
+                ps.fast = direct && !ps.uses_ring && !ps.has_currents;
+                if ps.fast {
+                    ps.ring_ex = Vec::new();
+                    ps.ring_in = Vec::new();
+                    ps.i_ext = Vec::new();
+                }
             }
         }
         let n_triggers = triggers.len();
@@ -842,6 +874,11 @@ impl Shard {
         for proj in &mut self.projs {
             let post = &mut self.pops[proj.post];
             let len = post.len;
+            if let (Some(column), Body::Neurons { state, .. }) = (proj.direct, &mut post.body) {
+                // A one-slot "ring" that is the state column itself.
+                proj.propagate(&ctx.spikes[proj.pre], 0, 1, len, &mut state.vars[column]);
+                continue;
+            }
             let ring = if proj.excitatory { &mut post.ring_ex } else { &mut post.ring_in };
             proj.propagate(&ctx.spikes[proj.pre], k, n_slots, len, ring);
         }
@@ -957,10 +994,14 @@ impl PopShard {
                 let range = slot * len..(slot + 1) * len;
                 self.local.clear();
                 // The model zeroes the arrival slot as it reads it.
-                let input = StepInput {
-                    arrivals_ex: &mut self.ring_ex[range.clone()],
-                    arrivals_in: &mut self.ring_in[range],
-                    i_ext: &self.i_ext,
+                let input = if self.fast {
+                    StepInput { arrivals_ex: &mut [], arrivals_in: &mut [], i_ext: &[] }
+                } else {
+                    StepInput {
+                        arrivals_ex: &mut self.ring_ex[range.clone()],
+                        arrivals_in: &mut self.ring_in[range],
+                        i_ext: &self.i_ext,
+                    }
                 };
                 model.step(state, input, &mut self.local);
                 let start = self.start;

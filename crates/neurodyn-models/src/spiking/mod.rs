@@ -170,6 +170,9 @@ impl NeuronState {
 ///
 /// The arrival buffers are consumed: the model reads each entry and sets it to zero, so the
 /// engine's ring-buffer slot is clean for its next use without a second pass over memory.
+/// Models with [`SpikingModel::direct_columns`] also accept an *empty* input (all three
+/// slices empty): nothing arrives through buffers and there is no external current, because
+/// the engine added the spikes to the synaptic state directly.
 #[derive(Debug)]
 pub struct StepInput<'a> {
     /// Summed weights of the spikes arriving at excitatory receptors this step, per neuron
@@ -180,6 +183,13 @@ pub struct StepInput<'a> {
     pub arrivals_in: &'a mut [f64],
     /// External current, constant over the step, per neuron (unit of the model's `i_e`).
     pub i_ext: &'a [f64],
+}
+
+impl StepInput<'_> {
+    /// Whether this is the empty input (no buffers, no external current).
+    pub fn is_empty(&self) -> bool {
+        self.arrivals_ex.is_empty() && self.arrivals_in.is_empty() && self.i_ext.is_empty()
+    }
 }
 
 /// A neuron model's parameters, one variant per model.
@@ -336,6 +346,19 @@ impl SpikingModel {
             state.rng = (0..state.len() as u64)
                 .map(|i| neurodyn_core::rng::stream(seed, object, first + i))
                 .collect();
+        }
+    }
+
+    /// The state columns to which an excitatory and an inhibitory arrival add (before the
+    /// step) exactly as through [`StepInput`], for models that accept the empty input; the
+    /// engine then delivers zero-delay static spikes straight into the state. `None` for
+    /// models whose arrivals are not a plain addition (theta) or that need the buffers.
+    pub fn direct_columns(&self) -> Option<(usize, usize)> {
+        match self {
+            SpikingModel::LifPscExp(_)
+            | SpikingModel::LifCondExp(_)
+            | SpikingModel::LifEscape(_) => Some((1, 2)),
+            _ => None,
         }
     }
 
