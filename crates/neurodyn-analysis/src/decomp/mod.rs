@@ -1,5 +1,6 @@
 //! Decompositions of neural data (one module per method: config, algorithm, result).
 //!
+//! - [`cnmf`]: convolutive NMF (motifs of length L) by MU (with the seqNMF penalty) or HALS;
 //! - [`cp`]: CP decomposition of order-3 tensors by ALS, with masks;
 //! - [`nmf`]: non-negative matrix factorisation by multiplicative updates or HALS, with masks;
 //! - [`factor_match_score`]: similarity of two sets of factors up to permutation.
@@ -7,6 +8,7 @@
 //! Data are row-major `f64` matrices. A mask marks observed entries (`true`); unobserved entries
 //! are ignored by the fit — never zero-filled — and their values (even NaN) do not matter.
 
+pub mod cnmf;
 pub mod cp;
 pub mod nmf;
 
