@@ -144,7 +144,8 @@ fn seqnmf_penalty_removes_redundant_factors() {
     // (Mackevicius et al. 2019) one factor takes the sequence and the overlap collapses.
     let (both, _) = planted(0.0, 7);
     // Keep only the neurons of motif 0 (even rows): a single sequence.
-    let x: Vec<f64> = (0..N * T).map(|q| if (q / T) % K == 0 { both[q] } else { 0.0 }).collect();
+    let x: Vec<f64> =
+        (0..N * T).map(|q| if (q / T).is_multiple_of(K) { both[q] } else { 0.0 }).collect();
     let overlap = |lambda: f64| {
         let c = CnmfConfig { lambda, ..config(CnmfAlgorithm::Mu, 500, 3) };
         let f = cnmf(&x, N, T, None, &c).unwrap();
