@@ -71,6 +71,11 @@ def nest_run(model, n, duration, seed, workdir):
                   "tau_syn_ex": 5.0, "tau_syn_in": 10.0, "t_ref": 5.0, "V_reset": -60.0,
                   "V_th": -50.0}
         pop = nest.Create("iaf_cond_exp", n, params=params)
+        # Brian2's initial conductances (in units of g_L = 10 nS), as in coba.toml.
+        import numpy as np
+        rng = np.random.default_rng(seed)
+        pop.g_ex = np.clip(rng.normal(40.0, 15.0, n), 0.0, None)
+        pop.g_in = np.clip(rng.normal(200.0, 120.0, n), 0.0, None)
         we, wi = 6.0, -67.0
     pop.V_m = nest.random.uniform(-60.0, -50.0)
     # Fixed in-degrees with the same means (64 + 16 = 80): NEST's pairwise_bernoulli costs

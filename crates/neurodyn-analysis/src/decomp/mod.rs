@@ -1,5 +1,7 @@
 //! Decompositions of neural data (one module per method: config, algorithm, result).
 //!
+//! - [`amp`]: Bayes-optimal AMP for rank-1 spiked matrices and order-3 tensors, its state
+//!   evolution and regimes, rank-1 ALS;
 //! - [`cnmf`]: convolutive NMF (motifs of length L) by MU (with the seqNMF penalty) or HALS;
 //! - [`cp`]: CP decomposition of order-3 tensors by ALS, with masks;
 //! - [`nmf`]: non-negative matrix factorisation by multiplicative updates or HALS, with masks;
@@ -8,6 +10,7 @@
 //! Data are row-major `f64` matrices. A mask marks observed entries (`true`); unobserved entries
 //! are ignored by the fit — never zero-filled — and their values (even NaN) do not matter.
 
+pub mod amp;
 pub mod cnmf;
 pub mod cp;
 pub mod nmf;
