@@ -442,3 +442,114 @@ fn bad_configs_name_the_field_and_value() {
         assert!(e.expected.contains(expected), "{field}: {e}");
     }
 }
+
+/// Pre spikes at `pre` ms, one post spike forced at 110 ms (kick at 109.9 ms); returns Δw.
+fn stdp_with_pre_train(pairing: &str, pre: &[f64]) -> f64 {
+    let cfg = config(&format!(
+        r#"
+        simulation = {{ duration = 150.0, max_delay = 1.0 }}
+        [populations.pre]
+        n = 1
+        source.spike_times = {{ times = [{pre:?}] }}
+        [populations.kick]
+        n = 1
+        source.spike_times = {{ times = [[109.9]] }}
+        [populations.post]
+        n = 1
+        neuron = {{ model = "lif_psc_delta" }}
+        [projections.kick]
+        pre = "kick"
+        post = "post"
+        rule.one_to_one = {{}}
+        weight = 100.0
+        [projections.plastic]
+        pre = "pre"
+        post = "post"
+        rule.one_to_one = {{}}
+        weight = 0.5
+        plasticity.stdp = {{ a_plus = 0.01, a_minus = 0.0, tau_plus = 20.0, w_max = 1.0, pairing = "{pairing}" }}
+        "#
+    ));
+    let (net, _) = run(&cfg, 0, 1);
+    net.weights(net.projection_index("plastic").unwrap())[0] - 0.5
+}
+
+#[test]
+fn nearest_neighbour_pairing_counts_only_the_last_pre_spike() {
+    // Pre at 100 and 105 ms, post at 110 ms: all-to-all sums both pairs, nearest-neighbour
+    // (trace reset to 1 at each spike) only the 5 ms one (Morrison et al. 2008).
+    let e = |dt: f64| 0.01 * (-dt / 20.0f64).exp();
+    let all = stdp_with_pre_train("all_to_all", &[100.0, 105.0]);
+    let nearest = stdp_with_pre_train("nearest", &[100.0, 105.0]);
+    assert!((all - (e(10.0) + e(5.0))).abs() < 1e-12, "all-to-all {all}");
+    assert!((nearest - e(5.0)).abs() < 1e-12, "nearest {nearest}");
+}
+
+#[test]
+fn oja_weight_settles_at_its_fixed_point() {
+    // One synapse from a 20 Hz Poisson source onto a neuron that fires regularly on its own
+    // (the synapse is too weak to matter): dw/dt = η (r_pre r_post − α r_post² w) settles
+    // near w* = ⟨r_pre r_post⟩ / (α ⟨r_post²⟩) ≈ r_pre / (α r_post) with independent trains.
+    let cfg = config(
+        r#"
+        simulation = { duration = 20000.0, max_delay = 1.0 }
+        [populations.src]
+        n = 1
+        source.poisson = { rate = 20.0 }
+        [populations.post]
+        n = 1
+        neuron = { model = "lif_psc_exp", i_e = 420.0 }
+        [projections.p]
+        pre = "src"
+        post = "post"
+        rule.one_to_one = {}
+        weight = 0.0
+        plasticity.oja = { eta = 5e-4, alpha = 1.0, tau_rate = 500.0, interval = 1.0 }
+        [record]
+        spikes = ["post"]
+        "#,
+    );
+    let (net, rec) = run(&cfg, 5, 1);
+    let r_post = rec.spikes.neurons[0].len() as f64 / 20.0;
+    let w = net.weights(0)[0];
+    let expected = 20.0 / r_post;
+    assert!(r_post > 5.0, "post fires at {r_post} Hz");
+    assert!((w / expected - 1.0).abs() < 0.25, "w = {w}, expected ≈ {expected}");
+}
+
+#[test]
+fn step_and_array_currents_switch_at_their_times() {
+    // A neuron far from threshold integrates the current; V moves exactly when it switches.
+    let cfg = config(
+        r#"
+        simulation = { duration = 30.0 }
+        [populations.a]
+        n = 2
+        neuron = { model = "lif_psc_exp", v_th = 1e9 }
+        [inputs.s.step]
+        target = "a"
+        neurons = [0]
+        times = [10.0, 20.0]
+        amplitudes = [100.0, 0.0]
+        [inputs.arr.array]
+        target = "a"
+        neurons = [1]
+        interval = 5.0
+        values = [0.0, 0.0, 0.0, 50.0]
+        [record]
+        state = [{ population = "a", variable = "v_m", neurons = [0, 1] }]
+        "#,
+    );
+    let (_, rec) = run(&cfg, 0, 1);
+    let s = &rec.state[0];
+    let first_moved =
+        |m: usize| s.steps.iter().zip(&s.values).find(|(_, v)| v[m] != -70.0).map(|(k, _)| *k);
+    // The current of step k acts in the update k → k+1: first visible at step 101 (step input
+    // from 10 ms) and 151 (array sample 3 covers [15, 20) ms).
+    assert_eq!(first_moved(0), Some(101));
+    assert_eq!(first_moved(1), Some(151));
+    // Both decay after their currents end (20 ms): V falls back towards E_L.
+    let last = s.values.last().unwrap();
+    let peak0 = s.values.iter().map(|v| v[0]).fold(f64::MIN, f64::max);
+    assert!(last[0] < peak0 && last[1] > -70.0);
+}
