@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use neurodyn::experiment;
 use neurodyn::io::run_dir::{self, Manifest, RunDir};
-use neurodyn::io::spec::{self, DEMO_SPEC, Experiment, Spec, SpikingSpec};
+use neurodyn::io::spec::{self, DEMO_SPEC, DecompSpec, Experiment, Spec, SpikingSpec};
 use neurodyn::train::{Event, StopReason};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -18,9 +18,9 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
         (_, Some(dir)) => {
             let spec = match spec::load_experiment(&dir.join("spec.toml")).map_err(bad_input)? {
                 Experiment::Rnn(spec) => spec,
-                Experiment::Spiking(_) => {
+                Experiment::Spiking(_) | Experiment::Decomp(_) => {
                     return Err(bad_input(anyhow!(
-                        "{}: spiking runs are not resumable (they keep no checkpoints); run the spec again",
+                        "{}: only RNN training runs are resumable (they keep checkpoints); run the spec again",
                         dir.display()
                     )));
                 }
@@ -31,6 +31,9 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
         (Some(path), None) => match spec::load_experiment(path).map_err(bad_input)? {
             Experiment::Rnn(spec) => start(spec, options),
             Experiment::Spiking(spec) => start_spiking(spec, options),
+            Experiment::Decomp(spec) => {
+                start_decomp(spec, path.parent().unwrap_or(Path::new(".")), options)
+            }
         },
         (None, None) => Err(bad_input(anyhow!("give a spec file or --resume <run-dir>"))),
     }
@@ -46,6 +49,18 @@ pub fn demo(options: &RunOptions) -> Result<()> {
 pub fn check(path: &Path) -> Result<()> {
     let spec = match spec::load_experiment(path).map_err(bad_input)? {
         Experiment::Rnn(spec) => spec,
+        Experiment::Decomp(spec) => {
+            let data = decomp_data(&spec, path.parent().unwrap_or(Path::new(".")))?;
+            println!(
+                "{}: ok ({} of data shaped {:?}, rank {}, seed {})",
+                path.display(),
+                spec.method.kind(),
+                data.shape,
+                spec.method.settings().rank,
+                spec.seed
+            );
+            return Ok(());
+        }
         Experiment::Spiking(spec) => {
             // Building the network is the full validation (rules, delays, names).
             let (network, _) = neurodyn::spiking::build(&spec).map_err(bad_input)?;
@@ -192,6 +207,74 @@ fn start_spiking(mut spec: SpikingSpec, options: &RunOptions) -> Result<()> {
             metrics["simulated_ms"],
             stats.synaptic_events,
             rates.join(", ")
+        );
+    }
+    println!("{}", done.display());
+    Ok(())
+}
+
+/// The data of a decomposition spec, checked against the method; errors are bad input.
+fn decomp_data(spec: &DecompSpec, base: &Path) -> Result<neurodyn::io::spec::decomp::Data> {
+    let data = match &spec.data.planted {
+        Some(p) => neurodyn::decomp::planted(p, spec.seed),
+        None => spec.load_data(base).map_err(|e| bad_input(anyhow!(e)))?,
+    };
+    neurodyn::decomp::check_data(spec, &data).map_err(|e| bad_input(anyhow!("data: {e}")))?;
+    Ok(data)
+}
+
+/// A decomposition spec: data read and checked before the run directory exists.
+fn start_decomp(mut spec: DecompSpec, base: &Path, options: &RunOptions) -> Result<()> {
+    if let Some(seed) = options.seed {
+        spec.seed = seed;
+    }
+    let threads = setup_threads(options);
+    let started = utc_iso(SystemTime::now());
+    let data = decomp_data(&spec, base)?;
+    let run_dir =
+        RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id())
+            .map_err(bad_input)?;
+    run_dir.write_text("spec.toml", &Experiment::Decomp(spec.clone()).to_toml())?;
+    let t0 = Instant::now();
+    let f = neurodyn::decomp::fit(&spec, &data, spec.method.settings().rank, 0)
+        .map_err(|e| anyhow!(e))?;
+    let fit_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let summary = match &spec.selection {
+        Some(sel) => {
+            let bar = progress(options.quiet, 1, "rank sweep");
+            bar.set_message(format!("{} ranks × {} restarts", sel.ranks.len(), sel.restarts));
+            let s = neurodyn::decomp::select(&spec, &data, &sel.ranks, sel.restarts)
+                .map_err(|e| anyhow!(e))?;
+            bar.finish_and_clear();
+            Some(s)
+        }
+        None => None,
+    };
+    let selection_seconds = t1.elapsed().as_secs_f64();
+    run_dir.write_npz("factors.npz", &named(&neurodyn::decomp::fit_arrays(&f)))?;
+    if let Some(s) = &summary {
+        run_dir.write_npz("selection.npz", &named(&neurodyn::decomp::selection_arrays(s)))?;
+    }
+    let metrics = neurodyn::decomp::metrics(&spec, &f, summary.as_deref(), fit_seconds);
+    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
+    let phases =
+        vec![("fit".to_string(), fit_seconds), ("selection".to_string(), selection_seconds)];
+    run_dir.write_text(
+        "manifest.json",
+        &serde_json::to_string_pretty(&manifest(threads, started, false, phases))?,
+    )?;
+    write_report(run_dir.path())?;
+    let done = run_dir.finish()?;
+    if !options.quiet {
+        eprintln!(
+            "{}: {} rank {}: relative error {:.4e} after {} sweeps ({:.3} s)",
+            spec.name,
+            spec.method.kind(),
+            f.rank,
+            f.relative_error,
+            f.loss.len() - 1,
+            fit_seconds
         );
     }
     println!("{}", done.display());

@@ -439,3 +439,76 @@ fn seed_flag_is_recorded_in_the_resolved_spec() {
     let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
     assert!(std::fs::read_to_string(run.join("spec.toml")).unwrap().contains("seed = 77"));
 }
+
+const DECOMP: &str = r#"name = "tiny_decomp"
+seed = 3
+
+[data]
+path = "data.npz"
+
+[method.nmf]
+rank = 2
+algorithm = "hals"
+max_iters = 50
+"#;
+
+/// Writes `data.npz` with array `x` (and `mask` if given) into `dir`.
+fn write_npz(dir: &Path, shape: &[usize], x: Vec<f64>, mask: Option<Vec<i32>>) {
+    use neurodyn::io::npz::{Array, write};
+    let mut arrays = vec![("x", Array::f64(shape, x))];
+    if let Some(m) = mask {
+        arrays.push(("mask", Array::i32(&[m.len()], m)));
+    }
+    write(&dir.join("data.npz"), &arrays).unwrap();
+}
+
+#[test]
+fn decomposition_runs_from_npz_and_bad_data_exit_2() {
+    let dir = scratch("decomp");
+    let spec = dir.join("spec.toml");
+    let out = dir.join("out");
+    let good: Vec<f64> = (0..60).map(|q| ((q % 7) * (q % 5)) as f64).collect();
+    // (data, mask, spec edit, phrase): each must exit 2 naming the problem, writing nothing.
+    let mut bad_nan = good.clone();
+    bad_nan[4] = f64::NAN;
+    let mut negative = good.clone();
+    negative[9] = -1.0;
+    let cases: Vec<(Vec<usize>, Vec<f64>, Option<Vec<i32>>, &str, &str)> = vec![
+        (vec![6, 10], negative, None, "", "non-negative"),
+        (vec![6, 10], bad_nan.clone(), None, "", "NaN at flat index 4"),
+        (vec![6, 10], good.clone(), None, "rank = 2", "rank = 7"),
+        (vec![6, 10], good.clone(), Some(vec![1; 5]), "[data]\n", "mask"),
+        (vec![0, 10], Vec::new(), None, "", "empty"),
+        (vec![60], good.clone(), None, "", "2 axes"),
+    ];
+    for (k, (shape, x, mask, edit, phrase)) in cases.into_iter().enumerate() {
+        write_npz(&dir, &shape, x, mask);
+        let text = match edit {
+            "rank = 2" => DECOMP.replace("rank = 2", "rank = 7"),
+            "[data]\n" => DECOMP.replace("[data]\n", "[data]\nmask_array = \"mask\"\n"),
+            _ => DECOMP.to_string(),
+        };
+        std::fs::write(&spec, text).unwrap();
+        let o =
+            neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "case {k}: {err}");
+        let want = if phrase == "rank = 7" { "rank 7 is larger" } else { phrase };
+        assert!(err.contains(want), "case {k}: expected {want:?} in: {err}");
+        assert!(entries(&out).is_empty(), "case {k}: something was written");
+    }
+    // NaN entries masked on request: the run completes and writes factors, metrics, figures.
+    write_npz(&dir, &[6, 10], bad_nan, None);
+    std::fs::write(&spec, DECOMP.replace("[data]\n", "[data]\nnan = \"mask\"\n")).unwrap();
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    for f in
+        ["factors.npz", "metrics.json", "report.html", "figures/loss.svg", "figures/components.svg"]
+    {
+        assert!(run.join(f).exists(), "{f} missing");
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert!(metrics["relative_error"].as_f64().unwrap() < 0.5, "{metrics}");
+}

@@ -11,6 +11,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod decomp;
 pub mod figures;
 pub mod spiking;
 pub mod svg;
@@ -42,6 +43,11 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
         .unwrap_or("run")
         .trim_start_matches('.')
         .to_string();
+    if dir.join("factors.npz").exists() {
+        let figures = decomp_figures(dir)?;
+        let html = page(&title, &metrics, &figures, &spec, &manifest);
+        return Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html });
+    }
     if dir.join("spikes.npz").exists() {
         let figures = spiking_figures(dir, &metrics)?;
         let html = page(&title, &metrics, &figures, &spec, &manifest);
@@ -96,6 +102,45 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
 
     let html = page(&title, &metrics, &figures, &spec, &manifest);
     Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html })
+}
+
+/// Loss curve, components and (with a rank sweep) error and stability vs rank.
+fn decomp_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoError> {
+    let path = dir.join("factors.npz");
+    let (_, loss) = read_f64(&path, "loss")?;
+    let mut figures = vec![(
+        "loss.svg".to_string(),
+        figures::loss_curve(&loss),
+        "Objective per sweep (½‖M ⊙ (X − X̂)‖², plus the seqNMF penalty if any).",
+    )];
+    // NMF: columns of W; convolutive NMF (3-axis W): rows of H, the activations; CP: columns
+    // of A.
+    let component = match (read_f64(&path, "w"), read_f64(&path, "a")) {
+        (Ok((ws, _)), _) if ws.len() == 3 => {
+            let (hs, h) = read_f64(&path, "h")?;
+            Some(decomp::components("Activations H (one line per motif)", &h, &hs, false))
+        }
+        (Ok((ws, w)), _) => Some(decomp::components("Components: columns of W", &w, &ws, true)),
+        (_, Ok((as_, a))) => {
+            Some(decomp::components("Components: columns of the first factor A", &a, &as_, true))
+        }
+        _ => None,
+    };
+    if let Some(svg) = component {
+        figures.push(("components.svg".into(), svg, "The fitted components (first factor)."));
+    }
+    let sel = dir.join("selection.npz");
+    if sel.exists() {
+        let (_, ranks) = read_f64(&sel, "ranks")?;
+        let (_, errors) = read_f64(&sel, "errors")?;
+        let (_, similarity) = read_f64(&sel, "similarity")?;
+        figures.push((
+            "selection.svg".into(),
+            decomp::selection(&ranks, &errors, &similarity),
+            "Model selection: relative reconstruction error of every restart (circles) and the best (line) per rank; mean factor match score of the restarts against the best one (1 = every restart finds the same factors).",
+        ));
+    }
+    Ok(figures)
 }
 
 /// Raster, population rates, rate and ISI-CV histograms of a spiking run.

@@ -40,7 +40,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
+pub mod decomp;
 pub mod spiking;
+pub use decomp::DecompSpec;
 pub use spiking::SpikingSpec;
 
 /// The spec format version written into every resolved spec and manifest.
@@ -266,6 +268,8 @@ pub enum Experiment {
     Rnn(Spec),
     /// A spiking network (`[populations]`, `[projections]`, …).
     Spiking(SpikingSpec),
+    /// A decomposition of data (`[data]`, `[method]`).
+    Decomp(DecompSpec),
 }
 
 impl Experiment {
@@ -274,6 +278,7 @@ impl Experiment {
         match self {
             Experiment::Rnn(s) => &s.name,
             Experiment::Spiking(s) => &s.name,
+            Experiment::Decomp(s) => &s.name,
         }
     }
 
@@ -282,6 +287,7 @@ impl Experiment {
         match self {
             Experiment::Rnn(s) => s.seed = seed,
             Experiment::Spiking(s) => s.seed = seed,
+            Experiment::Decomp(s) => s.seed = seed,
         }
     }
 
@@ -290,12 +296,15 @@ impl Experiment {
         match self {
             Experiment::Rnn(s) => s.to_toml(),
             Experiment::Spiking(s) => s.to_toml(),
+            Experiment::Decomp(s) => {
+                toml::to_string_pretty(s).expect("a decomposition spec serialises to TOML")
+            }
         }
     }
 }
 
-/// Reads any experiment spec: a spiking spec if it has a `populations` table, an RNN spec
-/// otherwise.
+/// Reads any experiment spec: a spiking spec if it has a `populations` table, a
+/// decomposition spec if it has a `method` table, an RNN spec otherwise.
 pub fn load_experiment(path: &Path) -> Result<Experiment, SpecError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| SpecError {
@@ -310,11 +319,15 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, SpecError> {
 
 /// Parses any experiment spec text; `base` resolves relative file paths.
 pub fn parse_experiment(text: &str, file: &str, base: &Path) -> Result<Experiment, SpecError> {
-    let spiking = toml::de::DeTable::parse(text)
-        .map(|t| t.get_ref().iter().any(|(k, _)| k.get_ref().as_ref() == "populations"))
-        .unwrap_or(false);
-    if spiking {
+    let has = |table: &str| {
+        toml::de::DeTable::parse(text)
+            .map(|t| t.get_ref().iter().any(|(k, _)| k.get_ref().as_ref() == table))
+            .unwrap_or(false)
+    };
+    if has("populations") {
         spiking::parse(text, file, base).map(Experiment::Spiking)
+    } else if has("method") {
+        decomp::parse(text, file).map(Experiment::Decomp)
     } else {
         parse(text, file).map(Experiment::Rnn)
     }
