@@ -24,14 +24,14 @@ for round in $(seq "$ROUNDS"); do
     for case in $CASES; do
         IFS=: read -r model n dur <<< "$case"
         label="$model N=$n ${dur}ms"
-        taskset -c "$CPU" $PY bench/spiking/measure.py "$label" -- \
+        taskset -c "$CPU" $PY bench/measure.py "$label" -- \
             $PY bench/spiking/neurodyn_run.py "$model" "$n" "$dur" "$round" 1 "$WORK/nd" >> "$RESULTS"
-        taskset -c 0,1 $PY bench/spiking/measure.py "$label" -- \
+        taskset -c 0,1 $PY bench/measure.py "$label" -- \
             $PY bench/spiking/neurodyn_run.py "$model" "$n" "$dur" "$round" 2 "$WORK/nd" >> "$RESULTS"
         # The standalone directory is kept across rounds: round 1 compiles cold, later rounds warm.
-        taskset -c "$CPU" $PY bench/spiking/measure.py "$label" -- \
+        taskset -c "$CPU" $PY bench/measure.py "$label" -- \
             $PY bench/spiking/peers.py brian2 "$model" "$n" "$dur" "$round" "$WORK/brian2_${model}_${n}_${dur}" >> "$RESULTS"
-        taskset -c "$CPU" $PY bench/spiking/measure.py "$label" -- \
+        taskset -c "$CPU" $PY bench/measure.py "$label" -- \
             $PY bench/spiking/peers.py nest "$model" "$n" "$dur" "$round" >> "$RESULTS"
     done
 done

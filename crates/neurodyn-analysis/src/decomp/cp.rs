@@ -126,11 +126,19 @@ pub fn cp_als(
         shape.map(|n| (0..n * r).map(|_| StandardNormal.sample(&mut g)).collect());
     let mut loss = vec![objective(&xm, &w, shape, &factors, r)];
     let mut converged = false;
+    let x_norm2: f64 = xm.iter().map(|v| v * v).sum();
     for _ in 0..c.max_iters {
         for mode in 0..3 {
             update_mode(&xm, mask.map(|_| &w[..]), shape, &mut factors, r, mode);
         }
-        if super::record_and_check(&mut loss, objective(&xm, &w, shape, &factors, r), c.tol) {
+        // Unmasked: the objective from Grams and one MTTKRP, O((I+J+K)R² + IJKR), no model.
+        let l = match mask {
+            None => {
+                gram_objective(x_norm2, &mttkrp(&xm, shape, &factors, r, 2), &factors, shape, r, 2)
+            }
+            Some(_) => objective(&xm, &w, shape, &factors, r),
+        };
+        if super::record_and_check(&mut loss, l, c.tol) {
             converged = true;
             break;
         }
@@ -164,6 +172,9 @@ pub fn nncp_hals(
     let mut g = rng::stream(c.seed, "nncp_init", 0);
     let mut f: [Vec<f64>; 3] =
         shape.map(|n| (0..n * r).map(|_| scale * rand::RngExt::random::<f64>(&mut g)).collect());
+    if mask.is_none() {
+        return Ok(nncp_hals_dense(&xm, shape, f, c));
+    }
     let mut residual = vec![0.0; len];
     masked_residual(&xm, &w, shape, &f, r, &mut residual);
     let mut loss = vec![0.5 * residual.iter().map(|v| v * v).sum::<f64>()];
@@ -208,6 +219,45 @@ pub fn nncp_hals(
     Ok(CpResult { weights, factors, loss, converged })
 }
 
+/// Unmasked non-negative CP by HALS on MTTKRPs and Grams (Cichocki & Phan 2009): per mode,
+/// `F[:, s] ← max(0, F[:, s] + (M[:, s] − F G[:, s]) / G_ss)` with `M` the MTTKRP and `G` the
+/// Hadamard product of the other Grams — the same exact column minimisers as the masked
+/// version, at the cost of products instead of passes over the tensor per column.
+fn nncp_hals_dense(x: &[f64], shape: [usize; 3], mut f: [Vec<f64>; 3], c: &CpConfig) -> CpResult {
+    let r = c.rank;
+    let x_norm2: f64 = x.iter().map(|v| v * v).sum();
+    let mut loss = vec![gram_objective(x_norm2, &mttkrp(x, shape, &f, r, 2), &f, shape, r, 2)];
+    let mut converged = false;
+    for _ in 0..c.max_iters {
+        let mut last_m = Vec::new();
+        for mode in 0..3 {
+            let m = mttkrp(x, shape, &f, r, mode);
+            let g = other_grams(&f, shape, r, mode);
+            let n = shape[mode];
+            for s in 0..r {
+                if g[(s, s)] <= 0.0 {
+                    continue;
+                }
+                for a in 0..n {
+                    let row = &f[mode][a * r..(a + 1) * r];
+                    let fg: f64 = (0..r).map(|u| row[u] * g[(u, s)]).sum();
+                    let new = (row[s] + (m[a * r + s] - fg) / g[(s, s)]).max(0.0);
+                    f[mode][a * r + s] = new;
+                }
+            }
+            last_m = m;
+        }
+        // The mode-2 MTTKRP does not depend on factor 2: reuse it for the objective.
+        let l = gram_objective(x_norm2, &last_m, &f, shape, r, 2);
+        if super::record_and_check(&mut loss, l, c.tol) {
+            converged = true;
+            break;
+        }
+    }
+    let (weights, factors) = normalise(f, shape, r);
+    CpResult { weights, factors, loss, converged }
+}
+
 /// Entry `(i, j, k)` seen from `mode`: returns (index along mode, the two other indices).
 fn split(t: usize, shape: [usize; 3], mode: usize) -> (usize, usize, usize) {
     let (i, j, k) = (t / (shape[1] * shape[2]), (t / shape[2]) % shape[1], t % shape[2]);
@@ -216,6 +266,95 @@ fn split(t: usize, shape: [usize; 3], mode: usize) -> (usize, usize, usize) {
         1 => (j, i, k),
         _ => (k, i, j),
     }
+}
+
+/// `X_(mode) (F_q ⊙ F_p)`: the matricised tensor times the Khatri–Rao product of the other
+/// factors (`n × R`), by matrix products: mode 0 as one `I × JK` product, mode 2 as one
+/// `K × IJ` product (the transposed view), mode 1 as `I` products of `J × K` slices.
+fn mttkrp(x: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3], r: usize, mode: usize) -> Vec<f64> {
+    use faer::Accum;
+    use neurodyn_core::mat::{gemm, view, view_mut};
+    let [ni, nj, nk] = shape;
+    let khatri_rao = |u: &[f64], nu: usize, v: &[f64], nv: usize| -> Vec<f64> {
+        let mut out = vec![0.0; nu * nv * r];
+        for a in 0..nu {
+            for b in 0..nv {
+                for s in 0..r {
+                    out[(a * nv + b) * r + s] = u[a * r + s] * v[b * r + s];
+                }
+            }
+        }
+        out
+    };
+    let mut out = vec![0.0; shape[mode] * r];
+    match mode {
+        0 => {
+            let kr = khatri_rao(&f[1], nj, &f[2], nk);
+            gemm(
+                view_mut(&mut out, ni, r),
+                Accum::Replace,
+                view(x, ni, nj * nk),
+                view(&kr, nj * nk, r),
+            );
+        }
+        2 => {
+            let kr = khatri_rao(&f[0], ni, &f[1], nj);
+            gemm(
+                view_mut(&mut out, nk, r),
+                Accum::Replace,
+                view(x, ni * nj, nk).transpose(),
+                view(&kr, ni * nj, r),
+            );
+        }
+        _ => {
+            let mut scaled = vec![0.0; nk * r];
+            for i in 0..ni {
+                for k in 0..nk {
+                    for s in 0..r {
+                        scaled[k * r + s] = f[2][k * r + s] * f[0][i * r + s];
+                    }
+                }
+                let slice = &x[i * nj * nk..(i + 1) * nj * nk];
+                gemm(
+                    view_mut(&mut out, nj, r),
+                    Accum::Add,
+                    view(slice, nj, nk),
+                    view(&scaled, nk, r),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `FᵀF` (`R × R`).
+fn gram(m: &[f64], rows: usize, r: usize) -> Mat<f64> {
+    Mat::from_fn(r, r, |s, u| (0..rows).map(|i| m[i * r + s] * m[i * r + u]).sum::<f64>())
+}
+
+/// Hadamard product of the Grams of the two modes other than `mode`.
+fn other_grams(f: &[Vec<f64>; 3], shape: [usize; 3], r: usize, mode: usize) -> Mat<f64> {
+    let (p, q) = other_modes(mode);
+    let (gp, gq) = (gram(&f[p], shape[p], r), gram(&f[q], shape[q], r));
+    Mat::from_fn(r, r, |s, u| gp[(s, u)] * gq[(s, u)])
+}
+
+/// `½‖X − [[A, B, C]]‖²` without forming the model: `½(‖X‖² − 2⟨M, F⟩ + Σ (AᵀA ∗ BᵀB ∗ CᵀC))`,
+/// with `M` the MTTKRP of `mode` and `F` that mode's factor.
+fn gram_objective(
+    x_norm2: f64,
+    m: &[f64],
+    f: &[Vec<f64>; 3],
+    shape: [usize; 3],
+    r: usize,
+    mode: usize,
+) -> f64 {
+    let inner: f64 = m.iter().zip(&f[mode]).map(|(a, b)| a * b).sum();
+    let g = other_grams(f, shape, r, mode);
+    let gm = gram(&f[mode], shape[mode], r);
+    let model: f64 =
+        (0..r).flat_map(|s| (0..r).map(move |u| (s, u))).map(|(s, u)| g[(s, u)] * gm[(s, u)]).sum();
+    (0.5 * (x_norm2 - 2.0 * inner + model)).max(0.0)
 }
 
 /// Exact least-squares update of one factor with the others fixed.
@@ -230,10 +369,10 @@ fn update_mode(
     let (p, q) = other_modes(mode);
     let n = shape[mode];
     // Right-hand sides (MTTKRP) and, with a mask, one Gram per row.
-    let mut rhs = vec![0.0; n * r];
+    let mut rhs = if w.is_none() { mttkrp(x, shape, f, r, mode) } else { vec![0.0; n * r] };
     let mut grams = vec![0.0; if w.is_some() { n * r * r } else { 0 }];
     let mut z = vec![0.0; r];
-    for t in 0..x.len() {
+    for t in 0..if w.is_some() { x.len() } else { 0 } {
         let weight = w.map_or(1.0, |w| w[t]);
         if weight == 0.0 {
             continue;
@@ -253,13 +392,7 @@ fn update_mode(
         }
     }
     // Shared Gram (BᵀB ∗ CᵀC) without a mask.
-    let shared = w.is_none().then(|| {
-        let gram = |m: &[f64], rows: usize| {
-            Mat::from_fn(r, r, |s, u| (0..rows).map(|i| m[i * r + s] * m[i * r + u]).sum::<f64>())
-        };
-        let (gp, gq) = (gram(&f[p], shape[p]), gram(&f[q], shape[q]));
-        Mat::from_fn(r, r, |s, u| gp[(s, u)] * gq[(s, u)])
-    });
+    let shared = w.is_none().then(|| other_grams(f, shape, r, mode));
     for a in 0..n {
         let mut lhs = match &shared {
             Some(g) => g.clone(),

@@ -120,12 +120,20 @@ pub fn nmf(
 
     let mut loss = vec![objective(&xm, &mk, &w, &h, m, n, k)];
     let mut converged = false;
+    let x_norm2: f64 = xm.iter().map(|v| v * v).sum();
     for _ in 0..c.max_iters {
-        match c.algorithm {
-            NmfAlgorithm::Mu => mu_sweep(&xm, &mk, &mut w, &mut h, m, n, k),
-            NmfAlgorithm::Hals => hals_sweep(&xm, &mk, &mut w, &mut h, m, n, k),
-        }
-        if super::record_and_check(&mut loss, objective(&xm, &mk, &w, &h, m, n, k), c.tol) {
+        let l = match (c.algorithm, mask) {
+            (NmfAlgorithm::Mu, _) => {
+                mu_sweep(&xm, &mk, &mut w, &mut h, m, n, k);
+                objective(&xm, &mk, &w, &h, m, n, k)
+            }
+            (NmfAlgorithm::Hals, None) => hals_sweep_dense(&xm, x_norm2, &mut w, &mut h, m, n, k),
+            (NmfAlgorithm::Hals, Some(_)) => {
+                hals_sweep(&xm, &mk, &mut w, &mut h, m, n, k);
+                objective(&xm, &mk, &w, &h, m, n, k)
+            }
+        };
+        if super::record_and_check(&mut loss, l, c.tol) {
             converged = true;
             break;
         }
@@ -183,6 +191,66 @@ fn mu_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], m: usize, n: u
             w[i * k + r] *= num / (den + EPS);
         }
     }
+}
+
+/// Unmasked HALS on products (Cichocki & Phan 2009; Gillis 2014): `WᵀX`, `WᵀW` for the rows
+/// of `H`, then `XHᵀ`, `HHᵀ` for the columns of `W`, each row/column the exact projected
+/// minimiser given the others. Returns the objective, from the same products:
+/// `½(‖X‖² − 2⟨W, XHᵀ⟩ + ⟨WᵀW, HHᵀ⟩)`.
+fn hals_sweep_dense(
+    x: &[f64],
+    x_norm2: f64,
+    w: &mut [f64],
+    h: &mut [f64],
+    m: usize,
+    n: usize,
+    k: usize,
+) -> f64 {
+    use faer::Accum;
+    use neurodyn_core::mat::{gemm, view, view_mut};
+    // H: row r ← max(0, h_r + ((WᵀX)_r − (WᵀW)_r H) / (WᵀW)_rr).
+    let mut wtx = vec![0.0; k * n];
+    gemm(view_mut(&mut wtx, k, n), Accum::Replace, view(w, m, k).transpose(), view(x, m, n));
+    let mut wtw = vec![0.0; k * k];
+    gemm(view_mut(&mut wtw, k, k), Accum::Replace, view(w, m, k).transpose(), view(w, m, k));
+    for r in 0..k {
+        let d = wtw[r * k + r];
+        if d <= 0.0 {
+            continue;
+        }
+        let mut grad = wtx[r * n..(r + 1) * n].to_vec();
+        for s in 0..k {
+            let c = wtw[r * k + s];
+            if c != 0.0 {
+                grad.iter_mut().zip(&h[s * n..(s + 1) * n]).for_each(|(g, hv)| *g -= c * hv);
+            }
+        }
+        h[r * n..(r + 1) * n]
+            .iter_mut()
+            .zip(&grad)
+            .for_each(|(hv, g)| *hv = (*hv + g / d).max(0.0));
+    }
+    // W: column r ← max(0, w_r + ((XHᵀ)_r − W (HHᵀ)_r) / (HHᵀ)_rr).
+    let mut xht = vec![0.0; m * k];
+    gemm(view_mut(&mut xht, m, k), Accum::Replace, view(x, m, n), view(h, k, n).transpose());
+    let mut hht = vec![0.0; k * k];
+    gemm(view_mut(&mut hht, k, k), Accum::Replace, view(h, k, n), view(h, k, n).transpose());
+    for r in 0..k {
+        let d = hht[r * k + r];
+        if d <= 0.0 {
+            continue;
+        }
+        for i in 0..m {
+            let row = &w[i * k..(i + 1) * k];
+            let wh: f64 = (0..k).map(|s| row[s] * hht[s * k + r]).sum();
+            w[i * k + r] = (row[r] + (xht[i * k + r] - wh) / d).max(0.0);
+        }
+    }
+    let mut wtw = vec![0.0; k * k];
+    gemm(view_mut(&mut wtw, k, k), Accum::Replace, view(w, m, k).transpose(), view(w, m, k));
+    let inner: f64 = w.iter().zip(&xht).map(|(a, b)| a * b).sum();
+    let model: f64 = wtw.iter().zip(&hht).map(|(a, b)| a * b).sum();
+    (0.5 * (x_norm2 - 2.0 * inner + model)).max(0.0)
 }
 
 fn hals_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], m: usize, n: usize, k: usize) {
