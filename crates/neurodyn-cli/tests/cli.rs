@@ -473,7 +473,9 @@ fn decomposition_runs_from_npz_and_bad_data_exit_2() {
     bad_nan[4] = f64::NAN;
     let mut negative = good.clone();
     negative[9] = -1.0;
-    let cases: Vec<(Vec<usize>, Vec<f64>, Option<Vec<i32>>, &str, &str)> = vec![
+    // (shape, data, mask, spec edit, phrase)
+    type Case<'a> = (Vec<usize>, Vec<f64>, Option<Vec<i32>>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![6, 10], negative, None, "", "non-negative"),
         (vec![6, 10], bad_nan.clone(), None, "", "NaN at flat index 4"),
         (vec![6, 10], good.clone(), None, "rank = 2", "rank = 7"),
