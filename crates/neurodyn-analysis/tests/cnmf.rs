@@ -185,3 +185,30 @@ fn bad_input_is_refused() {
         Err(CnmfError::Shape { what: "mask", .. })
     ));
 }
+
+/// Degleris, Antin, Ganguli & Williams (2019): HALS reaches the final loss of multiplicative
+/// updates in a fraction of MU's time. Timed, so ignored in CI:
+/// `cargo test --release -p neurodyn-analysis --test cnmf -- --ignored`.
+#[test]
+#[ignore]
+#[allow(clippy::disallowed_methods)]
+fn reproduction_hals_reaches_mu_loss_in_a_third_of_the_time() {
+    use std::time::Instant;
+    let (x, _) = planted(0.1, 9);
+    let (mu_iters, hals_iters) = (400, 400);
+    let t0 = Instant::now();
+    let mu = cnmf(&x, N, T, None, &config(CnmfAlgorithm::Mu, mu_iters, 1)).unwrap();
+    let mu_time = t0.elapsed().as_secs_f64();
+    let target = *mu.loss.last().unwrap();
+    let t1 = Instant::now();
+    let hals = cnmf(&x, N, T, None, &config(CnmfAlgorithm::Hals, hals_iters, 1)).unwrap();
+    let hals_time = t1.elapsed().as_secs_f64();
+    let reached = hals.loss.iter().position(|&l| l <= target).expect("HALS reaches MU's final loss");
+    // Sweeps cost about the same throughout, so time to the target is proportional.
+    let hals_to_target = hals_time * reached as f64 / (hals.loss.len() - 1) as f64;
+    eprintln!(
+        "MU: {mu_iters} sweeps, {mu_time:.3} s, final loss {target:.4}; HALS reaches it after {reached} sweeps, {hals_to_target:.3} s ({:.1}× faster)",
+        mu_time / hals_to_target
+    );
+    assert!(hals_to_target <= mu_time / 3.0);
+}
