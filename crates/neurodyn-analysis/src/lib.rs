@@ -35,3 +35,4 @@ pub mod fixed_points;
 pub mod lyapunov;
 pub mod similarity;
 pub mod spikes;
+pub mod theta_lyapunov;

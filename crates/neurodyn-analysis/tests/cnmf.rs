@@ -203,7 +203,8 @@ fn reproduction_hals_reaches_mu_loss_in_a_third_of_the_time() {
     let t1 = Instant::now();
     let hals = cnmf(&x, N, T, None, &config(CnmfAlgorithm::Hals, hals_iters, 1)).unwrap();
     let hals_time = t1.elapsed().as_secs_f64();
-    let reached = hals.loss.iter().position(|&l| l <= target).expect("HALS reaches MU's final loss");
+    let reached =
+        hals.loss.iter().position(|&l| l <= target).expect("HALS reaches MU's final loss");
     // Sweeps cost about the same throughout, so time to the target is proportional.
     let hals_to_target = hals_time * reached as f64 / (hals.loss.len() - 1) as f64;
     eprintln!(
