@@ -191,7 +191,7 @@ fn bad_input_is_refused() {
 /// `cargo test --release -p neurodyn-analysis --test cnmf -- --ignored`.
 #[test]
 #[ignore]
-#[allow(clippy::disallowed_methods)]
+#[allow(clippy::disallowed_methods, clippy::print_stderr)]
 fn reproduction_hals_reaches_mu_loss_in_a_third_of_the_time() {
     use std::time::Instant;
     let (x, _) = planted(0.1, 9);

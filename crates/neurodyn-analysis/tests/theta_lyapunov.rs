@@ -83,6 +83,7 @@ fn inhibitory_balanced_theta_network_is_chaotic() {
 /// rate grow in proportion to N at fixed in-degree. Minutes of QR on 400 × 400: ignored in CI.
 #[test]
 #[ignore]
+#[allow(clippy::print_stderr)] // a reproduction reports its numbers
 fn reproduction_extensive_chaos() {
     let mut per_neuron = Vec::new();
     for n in [100, 200, 400] {
