@@ -69,6 +69,52 @@ pub struct EventSpectrum {
 }
 
 impl ThetaNetwork {
+    /// A sparse inhibitory network in the balanced state of Monteforte & Wolf (2010): every
+    /// neuron receives exactly `k` inputs (distinct, no autapses) of strength `−j0/√k`, and
+    /// drives are drawn uniformly in `η · [0.9, 1.1]`; random streams keyed by `seed`.
+    pub fn balanced(
+        n: usize,
+        k: usize,
+        j0: f64,
+        eta: f64,
+        tau: f64,
+        seed: u64,
+    ) -> Result<Self, RangeError> {
+        use rand::RngExt;
+        check(n >= 2, "n", n, "at least 2")?;
+        check(k >= 1 && k < n, "k", k, "between 1 and n − 1")?;
+        let mut r = neurodyn_core::rng::stream(seed, "theta_network", 0);
+        let mut by_pre: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for i in 0..n {
+            let mut chosen: Vec<usize> = Vec::with_capacity(k);
+            while chosen.len() < k {
+                let j = r.random_range(0..n);
+                if j != i && !chosen.contains(&j) {
+                    chosen.push(j);
+                    by_pre[j].push(i as u32);
+                }
+            }
+        }
+        let mut post_ptr = vec![0];
+        let mut post = Vec::new();
+        for targets in &by_pre {
+            post.extend_from_slice(targets);
+            post_ptr.push(post.len());
+        }
+        let weight = vec![-j0 / (k as f64).sqrt(); post.len()];
+        let eta = (0..n).map(|_| eta * r.random_range(0.9..1.1)).collect();
+        let net = ThetaNetwork { tau, eta, post_ptr, post, weight };
+        net.validate()?;
+        Ok(net)
+    }
+
+    /// Phases drawn uniformly in `[−1.5, 1.5]` from the stream `(seed, "theta_start")`.
+    pub fn random_phases(&self, seed: u64) -> Vec<f64> {
+        use rand::RngExt;
+        let mut r = neurodyn_core::rng::stream(seed, "theta_start", 0);
+        (0..self.len()).map(|_| r.random_range(-1.5..1.5)).collect()
+    }
+
     /// Number of neurons.
     pub fn len(&self) -> usize {
         self.eta.len()

@@ -1,38 +1,13 @@
 //! Event-based spectra of theta networks: exact identities and balanced-network chaos.
 
 use neurodyn_analysis::theta_lyapunov::{EventSpectrumConfig, ThetaNetwork, theta_event_spectrum};
-use neurodyn_core::rng;
-use rand::RngExt;
 
-/// `n` neurons, each receiving `k` random inhibitory inputs of strength `−j0/√k` (no
-/// autapses), drives `η` drawn around `eta`.
 fn balanced(n: usize, k: usize, j0: f64, eta: f64, seed: u64) -> ThetaNetwork {
-    let mut r = rng::stream(seed, "theta_net", 0);
-    let mut by_pre: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for i in 0..n {
-        let mut chosen = Vec::new();
-        while chosen.len() < k {
-            let j = r.random_range(0..n);
-            if j != i && !chosen.contains(&j) {
-                chosen.push(j);
-                by_pre[j].push(i as u32);
-            }
-        }
-    }
-    let mut post_ptr = vec![0];
-    let mut post = Vec::new();
-    for targets in &by_pre {
-        post.extend_from_slice(targets);
-        post_ptr.push(post.len());
-    }
-    let weight = vec![-j0 / (k as f64).sqrt(); post.len()];
-    let eta = (0..n).map(|_| eta * r.random_range(0.9..1.1)).collect();
-    ThetaNetwork { tau: 10.0, eta, post_ptr, post, weight }
+    ThetaNetwork::balanced(n, k, j0, eta, 10.0, seed).unwrap()
 }
 
 fn start(n: usize, seed: u64) -> Vec<f64> {
-    let mut r = rng::stream(seed, "theta_start", 0);
-    (0..n).map(|_| r.random_range(-1.5..1.5)).collect()
+    balanced(n, 1, 0.0, 1.0, 0).random_phases(seed)
 }
 
 #[test]

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use neurodyn::experiment;
 use neurodyn::io::run_dir::{self, Manifest, RunDir};
-use neurodyn::io::spec::{self, DEMO_SPEC, DecompSpec, Experiment, Spec, SpikingSpec};
+use neurodyn::io::spec::{self, ChaosSpec, DEMO_SPEC, DecompSpec, Experiment, Spec, SpikingSpec};
 use neurodyn::train::{Event, StopReason};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -18,7 +18,7 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
         (_, Some(dir)) => {
             let spec = match spec::load_experiment(&dir.join("spec.toml")).map_err(bad_input)? {
                 Experiment::Rnn(spec) => spec,
-                Experiment::Spiking(_) | Experiment::Decomp(_) => {
+                Experiment::Spiking(_) | Experiment::Decomp(_) | Experiment::Chaos(_) => {
                     return Err(bad_input(anyhow!(
                         "{}: only RNN training runs are resumable (they keep checkpoints); run the spec again",
                         dir.display()
@@ -34,6 +34,7 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
             Experiment::Decomp(spec) => {
                 start_decomp(spec, path.parent().unwrap_or(Path::new(".")), options)
             }
+            Experiment::Chaos(spec) => start_chaos(spec, options),
         },
         (None, None) => Err(bad_input(anyhow!("give a spec file or --resume <run-dir>"))),
     }
@@ -49,6 +50,10 @@ pub fn demo(options: &RunOptions) -> Result<()> {
 pub fn check(path: &Path) -> Result<()> {
     let spec = match spec::load_experiment(path).map_err(bad_input)? {
         Experiment::Rnn(spec) => spec,
+        Experiment::Chaos(spec) => {
+            println!("{}: ok (chaos study, seed {})", path.display(), spec.seed);
+            return Ok(());
+        }
         Experiment::Decomp(spec) => {
             let data = decomp_data(&spec, path.parent().unwrap_or(Path::new(".")))?;
             println!(
@@ -276,6 +281,44 @@ fn start_decomp(mut spec: DecompSpec, base: &Path, options: &RunOptions) -> Resu
             f.loss.len() - 1,
             fit_seconds
         );
+    }
+    println!("{}", done.display());
+    Ok(())
+}
+
+/// A chaos study: networks built and spectra computed, each compared with its paper.
+fn start_chaos(mut spec: ChaosSpec, options: &RunOptions) -> Result<()> {
+    if let Some(seed) = options.seed {
+        spec.seed = seed;
+    }
+    let threads = setup_threads(options);
+    let started = utc_iso(SystemTime::now());
+    let run_dir =
+        RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id())
+            .map_err(bad_input)?;
+    run_dir.write_text("spec.toml", &Experiment::Chaos(spec.clone()).to_toml())?;
+    let t0 = Instant::now();
+    let bar = progress(options.quiet, 1, "spectra");
+    let result = neurodyn::chaos::run(&spec, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .map_err(|e| anyhow!("{e}. The partial run is in {}", run_dir.path().display()))?;
+    bar.finish_and_clear();
+    let seconds = t0.elapsed().as_secs_f64();
+    run_dir.write_npz("chaos.npz", &named(&result.arrays))?;
+    let mut metrics = result.metrics;
+    metrics["seconds"] = serde_json::json!(seconds);
+    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
+    let phases = vec![("spectra".to_string(), seconds)];
+    run_dir.write_text(
+        "manifest.json",
+        &serde_json::to_string_pretty(&manifest(threads, started, false, phases))?,
+    )?;
+    write_report(run_dir.path())?;
+    let done = run_dir.finish()?;
+    if !options.quiet {
+        eprintln!("{}: {}", spec.name, metrics["paper"].as_str().unwrap_or(""));
     }
     println!("{}", done.display());
     Ok(())

@@ -514,3 +514,37 @@ fn decomposition_runs_from_npz_and_bad_data_exit_2() {
         serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
     assert!(metrics["relative_error"].as_f64().unwrap() < 0.5, "{metrics}");
 }
+
+#[test]
+fn chaos_studies_run_and_compare_with_their_paper() {
+    let dir = scratch("chaos");
+    let out = dir.join("out");
+    let tanh = "name = \"sweep\"\n[chaos.tanh_gain_sweep]\nn = 60\ngains = [0.5, 3.0]\nn_transient = 100\nn_steps = 400\n";
+    let theta = "name = \"theta\"\n[chaos.theta_balanced]\nsizes = [30, 60]\nin_degree = 5\nspikes_per_neuron = 30\n";
+    for (file, text, figure, key) in [
+        ("tanh.toml", tanh, "figures/lambda_vs_gain.svg", "zero_crossing_gain"),
+        ("theta.toml", theta, "figures/spectra.svg", "relative_spread_of_positive_fraction"),
+    ] {
+        let spec = dir.join(file);
+        std::fs::write(&spec, text).unwrap();
+        let o =
+            neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+        assert!(run.join(figure).exists() && run.join("chaos.npz").exists(), "{file}");
+        let metrics: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
+                .unwrap();
+        assert!(metrics.get(key).is_some() && metrics["paper"].is_string(), "{metrics}");
+        if key == "zero_crossing_gain" {
+            // Stable at g = 0.5, chaotic at g = 3: the sweep brackets a crossing.
+            let g = metrics[key].as_f64().unwrap_or(f64::NAN);
+            assert!(g > 0.5 && g < 3.0, "{metrics}");
+        }
+    }
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, tanh.replace("gains = [0.5, 3.0]", "gains = [-1.0]")).unwrap();
+    let o = neurodyn(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("chaos.tanh_gain_sweep.gains"), "{}", stderr(&o));
+}

@@ -11,6 +11,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod chaos;
 pub mod decomp;
 pub mod figures;
 pub mod spiking;
@@ -43,6 +44,11 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
         .unwrap_or("run")
         .trim_start_matches('.')
         .to_string();
+    if dir.join("chaos.npz").exists() {
+        let figures = chaos_figures(dir)?;
+        let html = page(&title, &metrics, &figures, &spec, &manifest);
+        return Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html });
+    }
     if dir.join("factors.npz").exists() {
         let figures = decomp_figures(dir)?;
         let html = page(&title, &metrics, &figures, &spec, &manifest);
@@ -102,6 +108,31 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
 
     let html = page(&title, &metrics, &figures, &spec, &manifest);
     Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html })
+}
+
+/// λ_max vs gain, or spectra of growing networks.
+fn chaos_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoError> {
+    let path = dir.join("chaos.npz");
+    if let Ok((_, gains)) = read_f64(&path, "gains") {
+        let (_, lambda) = read_f64(&path, "lambda_max")?;
+        let (_, err) = read_f64(&path, "std_error")?;
+        return Ok(vec![(
+            "lambda_vs_gain.svg".into(),
+            chaos::lambda_vs_gain(&gains, &lambda, &err),
+            "Largest Lyapunov exponent of h ← tanh(g W h) against g, with ±2 standard errors across segments; theory puts the transition to chaos at g = 1.",
+        )]);
+    }
+    let (_, sizes) = read_f64(&path, "sizes")?;
+    let sizes: Vec<usize> = sizes.iter().map(|&n| n as usize).collect();
+    let spectra = sizes
+        .iter()
+        .map(|n| read_f64(&path, &format!("spectrum_{n}")).map(|(_, s)| s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(vec![(
+        "spectra.svg".into(),
+        chaos::spectra(&sizes, &spectra),
+        "Full Lyapunov spectra of balanced theta networks of growing size against i/N: extensive chaos makes them collapse onto one curve.",
+    )])
 }
 
 /// Loss curve, components and (with a rank sweep) error and stability vs rank.

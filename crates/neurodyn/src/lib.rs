@@ -37,6 +37,7 @@
 //! From the command line the same thing is one spec: `neurodyn run examples/rnn/flipflop.toml`.
 #![deny(missing_docs)]
 
+pub mod chaos;
 pub mod decomp;
 pub mod experiment;
 pub mod spiking;

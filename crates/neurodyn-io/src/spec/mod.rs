@@ -40,8 +40,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
+pub mod chaos;
 pub mod decomp;
 pub mod spiking;
+pub use chaos::ChaosSpec;
 pub use decomp::DecompSpec;
 pub use spiking::SpikingSpec;
 
@@ -270,6 +272,8 @@ pub enum Experiment {
     Spiking(SpikingSpec),
     /// A decomposition of data (`[data]`, `[method]`).
     Decomp(DecompSpec),
+    /// A Lyapunov-spectrum study (`[chaos]`).
+    Chaos(ChaosSpec),
 }
 
 impl Experiment {
@@ -279,6 +283,7 @@ impl Experiment {
             Experiment::Rnn(s) => &s.name,
             Experiment::Spiking(s) => &s.name,
             Experiment::Decomp(s) => &s.name,
+            Experiment::Chaos(s) => &s.name,
         }
     }
 
@@ -288,6 +293,7 @@ impl Experiment {
             Experiment::Rnn(s) => s.seed = seed,
             Experiment::Spiking(s) => s.seed = seed,
             Experiment::Decomp(s) => s.seed = seed,
+            Experiment::Chaos(s) => s.seed = seed,
         }
     }
 
@@ -299,12 +305,15 @@ impl Experiment {
             Experiment::Decomp(s) => {
                 toml::to_string_pretty(s).expect("a decomposition spec serialises to TOML")
             }
+            Experiment::Chaos(s) => {
+                toml::to_string_pretty(s).expect("a chaos spec serialises to TOML")
+            }
         }
     }
 }
 
-/// Reads any experiment spec: a spiking spec if it has a `populations` table, a
-/// decomposition spec if it has a `method` table, an RNN spec otherwise.
+/// Reads any experiment spec: a spiking spec if it has a `populations` table, a chaos spec
+/// if it has `chaos`, a decomposition spec if it has `method`, an RNN spec otherwise.
 pub fn load_experiment(path: &Path) -> Result<Experiment, SpecError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| SpecError {
@@ -326,6 +335,8 @@ pub fn parse_experiment(text: &str, file: &str, base: &Path) -> Result<Experimen
     };
     if has("populations") {
         spiking::parse(text, file, base).map(Experiment::Spiking)
+    } else if has("chaos") {
+        chaos::parse(text, file).map(Experiment::Chaos)
     } else if has("method") {
         decomp::parse(text, file).map(Experiment::Decomp)
     } else {

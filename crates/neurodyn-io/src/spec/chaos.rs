@@ -1,0 +1,157 @@
+//! Chaos specs: Lyapunov-spectrum reproductions, one table under `[chaos]` naming the study.
+//!
+//! ```toml
+//! name = "sompolinsky_1988"
+//! [chaos.tanh_gain_sweep]
+//! n = 500
+//! gains = [0.6, 0.8, 1.0, 1.2, 1.5, 2.0]
+//! ```
+
+use super::{SCHEMA_VERSION, SpecError, check_name, schema_version, serde_error};
+use crate::location::{line_col, locate};
+use neurodyn_core::{RangeError, check};
+use serde::{Deserialize, Serialize};
+
+/// A chaos experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChaosSpec {
+    /// Spec format version.
+    #[serde(default = "schema_version")]
+    pub schema_version: u32,
+    /// Name of the experiment.
+    pub name: String,
+    /// Seed of networks and initial states.
+    #[serde(default)]
+    pub seed: u64,
+    /// The study.
+    pub chaos: ChaosStudy,
+}
+
+/// The studies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChaosStudy {
+    /// λ_max of the random tanh network `h ← tanh(g W h)`, `W_ij ~ N(0, 1/N)`, against `g`
+    /// (Sompolinsky, Crisanti & Sommers 1988: λ_max crosses 0 at `g = 1`).
+    TanhGainSweep(TanhGainSweep),
+    /// Full event-based spectra of balanced inhibitory theta networks of growing size
+    /// (Monteforte & Wolf 2010: extensive chaos).
+    ThetaBalanced(ThetaBalanced),
+}
+
+/// Settings of [`ChaosStudy::TanhGainSweep`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TanhGainSweep {
+    /// Network size [1].
+    pub n: usize,
+    /// Gains `g` [1].
+    pub gains: Vec<f64>,
+    /// Steps discarded [1].
+    #[serde(default = "transient")]
+    pub n_transient: usize,
+    /// Steps averaged [1].
+    #[serde(default = "steps")]
+    pub n_steps: usize,
+}
+
+fn transient() -> usize {
+    500
+}
+fn steps() -> usize {
+    2000
+}
+
+/// Settings of [`ChaosStudy::ThetaBalanced`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThetaBalanced {
+    /// Network sizes [1].
+    pub sizes: Vec<usize>,
+    /// In-degree `K` [1].
+    pub in_degree: usize,
+    /// Coupling scale `J₀` (each input `−J₀/√K`) [1].
+    #[serde(default = "one")]
+    pub j0: f64,
+    /// Mean drive `η` [1].
+    #[serde(default = "one")]
+    pub eta: f64,
+    /// Membrane time constant [ms].
+    #[serde(default = "ten")]
+    pub tau: f64,
+    /// Averaged spikes per neuron (20 per neuron more are discarded first) [1].
+    #[serde(default = "hundred")]
+    pub spikes_per_neuron: usize,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn ten() -> f64 {
+    10.0
+}
+fn hundred() -> usize {
+    100
+}
+
+impl ChaosSpec {
+    fn validate(&self) -> Result<(), RangeError> {
+        check(self.schema_version == SCHEMA_VERSION, "schema_version", self.schema_version, "1")?;
+        check_name(&self.name)?;
+        match &self.chaos {
+            ChaosStudy::TanhGainSweep(t) => {
+                let f = "chaos.tanh_gain_sweep";
+                check(t.n >= 2, &format!("{f}.n"), t.n, "at least 2")?;
+                check(
+                    !t.gains.is_empty() && t.gains.iter().all(|g| *g > 0.0 && g.is_finite()),
+                    &format!("{f}.gains"),
+                    format!("{:?}", t.gains),
+                    "a non-empty list of finite gains > 0",
+                )?;
+                check(t.n_steps >= 10, &format!("{f}.n_steps"), t.n_steps, "at least 10")
+            }
+            ChaosStudy::ThetaBalanced(t) => {
+                let f = "chaos.theta_balanced";
+                check(
+                    !t.sizes.is_empty() && t.sizes.iter().all(|&n| n > t.in_degree),
+                    &format!("{f}.sizes"),
+                    format!("{:?}", t.sizes),
+                    "a non-empty list of sizes above in_degree",
+                )?;
+                check(t.in_degree >= 1, &format!("{f}.in_degree"), t.in_degree, "at least 1")?;
+                check(
+                    t.eta > 0.0 && t.eta.is_finite(),
+                    &format!("{f}.eta"),
+                    t.eta,
+                    "a finite drive > 0",
+                )?;
+                check(
+                    t.tau > 0.0 && t.tau.is_finite(),
+                    &format!("{f}.tau"),
+                    t.tau,
+                    "a finite value > 0 [ms]",
+                )?;
+                check(t.j0.is_finite(), &format!("{f}.j0"), t.j0, "a finite number")?;
+                check(
+                    t.spikes_per_neuron >= 10,
+                    &format!("{f}.spikes_per_neuron"),
+                    t.spikes_per_neuron,
+                    "at least 10",
+                )
+            }
+        }
+    }
+}
+
+/// Parses a chaos spec.
+pub fn parse(text: &str, file: &str) -> Result<ChaosSpec, SpecError> {
+    let spec: ChaosSpec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
+    spec.validate().map_err(|e| SpecError {
+        file: file.to_string(),
+        position: locate(text, &e.field).map(|s| line_col(text, s.start)),
+        field: Some(e.field),
+        message: format!("{} is not accepted: expected {}", e.value, e.expected),
+    })?;
+    Ok(spec)
+}

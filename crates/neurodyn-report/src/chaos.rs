@@ -1,0 +1,50 @@
+//! The figures of a chaos study, built from `chaos.npz`.
+
+use crate::svg::{Marker, Plot};
+
+const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+/// λ_max against the gain, with ±2 standard errors and the zero line.
+pub fn lambda_vs_gain(gains: &[f64], lambda: &[f64], std_error: &[f64]) -> String {
+    let mut p = Plot::new("Largest Lyapunov exponent vs gain", "gain g", "λ_max [1/step]");
+    let lo = gains.iter().cloned().fold(f64::MAX, f64::min);
+    let hi = gains.iter().cloned().fold(f64::MIN, f64::max);
+    p.dashed(&[lo, hi], &[0.0, 0.0], "#999999", 1.0);
+    for ((g, l), e) in gains.iter().zip(lambda).zip(std_error) {
+        p.line(&[*g, *g], &[l - 2.0 * e, l + 2.0 * e], "#777777", 1.0);
+    }
+    p.line(gains, lambda, COLORS[0], 1.5);
+    p.points(gains, lambda, COLORS[0], Marker::Dot, 3.0);
+    p.dashed(
+        &[1.0, 1.0],
+        &[
+            lambda.iter().cloned().fold(f64::MAX, f64::min),
+            lambda.iter().cloned().fold(f64::MIN, f64::max),
+        ],
+        "#d62728",
+        1.0,
+    );
+    p.legend("λ_max ± 2 s.e.", COLORS[0], Some(Marker::Dot)).legend(
+        "g = 1 (theory)",
+        "#d62728",
+        None,
+    );
+    p.to_svg()
+}
+
+/// Lyapunov spectra `λ_i` against `i/N`, one line per network size.
+pub fn spectra(sizes: &[usize], spectra: &[Vec<f64>]) -> String {
+    let mut p = Plot::new(
+        "Lyapunov spectra (extensive chaos: curves collapse in i/N)",
+        "i / N",
+        "λ_i [1/s]",
+    );
+    p.dashed(&[0.0, 1.0], &[0.0, 0.0], "#999999", 1.0);
+    for (m, (n, s)) in sizes.iter().zip(spectra).enumerate() {
+        let xs: Vec<f64> = (0..s.len()).map(|i| (i as f64 + 0.5) / *n as f64).collect();
+        let color = COLORS[m % COLORS.len()];
+        p.line(&xs, s, color, 1.2);
+        p.legend(&format!("N = {n}"), color, None);
+    }
+    p.to_svg()
+}
