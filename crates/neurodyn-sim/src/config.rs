@@ -245,6 +245,7 @@ pub struct ProjectionConfig {
     /// How pairs are connected.
     pub rule: ConnectRule,
     /// Synaptic weight, in the unit of the post model (pA current, nS conductance, mV jump).
+    /// For conductance-based targets, draws below 0 become 0.
     pub weight: Distribution,
     /// Synaptic delay, rounded to whole steps; 0 means the spike acts on the next update [ms].
     #[serde(default)]

@@ -364,10 +364,12 @@ impl Network {
             proj.delay.validate(&format!("{f}.delay"))?;
             let (w_low, _) = proj.weight.range();
             check(
-                !conductance || w_low >= 0.0,
+                !conductance
+                    || w_low >= 0.0
+                    || matches!(proj.weight, Distribution::Normal { mean, .. } if mean >= 0.0),
                 &format!("{f}.weight"),
                 format!("{:?}", proj.weight),
-                "conductances >= 0 [nS] (choose the receptor to inhibit)",
+                "conductances >= 0 [nS] (a normal distribution needs mean >= 0; its negative draws become 0; choose the receptor to inhibit)",
             )?;
             let (d_low, d_high) = proj.delay.range();
             check(

@@ -553,3 +553,17 @@ fn step_and_array_currents_switch_at_their_times() {
     let peak0 = s.values.iter().map(|v| v[0]).fold(f64::MIN, f64::max);
     assert!(last[0] < peak0 && last[1] > -70.0);
 }
+
+#[test]
+fn conductance_weights_must_be_non_negative_and_normal_draws_are_clipped() {
+    let text = |weight: &str| {
+        format!(
+            "simulation = {{ dt = 0.1 }}\n[populations.a]\nn = 50\nneuron = {{ model = \"lif_cond_exp\", preset = \"vogels_abbott_2005_coba\" }}\n[projections.p]\npre = \"a\"\npost = \"a\"\nrule.fixed_probability = {{ p = 0.2 }}\nweight = {weight}\n"
+        )
+    };
+    let net = Network::build(&config(&text("{ normal = { mean = 1.0, std = 2.0 } }")), 0).unwrap();
+    let w = net.weights(0);
+    assert!(w.iter().all(|&x| x >= 0.0) && w.contains(&0.0) && w.iter().any(|&x| x > 1.0));
+    let e = Network::build(&config(&text("-3.0")), 0).unwrap_err();
+    assert_eq!(e.field, "projections.p.weight");
+}
