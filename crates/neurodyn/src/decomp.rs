@@ -159,7 +159,11 @@ pub fn fit(spec: &DecompSpec, data: &Data, rank: usize, restart: usize) -> Resul
         }
         MethodSpec::Cnmf(_) => {
             let (n, t, lag) = (data.shape[0], data.shape[1], s.lag.unwrap_or(1));
-            let algorithm = if hals { CnmfAlgorithm::Hals } else { CnmfAlgorithm::Mu };
+            let algorithm = match s.algorithm.as_deref() {
+                Some("hals") => CnmfAlgorithm::Hals,
+                Some("anls") => CnmfAlgorithm::Anls,
+                _ => CnmfAlgorithm::Mu,
+            };
             let c = CnmfConfig {
                 rank,
                 lag,

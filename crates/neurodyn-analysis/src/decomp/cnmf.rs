@@ -12,6 +12,9 @@
 //! - **HALS** (Degleris, Antin, Ganguli & Williams 2019): exact coordinate descent — each
 //!   entry `H[r, τ]` and each motif entry `W[i, r, l]` minimises its one-variable quadratic,
 //!   projected on `≥ 0`, with the residual kept up to date; the objective never increases.
+//! - **ANLS**: the same coordinate passes repeated on one block until its objective stalls
+//!   (a non-negative least-squares solve, to tolerance 1e-4 or 20 passes), then the other
+//!   block — Degleris et al. solve these NNLS problems with a block-pivoting solver instead.
 //!
 //! Cost per sweep `O(n · t · k · L)` for both.
 
@@ -24,8 +27,11 @@ use rand::RngExt;
 pub enum CnmfAlgorithm {
     /// Multiplicative updates (optionally with the seqNMF penalty).
     Mu,
-    /// Exact coordinate descent (HALS).
+    /// Exact coordinate descent (HALS): one pass over `H`, one over `W` per sweep.
     Hals,
+    /// Alternating non-negative least squares: each block solved (by coordinate passes until
+    /// its objective stalls) before the other is updated.
+    Anls,
 }
 
 /// Settings of a fit.
@@ -150,6 +156,7 @@ pub fn cnmf(
         match c.algorithm {
             CnmfAlgorithm::Mu => mu_sweep(&xm, &mk, &mut w, &mut h, d, c.lambda),
             CnmfAlgorithm::Hals => hals_sweep(&xm, &mk, &mut w, &mut h, d),
+            CnmfAlgorithm::Anls => anls_sweep(&xm, &mk, &mut w, &mut h, d),
         }
         if record_and_check(&mut loss, total(&w, &h), c.tol) {
             converged = true;
@@ -300,10 +307,48 @@ fn mu_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], d: Dims, lambd
     }
 }
 
+/// One HALS sweep: one coordinate pass over `H`, then one over `W`.
 fn hals_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], d: Dims) {
+    let mut res = residual(xm, mk, w, h, d);
+    h_pass(mk, w, h, &mut res, d);
+    w_pass(mk, w, h, &mut res, d);
+}
+
+/// One ANLS sweep: `H` solved (non-negative least squares, by coordinate passes until the
+/// objective stalls, at most `ANLS_INNER`), then `W` likewise.
+fn anls_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], d: Dims) {
+    let mut res = residual(xm, mk, w, h, d);
+    let energy = |res: &[f64]| 0.5 * res.iter().map(|v| v * v).sum::<f64>();
+    for block in 0..2 {
+        let mut last = energy(&res);
+        for _ in 0..ANLS_INNER {
+            if block == 0 {
+                h_pass(mk, w, h, &mut res, d);
+            } else {
+                w_pass(mk, w, h, &mut res, d);
+            }
+            let now = energy(&res);
+            if last - now <= ANLS_TOL * last {
+                break;
+            }
+            last = now;
+        }
+    }
+}
+
+/// Inner passes per block of an ANLS sweep, and their stopping tolerance.
+const ANLS_INNER: usize = 20;
+const ANLS_TOL: f64 = 1e-4;
+
+/// `M ⊙ (X − X̂)`.
+fn residual(xm: &[f64], mk: &[f64], w: &[f64], h: &[f64], d: Dims) -> Vec<f64> {
+    let xhat = reconstruct(w, h, d.n, d.t, d.k, d.l, None);
+    xm.iter().zip(&xhat).zip(mk).map(|((x, p), q)| q * (x - p)).collect()
+}
+
+/// Exact coordinate minimisation over every entry of `H`, residual kept up to date.
+fn h_pass(mk: &[f64], w: &[f64], h: &mut [f64], res: &mut [f64], d: Dims) {
     let Dims { n, t, k, l: lag } = d;
-    let xhat = reconstruct(w, h, n, t, k, lag, None);
-    let mut res: Vec<f64> = xm.iter().zip(&xhat).zip(mk).map(|((x, p), q)| q * (x - p)).collect();
     // H, one entry at a time: H[r, τ] touches X[·, τ .. τ + L].
     for r in 0..k {
         for tau in 0..t {
@@ -329,6 +374,11 @@ fn hals_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], d: Dims) {
             h[r * t + tau] = new;
         }
     }
+}
+
+/// Exact coordinate minimisation over every entry of `W`, residual kept up to date.
+fn w_pass(mk: &[f64], w: &mut [f64], h: &[f64], res: &mut [f64], d: Dims) {
+    let Dims { n, t, k, l: lag } = d;
     // W, one entry at a time: W[i, r, l] touches row i against shift_l(H[r]).
     for r in 0..k {
         let hr = &h[r * t..(r + 1) * t];

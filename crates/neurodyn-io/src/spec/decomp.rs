@@ -132,7 +132,7 @@ pub enum MethodSpec {
 pub struct FitSettings {
     /// Number of components [1].
     pub rank: usize,
-    /// `mu` or `hals` (NMF, convolutive NMF).
+    /// `mu` or `hals` (NMF, convolutive NMF), or `anls` (convolutive NMF).
     pub algorithm: Option<String>,
     /// Motif length (convolutive NMF) [bins].
     pub lag: Option<usize>,
@@ -229,6 +229,7 @@ impl DecompSpec {
         }
         let f = format!("method.{}", self.method.kind());
         let s = self.method.settings();
+        let is = |k: &str| self.method.kind() == k;
         check(s.rank >= 1, &format!("{f}.rank"), s.rank, "at least 1")?;
         check(s.tol >= 0.0, &format!("{f}.tol"), s.tol, "a value >= 0")?;
         let alg_ok = s.algorithm.as_deref().is_none_or(|a| a == "mu" || a == "hals");
@@ -238,7 +239,6 @@ impl DecompSpec {
             format!("{:?}", s.algorithm.as_deref().unwrap_or("")),
             "\"mu\" or \"hals\"",
         )?;
-        let is = |k: &str| self.method.kind() == k;
         check(
             s.algorithm.is_none() || !is("cp"),
             &format!("{f}.algorithm"),
