@@ -1,6 +1,7 @@
 //! Spike-train statistics and distances. Spike times are in ms, sorted ascending.
 //!
 //! - [`isi_cv`], [`fano_factor`]: irregularity and count variability;
+//! - [`mean_pairwise_correlation`]: synchrony as the mean correlation of binned counts;
 //! - [`van_rossum_distance`] (van Rossum 2001): the L2 distance between the trains filtered by
 //!   a causal exponential kernel, normalised so that one spike against none gives `√(1/2)`;
 //!   closed form `D² = ½ Σ_{ij} [e^{−|tᵢ−tⱼ|/τ} + e^{−|sᵢ−sⱼ|/τ}] − Σ_{ij} e^{−|tᵢ−sⱼ|/τ}`;
@@ -33,6 +34,44 @@ pub fn fano_factor(trials: &[Vec<f64>], start: f64, end: f64) -> f64 {
         return f64::NAN;
     }
     counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (n - 1.0) / mean
+}
+
+/// Mean Pearson correlation of spike counts in bins of `bin` ms over `[0, duration)`, over all
+/// pairs of trains that are not silent (NaN if fewer than two are active). The usual measure
+/// of population synchrony in balanced networks (asynchronous states: near 0).
+pub fn mean_pairwise_correlation(trains: &[Vec<f64>], duration: f64, bin: f64) -> f64 {
+    let n_bins = (duration / bin).floor() as usize;
+    if n_bins < 2 {
+        return f64::NAN;
+    }
+    // Centred, unit-norm count vectors; the correlation of two is their dot product.
+    let rows: Vec<Vec<f64>> = trains
+        .iter()
+        .filter_map(|t| {
+            let mut c = vec![0.0; n_bins];
+            for &s in t {
+                let b = (s / bin) as usize;
+                if s >= 0.0 && b < n_bins {
+                    c[b] += 1.0;
+                }
+            }
+            let mean = c.iter().sum::<f64>() / n_bins as f64;
+            c.iter_mut().for_each(|v| *v -= mean);
+            let norm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
+            (norm > 0.0).then(|| c.into_iter().map(|v| v / norm).collect())
+        })
+        .collect();
+    let m = rows.len();
+    if m < 2 {
+        return f64::NAN;
+    }
+    let mut sum = 0.0;
+    for a in 0..m {
+        for b in a + 1..m {
+            sum += rows[a].iter().zip(&rows[b]).map(|(x, y)| x * y).sum::<f64>();
+        }
+    }
+    sum / (m * (m - 1) / 2) as f64
 }
 
 fn kernel_sum(a: &[f64], b: &[f64], tau: f64) -> f64 {

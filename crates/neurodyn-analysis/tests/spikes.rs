@@ -1,7 +1,8 @@
 //! Spike-train measures against closed forms and an independent numerical evaluation.
 
 use neurodyn_analysis::spikes::{
-    fano_factor, isi_cv, schreiber_reliability, van_rossum_distance, victor_purpura_distance,
+    fano_factor, isi_cv, mean_pairwise_correlation, schreiber_reliability, van_rossum_distance,
+    victor_purpura_distance,
 };
 use neurodyn_core::rng;
 use rand::RngExt;
@@ -102,4 +103,28 @@ fn reliability_is_one_for_identical_trials_and_low_for_independent_ones() {
     // E⟨f, g⟩ = T (λσ√(2π))² and E‖f‖² = T [λσ√π + (λσ√(2π))²], so the expected cosine is
     // (λσ√(2π))² / (λσ√π + (λσ√(2π))²) = 0.175 for λ = 0.02/ms, σ = 3 ms.
     assert!((r - 0.175).abs() < 0.05, "{r}");
+}
+
+#[test]
+fn pairwise_correlation_is_zero_for_independent_and_one_for_identical_trains() {
+    let independent: Vec<Vec<f64>> = (0..40).map(|i| poisson(20.0, 20_000.0, 100 + i)).collect();
+    let c = mean_pairwise_correlation(&independent, 20_000.0, 50.0);
+    // 400 bins: the correlation of independent counts has s.d. 1/√400 = 0.05 per pair, and
+    // the mean over 780 pairs far less.
+    assert!(c.abs() < 0.01, "independent: {c}");
+    let same = vec![independent[0].clone(); 5];
+    assert!((mean_pairwise_correlation(&same, 20_000.0, 50.0) - 1.0).abs() < 1e-12);
+    // A shared component raises it: each train = its own spikes plus a common train.
+    let common = poisson(20.0, 20_000.0, 7);
+    let mixed: Vec<Vec<f64>> = independent
+        .iter()
+        .map(|t| {
+            let mut m: Vec<f64> = t.iter().chain(&common).copied().collect();
+            m.sort_by(f64::total_cmp);
+            m
+        })
+        .collect();
+    let c = mean_pairwise_correlation(&mixed, 20_000.0, 50.0);
+    assert!((c - 0.5).abs() < 0.05, "half shared: {c}");
+    assert!(mean_pairwise_correlation(&[vec![], vec![1.0]], 100.0, 10.0).is_nan());
 }

@@ -2,7 +2,7 @@
 //! the recording into named arrays and per-population statistics. No filesystem and no clock:
 //! the caller times the phases and writes the results.
 
-use neurodyn_analysis::spikes::isi_cv;
+use neurodyn_analysis::spikes::{isi_cv, mean_pairwise_correlation};
 use neurodyn_io::npz::Array;
 use neurodyn_io::spec::{SpecError, SpikingSpec};
 use neurodyn_sim::{Network, Recording, RunStats, SimError};
@@ -102,6 +102,8 @@ pub struct PopulationStats {
     pub mean_isi_cv: f64,
     /// Mean over active neurons of the Fano factor of spike counts in `window` ms bins.
     pub fano_factor: f64,
+    /// Mean pairwise correlation of spike counts in `window` ms bins (the first 200 neurons).
+    pub pairwise_correlation: f64,
 }
 
 /// Rates, ISI CVs and Fano factors of spike trains (times in ms).
@@ -130,7 +132,9 @@ pub fn population_stats(trains: &[Vec<f64>], duration: f64, window: f64) -> Popu
     }
     let mean =
         |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let sample = &trains[..trains.len().min(200)];
     PopulationStats {
+        pairwise_correlation: mean_pairwise_correlation(sample, duration, window),
         mean_rate: mean(&rates),
         mean_isi_cv: mean(&isi_cvs),
         fano_factor: mean(&fanos),
@@ -161,6 +165,7 @@ pub fn metrics(
                 "mean_rate_hz": s.mean_rate,
                 "mean_isi_cv": nan_to_null(s.mean_isi_cv),
                 "fano_factor_100ms": nan_to_null(s.fano_factor),
+                "pairwise_correlation_100ms": nan_to_null(s.pairwise_correlation),
             }),
         );
     }
