@@ -28,21 +28,30 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
             let run_dir = RunDir::reopen(dir).map_err(bad_input)?;
             execute(spec, run_dir, true, options)
         }
-        (Some(path), None) => match spec::load_experiment(path).map_err(bad_input)? {
-            Experiment::Rnn(spec) => start(spec, options),
-            Experiment::Spiking(spec) => start_spiking(spec, options),
-            Experiment::Decomp(spec) => {
-                start_decomp(spec, path.parent().unwrap_or(Path::new(".")), options)
+        (Some(path), None) => {
+            let mut experiment = spec::load_experiment(path).map_err(bad_input)?;
+            if let Some(seed) = options.seed {
+                experiment.set_seed(seed);
             }
-            Experiment::Chaos(spec) => start_chaos(spec, options),
-        },
+            match experiment {
+                Experiment::Rnn(spec) => start(spec, options),
+                Experiment::Spiking(spec) => start_spiking(spec, options),
+                Experiment::Decomp(spec) => {
+                    start_decomp(spec, path.parent().unwrap_or(Path::new(".")), options)
+                }
+                Experiment::Chaos(spec) => start_chaos(spec, options),
+            }
+        }
         (None, None) => Err(bad_input(anyhow!("give a spec file or --resume <run-dir>"))),
     }
 }
 
 /// `neurodyn demo`: the built-in flip-flop spec.
 pub fn demo(options: &RunOptions) -> Result<()> {
-    let spec = spec::parse(DEMO_SPEC, "<built-in demo spec>").map_err(bad_input)?;
+    let mut spec = spec::parse(DEMO_SPEC, "<built-in demo spec>").map_err(bad_input)?;
+    if let Some(seed) = options.seed {
+        spec.seed = seed;
+    }
     start(spec, options)
 }
 
@@ -102,15 +111,30 @@ pub fn report(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn start(mut spec: Spec, options: &RunOptions) -> Result<()> {
-    if let Some(seed) = options.seed {
-        spec.seed = seed;
-    }
-    let run_dir =
-        RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id())
-            .map_err(bad_input)?;
-    run_dir.write_text("spec.toml", &spec.to_toml())?;
+fn start(spec: Spec, options: &RunOptions) -> Result<()> {
+    let run_dir = create_run(&spec.name, &spec.to_toml(), options)?;
     execute(spec, run_dir, false, options)
+}
+
+/// A new run directory under `--out` holding the resolved spec.
+fn create_run(name: &str, resolved_spec: &str, options: &RunOptions) -> Result<RunDir> {
+    let run_dir = RunDir::create(&options.out, name, &utc_stamp(SystemTime::now()), &short_id())
+        .map_err(bad_input)?;
+    run_dir.write_text("spec.toml", resolved_spec)?;
+    Ok(run_dir)
+}
+
+/// Writes `metrics.json`, `manifest.json`, the figures and the report, then renames the
+/// run directory to its complete name, which it returns.
+fn complete_run(
+    run_dir: RunDir,
+    metrics: &serde_json::Value,
+    manifest: &Manifest,
+) -> Result<std::path::PathBuf> {
+    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(metrics)?)?;
+    run_dir.write_text("manifest.json", &serde_json::to_string_pretty(manifest)?)?;
+    write_report(run_dir.path())?;
+    Ok(run_dir.finish()?)
 }
 
 /// Sizes rayon's global pool from `--threads` (default: every core); returns the size.
@@ -145,19 +169,13 @@ fn manifest(
 
 /// A spiking spec: the network is built (and so fully validated) before the run directory
 /// exists, so bad input leaves nothing behind.
-fn start_spiking(mut spec: SpikingSpec, options: &RunOptions) -> Result<()> {
-    if let Some(seed) = options.seed {
-        spec.seed = seed;
-    }
+fn start_spiking(spec: SpikingSpec, options: &RunOptions) -> Result<()> {
     let threads = setup_threads(options);
     let started = utc_iso(SystemTime::now());
     let t0 = Instant::now();
     let (mut network, mut recording) = neurodyn::spiking::build(&spec).map_err(bad_input)?;
     let build_seconds = t0.elapsed().as_secs_f64();
-    let run_dir =
-        RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id())
-            .map_err(bad_input)?;
-    run_dir.write_text("spec.toml", &spec.to_toml())?;
+    let run_dir = create_run(&spec.name, &spec.to_toml(), options)?;
 
     let bar = progress(options.quiet, spec.simulation.n_steps(), "simulate");
     let t1 = Instant::now();
@@ -183,18 +201,12 @@ fn start_spiking(mut spec: SpikingSpec, options: &RunOptions) -> Result<()> {
     }
     let metrics =
         neurodyn::spiking::metrics(&spec, &network, &recording, &stats, build_seconds, sim_seconds);
-    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
     let phases = vec![
         ("build".to_string(), build_seconds),
         ("simulate".to_string(), sim_seconds),
         ("write".to_string(), t2.elapsed().as_secs_f64()),
     ];
-    run_dir.write_text(
-        "manifest.json",
-        &serde_json::to_string_pretty(&manifest(threads, started, false, phases))?,
-    )?;
-    write_report(run_dir.path())?;
-    let done = run_dir.finish()?;
+    let done = complete_run(run_dir, &metrics, &manifest(threads, started, false, phases))?;
     if !options.quiet {
         let rates: Vec<String> = metrics["populations"]
             .as_object()
@@ -229,17 +241,11 @@ fn decomp_data(spec: &DecompSpec, base: &Path) -> Result<neurodyn::io::spec::dec
 }
 
 /// A decomposition spec: data read and checked before the run directory exists.
-fn start_decomp(mut spec: DecompSpec, base: &Path, options: &RunOptions) -> Result<()> {
-    if let Some(seed) = options.seed {
-        spec.seed = seed;
-    }
+fn start_decomp(spec: DecompSpec, base: &Path, options: &RunOptions) -> Result<()> {
     let threads = setup_threads(options);
     let started = utc_iso(SystemTime::now());
     let data = decomp_data(&spec, base)?;
-    let run_dir =
-        RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id())
-            .map_err(bad_input)?;
-    run_dir.write_text("spec.toml", &Experiment::Decomp(spec.clone()).to_toml())?;
+    let run_dir = create_run(&spec.name, &spec.to_toml(), options)?;
     let t0 = Instant::now();
     let f = neurodyn::decomp::fit(&spec, &data, spec.method.settings().rank, 0)
         .map_err(|e| anyhow!(e))?;
@@ -262,15 +268,9 @@ fn start_decomp(mut spec: DecompSpec, base: &Path, options: &RunOptions) -> Resu
         run_dir.write_npz("selection.npz", &named(&neurodyn::decomp::selection_arrays(s)))?;
     }
     let metrics = neurodyn::decomp::metrics(&spec, &f, summary.as_deref(), fit_seconds);
-    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
     let phases =
         vec![("fit".to_string(), fit_seconds), ("selection".to_string(), selection_seconds)];
-    run_dir.write_text(
-        "manifest.json",
-        &serde_json::to_string_pretty(&manifest(threads, started, false, phases))?,
-    )?;
-    write_report(run_dir.path())?;
-    let done = run_dir.finish()?;
+    let done = complete_run(run_dir, &metrics, &manifest(threads, started, false, phases))?;
     if !options.quiet {
         eprintln!(
             "{}: {} rank {}: relative error {:.4e} after {} sweeps ({:.3} s)",
@@ -287,16 +287,10 @@ fn start_decomp(mut spec: DecompSpec, base: &Path, options: &RunOptions) -> Resu
 }
 
 /// A chaos study: networks built and spectra computed, each compared with its paper.
-fn start_chaos(mut spec: ChaosSpec, options: &RunOptions) -> Result<()> {
-    if let Some(seed) = options.seed {
-        spec.seed = seed;
-    }
+fn start_chaos(spec: ChaosSpec, options: &RunOptions) -> Result<()> {
     let threads = setup_threads(options);
     let started = utc_iso(SystemTime::now());
-    let run_dir =
-        RunDir::create(&options.out, &spec.name, &utc_stamp(SystemTime::now()), &short_id())
-            .map_err(bad_input)?;
-    run_dir.write_text("spec.toml", &Experiment::Chaos(spec.clone()).to_toml())?;
+    let run_dir = create_run(&spec.name, &spec.to_toml(), options)?;
     let t0 = Instant::now();
     let bar = progress(options.quiet, 1, "spectra");
     let result = neurodyn::chaos::run(&spec, &mut |done, total| {
@@ -309,14 +303,8 @@ fn start_chaos(mut spec: ChaosSpec, options: &RunOptions) -> Result<()> {
     run_dir.write_npz("chaos.npz", &named(&result.arrays))?;
     let mut metrics = result.metrics;
     metrics["seconds"] = serde_json::json!(seconds);
-    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
     let phases = vec![("spectra".to_string(), seconds)];
-    run_dir.write_text(
-        "manifest.json",
-        &serde_json::to_string_pretty(&manifest(threads, started, false, phases))?,
-    )?;
-    write_report(run_dir.path())?;
-    let done = run_dir.finish()?;
+    let done = complete_run(run_dir, &metrics, &manifest(threads, started, false, phases))?;
     if !options.quiet {
         eprintln!("{}: {}", spec.name, metrics["paper"].as_str().unwrap_or(""));
     }
@@ -393,12 +381,8 @@ fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> 
     run_dir.write_npz("fixed_points.npz", &experiment::fixed_point_arrays(&analysis))?;
     let metrics =
         experiment::metrics(&spec, &trainer, stop, &analysis, train_seconds, analysis_seconds);
-    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
     phases.push(("write".to_string(), t2.elapsed().as_secs_f64()));
-    let manifest = manifest(threads, started, resumed, phases);
-    run_dir.write_text("manifest.json", &serde_json::to_string_pretty(&manifest)?)?;
-    write_report(run_dir.path())?;
-    let done = run_dir.finish()?;
+    let done = complete_run(run_dir, &metrics, &manifest(threads, started, resumed, phases))?;
     if !options.quiet {
         let fp = &metrics["fixed_points"];
         eprintln!(

@@ -44,22 +44,24 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
         .unwrap_or("run")
         .trim_start_matches('.')
         .to_string();
-    if dir.join("chaos.npz").exists() {
-        let figures = chaos_figures(dir)?;
-        let html = page(&title, &metrics, &figures, &spec, &manifest);
-        return Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html });
-    }
-    if dir.join("factors.npz").exists() {
-        let figures = decomp_figures(dir)?;
-        let html = page(&title, &metrics, &figures, &spec, &manifest);
-        return Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html });
-    }
-    if dir.join("spikes.npz").exists() {
-        let figures = spiking_figures(dir, &metrics)?;
-        let html = page(&title, &metrics, &figures, &spec, &manifest);
-        return Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html });
-    }
-    let mut figures: Vec<(String, String, &str)> = Vec::new();
+    // The kind of run is told by the arrays it wrote.
+    let figures = if dir.join("chaos.npz").exists() {
+        chaos_figures(dir)?
+    } else if dir.join("factors.npz").exists() {
+        decomp_figures(dir)?
+    } else if dir.join("spikes.npz").exists() {
+        spiking_figures(dir, &metrics)?
+    } else {
+        rnn_figures(dir, &spec)?
+    };
+    let html = page(&title, &metrics, &figures, &spec, &manifest);
+    Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html })
+}
+
+/// Loss, an example trial, the state space with fixed points, and Jacobian eigenvalues of an
+/// RNN run.
+fn rnn_figures(dir: &Path, spec: &str) -> Result<Vec<(String, String, &'static str)>, IoError> {
+    let mut figures: Vec<(String, String, &'static str)> = Vec::new();
 
     let (_, loss) = read_f64(&dir.join("training.npz"), "loss")?;
     figures.push(("loss.svg".into(), figures::loss_curve(&loss), "Training loss."));
@@ -86,7 +88,7 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
     let stability: Vec<i32> = stability.iter().map(|&s| s as i32).collect();
     let (eshape, re) = read_f64(&fp, "eigenvalues_re")?;
     let (_, im) = read_f64(&fp, "eigenvalues_im")?;
-    let n_plot = neurodyn_io::spec::parse(&spec, "spec.toml")
+    let n_plot = neurodyn_io::spec::parse(spec, "spec.toml")
         .map_err(|e| IoError::format(dir.join("spec.toml"), e))?
         .evaluation
         .n_plot_trials;
@@ -106,8 +108,7 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
         "Eigenvalues of the state Jacobian at every fixed point; the dashed line is the unit circle (|λ| = 1).",
     ));
 
-    let html = page(&title, &metrics, &figures, &spec, &manifest);
-    Ok(Report { figures: figures.into_iter().map(|(f, s, _)| (f, s)).collect(), html })
+    Ok(figures)
 }
 
 /// λ_max vs gain, or spectra of growing networks.

@@ -7,8 +7,7 @@
 //! gains = [0.6, 0.8, 1.0, 1.2, 1.5, 2.0]
 //! ```
 
-use super::{SCHEMA_VERSION, SpecError, check_name, schema_version, serde_error};
-use crate::location::{line_col, locate};
+use super::{SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error};
 use neurodyn_core::{RangeError, check};
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +95,11 @@ fn hundred() -> usize {
 }
 
 impl ChaosSpec {
+    /// The resolved spec as TOML (every default written out).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a chaos spec serialises to TOML")
+    }
+
     fn validate(&self) -> Result<(), RangeError> {
         check(self.schema_version == SCHEMA_VERSION, "schema_version", self.schema_version, "1")?;
         check_name(&self.name)?;
@@ -147,11 +151,6 @@ impl ChaosSpec {
 /// Parses a chaos spec.
 pub fn parse(text: &str, file: &str) -> Result<ChaosSpec, SpecError> {
     let spec: ChaosSpec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
-    spec.validate().map_err(|e| SpecError {
-        file: file.to_string(),
-        position: locate(text, &e.field).map(|s| line_col(text, s.start)),
-        field: Some(e.field),
-        message: format!("{} is not accepted: expected {}", e.value, e.expected),
-    })?;
+    spec.validate().map_err(|e| range_error(text, file, e))?;
     Ok(spec)
 }

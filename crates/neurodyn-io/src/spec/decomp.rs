@@ -19,8 +19,7 @@
 //! restarts = 8
 //! ```
 
-use super::{SCHEMA_VERSION, SpecError, check_name, schema_version, serde_error};
-use crate::location::{line_col, locate};
+use super::{SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error};
 use crate::npz;
 use neurodyn_core::{RangeError, check};
 use serde::{Deserialize, Serialize};
@@ -200,6 +199,11 @@ pub struct Data {
 }
 
 impl DecompSpec {
+    /// The resolved spec as TOML (every default written out).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a decomposition spec serialises to TOML")
+    }
+
     fn validate(&self) -> Result<(), RangeError> {
         check(self.schema_version == SCHEMA_VERSION, "schema_version", self.schema_version, "1")?;
         check_name(&self.name)?;
@@ -331,11 +335,6 @@ impl DecompSpec {
 /// Parses a decomposition spec.
 pub fn parse(text: &str, file: &str) -> Result<DecompSpec, SpecError> {
     let spec: DecompSpec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
-    spec.validate().map_err(|e| SpecError {
-        file: file.to_string(),
-        position: locate(text, &e.field).map(|s| line_col(text, s.start)),
-        field: Some(e.field),
-        message: format!("{} is not accepted: expected {}", e.value, e.expected),
-    })?;
+    spec.validate().map_err(|e| range_error(text, file, e))?;
     Ok(spec)
 }

@@ -233,6 +233,12 @@ impl std::error::Error for SpecError {}
 
 /// Reads and validates a spec file.
 pub fn load(path: &Path) -> Result<Spec, SpecError> {
+    let (text, file) = read(path)?;
+    parse(&text, &file)
+}
+
+/// The text of a spec file and its label for errors.
+fn read(path: &Path) -> Result<(String, String), SpecError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| SpecError {
         file: file.clone(),
@@ -240,7 +246,17 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
         field: None,
         message: format!("cannot read the spec: {e}"),
     })?;
-    parse(&text, &file)
+    Ok((text, file))
+}
+
+/// A validation error (its field a dotted path in `text`) located in the spec.
+pub(crate) fn range_error(text: &str, file: &str, e: RangeError) -> SpecError {
+    SpecError {
+        file: file.to_string(),
+        position: locate(text, &e.field).map(|s| line_col(text, s.start)),
+        field: Some(e.field),
+        message: format!("{} is not accepted: expected {}", e.value, e.expected),
+    }
 }
 
 /// A TOML or serde error located in `text`.
@@ -315,13 +331,7 @@ impl Experiment {
 /// Reads any experiment spec: a spiking spec if it has a `populations` table, a chaos spec
 /// if it has `chaos`, a decomposition spec if it has `method`, an RNN spec otherwise.
 pub fn load_experiment(path: &Path) -> Result<Experiment, SpecError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| SpecError {
-        file: file.clone(),
-        position: None,
-        field: None,
-        message: format!("cannot read the spec: {e}"),
-    })?;
+    let (text, file) = read(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
     parse_experiment(&text, &file, base)
 }

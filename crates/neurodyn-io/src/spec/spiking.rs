@@ -18,7 +18,7 @@
 //! weight = 16.2          # [pA]
 //! ```
 
-use super::{SCHEMA_VERSION, SpecError, check_name, schema_version, serde_error};
+use super::{SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error};
 use crate::location::{line_col, locate};
 use crate::npz;
 use neurodyn_core::RangeError;
@@ -89,13 +89,7 @@ impl SpikingSpec {
     /// A spec error for a [`RangeError`] whose field is a dotted path in this spec, located in
     /// the spec's text.
     pub fn error(&self, e: RangeError) -> SpecError {
-        SpecError {
-            file: self.origin.file.clone(),
-            position: locate(&self.origin.text, &e.field)
-                .map(|s| line_col(&self.origin.text, s.start)),
-            field: Some(e.field),
-            message: format!("{} is not accepted: expected {}", e.value, e.expected),
-        }
+        range_error(&self.origin.text, &self.origin.file, e)
     }
 
     /// The resolved spec as TOML: every neuron parameter written out, the seed included.
