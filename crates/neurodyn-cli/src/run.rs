@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use neurodyn::experiment;
 use neurodyn::io::run_dir::{self, Manifest, RunDir};
-use neurodyn::io::spec::{self, ChaosSpec, DEMO_SPEC, DecompSpec, Experiment, Spec, SpikingSpec};
+use neurodyn::io::spec::{self, DEMO_SPEC, DecompSpec, Experiment, Spec, SpikingSpec};
 use neurodyn::train::{Event, StopReason};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -18,7 +18,10 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
         (_, Some(dir)) => {
             let spec = match spec::load_experiment(&dir.join("spec.toml")).map_err(bad_input)? {
                 Experiment::Rnn(spec) => spec,
-                Experiment::Spiking(_) | Experiment::Decomp(_) | Experiment::Chaos(_) => {
+                Experiment::Spiking(_)
+                | Experiment::Decomp(_)
+                | Experiment::Chaos(_)
+                | Experiment::Amp(_) => {
                     return Err(bad_input(anyhow!(
                         "{}: only RNN training runs are resumable (they keep checkpoints); run the spec again",
                         dir.display()
@@ -39,7 +42,16 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
                 Experiment::Decomp(spec) => {
                     start_decomp(spec, path.parent().unwrap_or(Path::new(".")), options)
                 }
-                Experiment::Chaos(spec) => start_chaos(spec, options),
+                Experiment::Chaos(spec) => {
+                    start_study(&spec.name, &spec.to_toml(), "chaos.npz", options, |p| {
+                        neurodyn::chaos::run(&spec, p)
+                    })
+                }
+                Experiment::Amp(spec) => {
+                    start_study(&spec.name, &spec.to_toml(), "amp.npz", options, |p| {
+                        neurodyn::amp::run(&spec, p)
+                    })
+                }
             }
         }
         (None, None) => Err(bad_input(anyhow!("give a spec file or --resume <run-dir>"))),
@@ -61,6 +73,10 @@ pub fn check(path: &Path) -> Result<()> {
         Experiment::Rnn(spec) => spec,
         Experiment::Chaos(spec) => {
             println!("{}: ok (chaos study, seed {})", path.display(), spec.seed);
+            return Ok(());
+        }
+        Experiment::Amp(spec) => {
+            println!("{}: ok (AMP study, seed {})", path.display(), spec.seed);
             return Ok(());
         }
         Experiment::Decomp(spec) => {
@@ -286,27 +302,34 @@ fn start_decomp(spec: DecompSpec, base: &Path, options: &RunOptions) -> Result<(
     Ok(())
 }
 
-/// A chaos study: networks built and spectra computed, each compared with its paper.
-fn start_chaos(spec: ChaosSpec, options: &RunOptions) -> Result<()> {
+/// A study (a sweep compared with its paper, e.g. chaos or AMP): `study` runs it with a
+/// progress callback; its arrays go to `npz`.
+fn start_study(
+    name: &str,
+    resolved: &str,
+    npz: &str,
+    options: &RunOptions,
+    study: impl FnOnce(&mut dyn FnMut(usize, usize)) -> Result<neurodyn::StudyResult, String>,
+) -> Result<()> {
     let threads = setup_threads(options);
     let started = utc_iso(SystemTime::now());
-    let run_dir = create_run(&spec.name, &spec.to_toml(), options)?;
+    let run_dir = create_run(name, resolved, options)?;
     let t0 = Instant::now();
-    let bar = progress(options.quiet, 1, "spectra");
-    let result = neurodyn::chaos::run(&spec, &mut |done, total| {
+    let bar = progress(options.quiet, 1, "study");
+    let result = study(&mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })
     .map_err(|e| anyhow!("{e}. The partial run is in {}", run_dir.path().display()))?;
     bar.finish_and_clear();
     let seconds = t0.elapsed().as_secs_f64();
-    run_dir.write_npz("chaos.npz", &named(&result.arrays))?;
+    run_dir.write_npz(npz, &named(&result.arrays))?;
     let mut metrics = result.metrics;
     metrics["seconds"] = serde_json::json!(seconds);
-    let phases = vec![("spectra".to_string(), seconds)];
+    let phases = vec![("study".to_string(), seconds)];
     let done = complete_run(run_dir, &metrics, &manifest(threads, started, false, phases))?;
     if !options.quiet {
-        eprintln!("{}: {}", spec.name, metrics["paper"].as_str().unwrap_or(""));
+        eprintln!("{name}: {}", metrics["paper"].as_str().unwrap_or(""));
     }
     println!("{}", done.display());
     Ok(())

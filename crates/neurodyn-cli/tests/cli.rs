@@ -548,3 +548,32 @@ fn chaos_studies_run_and_compare_with_their_paper() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("chaos.tanh_gain_sweep.gains"), "{}", stderr(&o));
 }
+
+#[test]
+fn amp_study_compares_amp_with_als_below_its_threshold() {
+    let dir = scratch("amp");
+    let out = dir.join("out");
+    let text = "name = \"amp\"\nseed = 2\n[amp]\norder = 2\nn = 300\nprior = \"gaussian\"\nprior_mean = 1.0\nsnrs = [0.1, 2.0]\ntrials = 2\niters = 30\n";
+    let spec = dir.join("amp.toml");
+    std::fs::write(&spec, text).unwrap();
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    assert!(run.join("figures/amp_vs_als.svg").exists() && run.join("amp.npz").exists());
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    // λ = 0.1 is below ALS's threshold 1/E[x²]² = 0.25: ALS finds nothing, AMP uses the prior.
+    assert_eq!(m["als_threshold_snr"].as_f64(), Some(0.25));
+    let (amp, als) =
+        (m["amp_rescaled_mse"][0].as_f64().unwrap(), m["als_rescaled_mse"][0].as_f64().unwrap());
+    assert!(amp < 0.8 * als, "AMP {amp}, ALS {als}");
+    // AMP's own error follows its state evolution within finite-size noise.
+    let (own, se) =
+        (m["amp_mse"][1].as_f64().unwrap(), m["state_evolution_mse"][1].as_f64().unwrap());
+    assert!((own - se).abs() < 0.05, "AMP {own}, state evolution {se}");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, text.replace("order = 2", "order = 3")).unwrap();
+    let o = neurodyn(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("amp.prior_mean"), "{}", stderr(&o));
+}

@@ -49,3 +49,21 @@ pub fn components(title: &str, data: &[f64], shape: &[usize], columns: bool) -> 
     }
     p.to_svg()
 }
+
+/// Rescaled MSE of AMP and ALS against the SNR, with AMP's own MSE, its state-evolution
+/// prediction, the prior mean alone and ALS's threshold.
+pub fn amp_vs_als(snrs: &[f64], curves: &[(&str, &[f64])], threshold: Option<f64>) -> String {
+    let mut p = Plot::new("AMP vs ALS: error against SNR", "SNR λ", "MSE per entry");
+    let top = curves.iter().flat_map(|(_, c)| c.iter()).cloned().fold(0.0, f64::max);
+    if let Some(t) = threshold {
+        p.dashed(&[t, t], &[0.0, top], "#999999", 1.0);
+        p.legend("ALS threshold (theory)", "#999999", None);
+    }
+    for (m, (label, ys)) in curves.iter().enumerate() {
+        let color = COLORS[m % COLORS.len()];
+        p.line(snrs, ys, color, 1.5);
+        p.points(snrs, ys, color, Marker::Dot, 3.0);
+        p.legend(label, color, Some(Marker::Dot));
+    }
+    p.to_svg()
+}

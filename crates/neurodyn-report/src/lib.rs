@@ -47,6 +47,8 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
     // The kind of run is told by the arrays it wrote.
     let figures = if dir.join("chaos.npz").exists() {
         chaos_figures(dir)?
+    } else if dir.join("amp.npz").exists() {
+        amp_figures(dir)?
     } else if dir.join("factors.npz").exists() {
         decomp_figures(dir)?
     } else if dir.join("spikes.npz").exists() {
@@ -133,6 +135,31 @@ fn chaos_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoEr
         "spectra.svg".into(),
         chaos::spectra(&sizes, &spectra),
         "Full Lyapunov spectra of balanced theta networks of growing size against i/N: extensive chaos makes them collapse onto one curve.",
+    )])
+}
+
+/// Error against SNR for AMP and ALS.
+fn amp_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoError> {
+    let path = dir.join("amp.npz");
+    let (_, snrs) = read_f64(&path, "snrs")?;
+    let names = [
+        ("amp_rescaled_mse", "AMP (rescaled)"),
+        ("als_rescaled_mse", "ALS (rescaled)"),
+        ("amp_mse", "AMP (own scale)"),
+        ("state_evolution_mse", "state evolution"),
+        ("prior_mean_rescaled_mse", "prior mean alone"),
+    ];
+    let curves = names
+        .iter()
+        .map(|(k, _)| read_f64(&path, k).map(|(_, v)| v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let labelled: Vec<(&str, &[f64])> =
+        names.iter().zip(&curves).map(|((_, l), c)| (*l, c.as_slice())).collect();
+    let threshold = read_f64(&path, "als_threshold").ok().and_then(|(_, t)| t.first().copied());
+    Ok(vec![(
+        "amp_vs_als.svg".into(),
+        decomp::amp_vs_als(&snrs, &labelled, threshold.filter(|t| t.is_finite())),
+        "Error of AMP and ALS against SNR on planted spiked data (mean over trials). Rescaled: after the best rescaling of each estimate; AMP's own-scale MSE should follow state evolution.",
     )])
 }
 

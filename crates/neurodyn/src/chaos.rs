@@ -1,6 +1,7 @@
 //! Chaos studies: λ_max against gain for random tanh networks, and event-based spectra of
 //! balanced theta networks of growing size, each with the number compared with its paper.
 
+use crate::StudyResult;
 use neurodyn_analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
 use neurodyn_analysis::theta_lyapunov::{EventSpectrumConfig, ThetaNetwork, theta_event_spectrum};
 use neurodyn_core::{TanhMap, rng};
@@ -8,21 +9,13 @@ use neurodyn_io::npz::Array;
 use neurodyn_io::spec::ChaosSpec;
 use neurodyn_io::spec::chaos::{ChaosStudy, TanhGainSweep, ThetaBalanced};
 use rand::RngExt;
-use serde_json::{Value, json};
-
-/// Results: named arrays and metrics.
-pub struct ChaosResult {
-    /// Arrays for `chaos.npz`.
-    pub arrays: Vec<(String, Array)>,
-    /// `metrics.json`.
-    pub metrics: Value,
-}
+use serde_json::json;
 
 /// Runs the study; `progress(done, total)` after each network.
 pub fn run(
     spec: &ChaosSpec,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<ChaosResult, String> {
+) -> Result<StudyResult, String> {
     match &spec.chaos {
         ChaosStudy::TanhGainSweep(t) => tanh_sweep(t, spec, progress),
         ChaosStudy::ThetaBalanced(t) => theta_sizes(t, spec, progress),
@@ -33,7 +26,7 @@ fn tanh_sweep(
     t: &TanhGainSweep,
     spec: &ChaosSpec,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<ChaosResult, String> {
+) -> Result<StudyResult, String> {
     let n = t.n;
     let mut r = rng::stream(spec.seed, "tanh_network", 0);
     let scale = 1.0 / (n as f64).sqrt();
@@ -42,18 +35,22 @@ fn tanh_sweep(
     });
     let h0: Vec<f64> = (0..n).map(|_| r.random_range(-0.5..0.5)).collect();
     let config = LyapunovConfig {
-        n_exponents: 1,
+        n_exponents: t.n_exponents,
         n_transient: t.n_transient,
         n_steps: t.n_steps,
-        qr_every: 1,
+        qr_every: t.qr_every,
         n_segments: 10,
     };
     let (mut lam, mut err) = (Vec::new(), Vec::new());
+    let (mut entropy, mut kaplan_yorke, mut spectra) = (Vec::new(), Vec::new(), Vec::new());
     for (i, &g) in t.gains.iter().enumerate() {
         let system = TanhMap { w: w.clone(), gain: g };
         let s = lyapunov_spectrum(&system, &h0, &[], &config).map_err(|e| e.to_string())?;
         lam.push(s.exponents[0]);
         err.push(s.std_error[0]);
+        entropy.push(s.entropy_rate);
+        kaplan_yorke.push(s.kaplan_yorke);
+        spectra.extend(s.exponents);
         progress(i + 1, t.gains.len());
     }
     // The gain where λ_max first turns positive, by linear interpolation.
@@ -68,6 +65,10 @@ fn tanh_sweep(
         "gains": t.gains,
         "lambda_max_per_step": lam,
         "std_error": err,
+        "n_exponents": t.n_exponents,
+        "qr_every": t.qr_every,
+        "entropy_rate_per_step": entropy,
+        "kaplan_yorke_dimension": kaplan_yorke,
         "zero_crossing_gain": crossing,
         "paper": "Sompolinsky, Crisanti & Sommers (1988): the largest exponent crosses 0 at g = 1 for N → ∞",
         "paper_value": 1.0,
@@ -78,15 +79,16 @@ fn tanh_sweep(
         ("gains".into(), Array::f64(&[k], t.gains.clone())),
         ("lambda_max".into(), Array::f64(&[k], lam)),
         ("std_error".into(), Array::f64(&[k], err)),
+        ("spectra".into(), Array::f64(&[k, t.n_exponents], spectra)),
     ];
-    Ok(ChaosResult { arrays, metrics })
+    Ok(StudyResult { arrays, metrics })
 }
 
 fn theta_sizes(
     t: &ThetaBalanced,
     spec: &ChaosSpec,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<ChaosResult, String> {
+) -> Result<StudyResult, String> {
     let mut arrays = Vec::new();
     let mut rows = Vec::new();
     for (i, &n) in t.sizes.iter().enumerate() {
@@ -130,5 +132,5 @@ fn theta_sizes(
         "sizes".into(),
         Array::f64(&[t.sizes.len()], t.sizes.iter().map(|&n| n as f64).collect()),
     ));
-    Ok(ChaosResult { arrays, metrics })
+    Ok(StudyResult { arrays, metrics })
 }

@@ -11,7 +11,7 @@
 //! | [`train`] | `neurodyn-train` | BPTT, Adam/SGD, checkpoints |
 //! | [`analysis`] | `neurodyn-analysis` | fixed points, Lyapunov spectra, dimensionality, similarity, spike-train measures |
 //! | [`io`] | `neurodyn-io` | specs, npz, run directories |
-//! | [`experiment`] | here | a spec, run end to end, as arrays and metrics |
+//! | [`experiment`], [`spiking`], [`decomp`], [`chaos`], [`amp`] | here | a spec, run end to end, as arrays and metrics |
 //!
 //! ## A user guide in one example
 //! Train a small flip-flop network and find the fixed points of its autonomous dynamics:
@@ -37,6 +37,7 @@
 //! From the command line the same thing is one spec: `neurodyn run examples/rnn/flipflop.toml`.
 #![deny(missing_docs)]
 
+pub mod amp;
 pub mod chaos;
 pub mod decomp;
 pub mod experiment;
@@ -49,3 +50,11 @@ pub use neurodyn_models as models;
 pub use neurodyn_sim as sim;
 pub use neurodyn_tasks as tasks;
 pub use neurodyn_train as train;
+
+/// The outcome of a study (a sweep compared with a paper): named arrays and metrics.
+pub struct StudyResult {
+    /// Arrays for the study's `.npz` file.
+    pub arrays: Vec<(String, io::npz::Array)>,
+    /// `metrics.json`.
+    pub metrics: serde_json::Value,
+}

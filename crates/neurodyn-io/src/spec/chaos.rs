@@ -53,8 +53,17 @@ pub struct TanhGainSweep {
     /// Steps averaged [1].
     #[serde(default = "steps")]
     pub n_steps: usize,
+    /// Leading exponents computed per gain (1: λ_max only; `n`: the full spectrum) [1].
+    #[serde(default = "one_usize")]
+    pub n_exponents: usize,
+    /// Steps between re-orthonormalisations [1].
+    #[serde(default = "one_usize")]
+    pub qr_every: usize,
 }
 
+fn one_usize() -> usize {
+    1
+}
 fn transient() -> usize {
     500
 }
@@ -113,7 +122,19 @@ impl ChaosSpec {
                     format!("{:?}", t.gains),
                     "a non-empty list of finite gains > 0",
                 )?;
-                check(t.n_steps >= 10, &format!("{f}.n_steps"), t.n_steps, "at least 10")
+                check(
+                    t.n_exponents >= 1 && t.n_exponents <= t.n,
+                    &format!("{f}.n_exponents"),
+                    t.n_exponents,
+                    "between 1 and n",
+                )?;
+                check(t.qr_every >= 1, &format!("{f}.qr_every"), t.qr_every, "at least 1")?;
+                check(
+                    t.n_steps >= 10 * t.qr_every,
+                    &format!("{f}.n_steps"),
+                    t.n_steps,
+                    "at least 10 · qr_every",
+                )
             }
             ChaosStudy::ThetaBalanced(t) => {
                 let f = "chaos.theta_balanced";

@@ -40,9 +40,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
+pub mod amp;
 pub mod chaos;
 pub mod decomp;
 pub mod spiking;
+pub use amp::AmpSpec;
 pub use chaos::ChaosSpec;
 pub use decomp::DecompSpec;
 pub use spiking::SpikingSpec;
@@ -290,6 +292,8 @@ pub enum Experiment {
     Decomp(DecompSpec),
     /// A Lyapunov-spectrum study (`[chaos]`).
     Chaos(ChaosSpec),
+    /// AMP against ALS on planted spiked data (`[amp]`).
+    Amp(AmpSpec),
 }
 
 impl Experiment {
@@ -300,6 +304,7 @@ impl Experiment {
             Experiment::Spiking(s) => &s.name,
             Experiment::Decomp(s) => &s.name,
             Experiment::Chaos(s) => &s.name,
+            Experiment::Amp(s) => &s.name,
         }
     }
 
@@ -310,6 +315,7 @@ impl Experiment {
             Experiment::Spiking(s) => s.seed = seed,
             Experiment::Decomp(s) => s.seed = seed,
             Experiment::Chaos(s) => s.seed = seed,
+            Experiment::Amp(s) => s.seed = seed,
         }
     }
 
@@ -318,18 +324,15 @@ impl Experiment {
         match self {
             Experiment::Rnn(s) => s.to_toml(),
             Experiment::Spiking(s) => s.to_toml(),
-            Experiment::Decomp(s) => {
-                toml::to_string_pretty(s).expect("a decomposition spec serialises to TOML")
-            }
-            Experiment::Chaos(s) => {
-                toml::to_string_pretty(s).expect("a chaos spec serialises to TOML")
-            }
+            Experiment::Decomp(s) => s.to_toml(),
+            Experiment::Chaos(s) => s.to_toml(),
+            Experiment::Amp(s) => s.to_toml(),
         }
     }
 }
 
 /// Reads any experiment spec: a spiking spec if it has a `populations` table, a chaos spec
-/// if it has `chaos`, a decomposition spec if it has `method`, an RNN spec otherwise.
+/// if it has `chaos`, an AMP study if it has `amp`, a decomposition spec if it has `method`, an RNN spec otherwise.
 pub fn load_experiment(path: &Path) -> Result<Experiment, SpecError> {
     let (text, file) = read(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
@@ -347,6 +350,8 @@ pub fn parse_experiment(text: &str, file: &str, base: &Path) -> Result<Experimen
         spiking::parse(text, file, base).map(Experiment::Spiking)
     } else if has("chaos") {
         chaos::parse(text, file).map(Experiment::Chaos)
+    } else if has("amp") {
+        amp::parse(text, file).map(Experiment::Amp)
     } else if has("method") {
         decomp::parse(text, file).map(Experiment::Decomp)
     } else {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Lyapunov spectra: the full spectrum of an N = 1000 random tanh network (discrete time,
+# 2000 steps, QR every step) in neurodyn and in a NumPy reference script, one thread each,
+# pinned to the same core, in one run. Installs NumPy in bench/.venv-lyapunov.
+#
+#   bench/lyapunov/run.sh        # ROUNDS=3 N=1000 STEPS=2000 GAIN=1.5 by default
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROUNDS=${ROUNDS:-3}
+N=${N:-1000}
+STEPS=${STEPS:-2000}
+GAIN=${GAIN:-1.5}
+CPU=${CPU:-1}
+VENV=bench/.venv-lyapunov
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check -r bench/lyapunov/requirements.txt
+cargo build --release -q -p neurodyn-cli
+PY="$VENV/bin/python"
+WORK=$(mktemp -d)
+RESULTS=$WORK/results.jsonl
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THREADS=1
+for round in $(seq "$ROUNDS"); do
+    echo "round $round/$ROUNDS" >&2
+    taskset -c "$CPU" $PY bench/measure.py neurodyn -- \
+        $PY bench/lyapunov/neurodyn_run.py "$N" "$STEPS" "$GAIN" "$round" "$WORK/nd" >> "$RESULTS"
+    taskset -c "$CPU" $PY bench/measure.py numpy -- \
+        $PY bench/lyapunov/numpy_ref.py "$N" "$STEPS" "$GAIN" "$round" >> "$RESULTS"
+done
+$PY bench/lyapunov/summarize.py "$RESULTS"
+rm -rf "$WORK"

@@ -1,0 +1,19 @@
+"""Medians per tool of bench/lyapunov/run.sh's JSON lines and the NumPy / neurodyn ratio."""
+import collections
+import json
+import statistics
+import sys
+
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rows[r["tool"]].append(r)
+print("| tool | loop [s] | λ_max [1/step] | Σλ⁺ [1/step] | total [s] | peak [MiB] | NumPy / neurodyn (loop) |")
+print("|---|---|---|---|---|---|---|")
+med = {t: {k: statistics.median(r[k] for r in rs) for k in ["loop_s", "lambda_max", "entropy_rate", "total_s"]}
+       | {"peak": max(r["peak_mib"] for r in rs), "rounds": len(rs)} for t, rs in rows.items()}
+for tool, m in med.items():
+    ratio = f"{med['numpy']['loop_s'] / m['loop_s']:.2f}×" if "numpy" in med else "–"
+    print(f"| {tool} | {m['loop_s']:.1f} | {m['lambda_max']:.4f} | {m['entropy_rate']:.3f} | {m['total_s']:.1f} | "
+          f"{m['peak']:.0f} | {ratio} |")
+print(f"\n(median over {min(m['rounds'] for m in med.values())} rounds; one thread, pinned)")
