@@ -9,6 +9,8 @@
 //! - [`lyapunov`]: Lyapunov spectra by the QR method, with convergence diagnostics,
 //!   entropy rate and Kaplan–Yorke dimension;
 //! - [`decomp`]: decompositions of neural data (NMF by MU and HALS, with masks);
+//! - [`theta_lyapunov`], [`driven_theta`]: exact event-based spectra of pulse-coupled theta
+//!   networks, and theta networks driven by frozen noise (reliability, driven spectra);
 //! - [`deep_jacobian`]: singular values of deep-network Jacobians at initialisation;
 //! - [`dimensionality`]: PCA, participation ratio, TwoNN and Levina–Bickel intrinsic dimension;
 //! - [`similarity`]: CCA, SVCCA, linear and RBF CKA, Procrustes shape distance;
@@ -31,6 +33,7 @@
 pub mod decomp;
 pub mod deep_jacobian;
 pub mod dimensionality;
+pub mod driven_theta;
 pub mod fixed_points;
 pub mod lyapunov;
 pub mod similarity;

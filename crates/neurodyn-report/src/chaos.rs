@@ -32,12 +32,12 @@ pub fn lambda_vs_gain(gains: &[f64], lambda: &[f64], std_error: &[f64]) -> Strin
     p.to_svg()
 }
 
-/// Lyapunov spectra `λ_i` against `i/N`, one line per network size.
-pub fn spectra(sizes: &[usize], spectra: &[Vec<f64>]) -> String {
+/// Lyapunov spectra `λ_i` against `i/N`, one line per network size, in `unit`.
+pub fn spectra(sizes: &[usize], spectra: &[Vec<f64>], unit: &str) -> String {
     let mut p = Plot::new(
         "Lyapunov spectra (extensive chaos: curves collapse in i/N)",
         "i / N",
-        "λ_i [1/s]",
+        &format!("λ_i [{unit}]"),
     );
     p.dashed(&[0.0, 1.0], &[0.0, 0.0], "#999999", 1.0);
     for (m, (n, s)) in sizes.iter().zip(spectra).enumerate() {
@@ -45,6 +45,36 @@ pub fn spectra(sizes: &[usize], spectra: &[Vec<f64>]) -> String {
         let color = COLORS[m % COLORS.len()];
         p.line(&xs, s, color, 1.2);
         p.legend(&format!("N = {n}"), color, None);
+    }
+    p.to_svg()
+}
+
+/// Spike rasters of single neurons across trials of the same frozen drive (one row per trial),
+/// side by side: `(label, times, trial indices)`.
+pub fn trial_rasters(panels: &[(String, Vec<f64>, Vec<f64>)], duration: f64) -> String {
+    let plots: Vec<Plot> = panels
+        .iter()
+        .map(|(label, times, trials)| {
+            let mut p = Plot::new(label, "time [units]", "trial");
+            p.dashed(&[0.0, duration], &[-1.0, -1.0], "#ffffff", 0.1);
+            p.points(times, trials, "#222222", Marker::Dot, 1.2);
+            p
+        })
+        .collect();
+    crate::svg::stack(&plots)
+}
+
+/// Histogram of per-neuron reliability (NaN entries, silent neurons, left out).
+pub fn reliability_histogram(reliability: &[f64]) -> String {
+    let bins = 20;
+    let mut counts = vec![0.0; bins];
+    for r in reliability.iter().filter(|r| r.is_finite()) {
+        counts[((r.clamp(0.0, 1.0) * bins as f64) as usize).min(bins - 1)] += 1.0;
+    }
+    let mut p = Plot::new("Spike reliability across trials", "Schreiber reliability", "neurons");
+    for (b, c) in counts.iter().enumerate() {
+        let (lo, hi) = (b as f64 / bins as f64, (b + 1) as f64 / bins as f64);
+        p.line(&[lo, lo, hi, hi], &[0.0, *c, *c, 0.0], COLORS[0], 1.2);
     }
     p.to_svg()
 }

@@ -131,11 +131,43 @@ fn chaos_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoEr
         .iter()
         .map(|n| read_f64(&path, &format!("spectrum_{n}")).map(|(_, s)| s))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(vec![(
-        "spectra.svg".into(),
-        chaos::spectra(&sizes, &spectra),
-        "Full Lyapunov spectra of balanced theta networks of growing size against i/N: extensive chaos makes them collapse onto one curve.",
-    )])
+    if read_f64(&path, "driven").is_err() {
+        return Ok(vec![(
+            "spectra.svg".into(),
+            chaos::spectra(&sizes, &spectra, "1/s"),
+            "Full Lyapunov spectra of balanced theta networks of growing size against i/N: extensive chaos makes them collapse onto one curve.",
+        )]);
+    }
+    let mut panels = Vec::new();
+    for label in ["most", "least"] {
+        if let (Ok((_, times)), Ok((_, trials)), Ok((_, neuron))) = (
+            read_f64(&path, &format!("raster_{label}_times")),
+            read_f64(&path, &format!("raster_{label}_trials")),
+            read_f64(&path, &format!("raster_{label}_neuron")),
+        ) {
+            let title = format!("{label} reliable neuron ({})", neuron[0]);
+            panels.push((title, times, trials));
+        }
+    }
+    let duration = panels.iter().flat_map(|p| p.1.iter()).cloned().fold(0.0, f64::max);
+    let (_, reliability) = read_f64(&path, &format!("reliability_{}", sizes[0]))?;
+    Ok(vec![
+        (
+            "spectra.svg".into(),
+            chaos::spectra(&sizes, &spectra, "1/time unit"),
+            "Lyapunov spectra of the driven networks against i/N (one frozen stimulus): positive exponents persist under drive and their number grows with N.",
+        ),
+        (
+            "reliability_rasters.svg".into(),
+            chaos::trial_rasters(&panels, duration),
+            "Spikes of single neurons across trials that differ only in the initial state (same frozen drive): reliable and unreliable cells coexist in the chaotic network.",
+        ),
+        (
+            "reliability.svg".into(),
+            chaos::reliability_histogram(&reliability),
+            "Schreiber reliability of every active neuron of the smallest network across trials.",
+        ),
+    ])
 }
 
 /// Error against SNR for AMP and ALS.

@@ -37,6 +37,10 @@ pub enum ChaosStudy {
     /// Full event-based spectra of balanced inhibitory theta networks of growing size
     /// (Monteforte & Wolf 2010: extensive chaos).
     ThetaBalanced(ThetaBalanced),
+    /// Balanced theta networks driven by frozen noise: reliability across initial states, the
+    /// driven spectrum and the entropy bound against the single-cell extrapolation (Lajoie et
+    /// al. 2013, 2014).
+    ThetaDriven(ThetaDriven),
 }
 
 /// Settings of [`ChaosStudy::TanhGainSweep`].
@@ -93,6 +97,83 @@ pub struct ThetaBalanced {
     pub spikes_per_neuron: usize,
 }
 
+/// Settings of [`ChaosStudy::ThetaDriven`] (model: `neurodyn_analysis::driven_theta`; times in
+/// the model's dimensionless units).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThetaDriven {
+    /// Network sizes [1].
+    pub sizes: Vec<usize>,
+    /// Fraction of excitatory neurons [1].
+    #[serde(default = "frac_exc")]
+    pub frac_exc: f64,
+    /// Inputs per neuron `K` [1].
+    pub in_degree: usize,
+    /// Excitatory weight scale `a_E` (weights `a_E/√K`) [1].
+    #[serde(default = "one")]
+    pub a_exc: f64,
+    /// Inhibitory weight scale `a_I` (weights `−a_I/√K`) [1].
+    #[serde(default = "four")]
+    pub a_inh: f64,
+    /// Excitability `η` [1].
+    #[serde(default = "minus_half")]
+    pub eta: f64,
+    /// Frozen-noise amplitude `ε` [1].
+    #[serde(default = "half")]
+    pub epsilon: f64,
+    /// Euler–Maruyama step [time units].
+    #[serde(default = "dt")]
+    pub dt: f64,
+    /// Pulse sharpness `m` of `sin^{2m}(θ/2)` [1].
+    #[serde(default = "pulse_order")]
+    pub pulse_order: u32,
+    /// Time discarded before any statistic [time units].
+    #[serde(default = "fifty")]
+    pub transient: f64,
+    /// Time analysed [time units].
+    #[serde(default = "two_hundred")]
+    pub duration: f64,
+    /// Trials (initial states) under the same frozen drive [1].
+    #[serde(default = "hundred")]
+    pub trials: usize,
+    /// Bin of the spike words [time units].
+    #[serde(default = "one")]
+    pub bin: f64,
+    /// Bins per word [1].
+    #[serde(default = "three")]
+    pub word_len: usize,
+    /// Width of the Gaussian of the reliability measure [time units].
+    #[serde(default = "half")]
+    pub reliability_sigma: f64,
+}
+
+fn frac_exc() -> f64 {
+    0.8
+}
+fn four() -> f64 {
+    4.0
+}
+fn minus_half() -> f64 {
+    -0.5
+}
+fn half() -> f64 {
+    0.5
+}
+fn dt() -> f64 {
+    0.05
+}
+fn pulse_order() -> u32 {
+    10
+}
+fn fifty() -> f64 {
+    50.0
+}
+fn two_hundred() -> f64 {
+    200.0
+}
+fn three() -> usize {
+    3
+}
 fn one() -> f64 {
     1.0
 }
@@ -101,6 +182,23 @@ fn ten() -> f64 {
 }
 fn hundred() -> usize {
     100
+}
+
+impl ThetaDriven {
+    /// The network settings for size `n`.
+    pub fn network(&self, n: usize) -> neurodyn_analysis::driven_theta::DrivenThetaConfig {
+        neurodyn_analysis::driven_theta::DrivenThetaConfig {
+            n,
+            frac_exc: self.frac_exc,
+            in_degree: self.in_degree,
+            a_exc: self.a_exc,
+            a_inh: self.a_inh,
+            eta: self.eta,
+            epsilon: self.epsilon,
+            dt: self.dt,
+            pulse_order: self.pulse_order,
+        }
+    }
 }
 
 impl ChaosSpec {
@@ -163,6 +261,46 @@ impl ChaosSpec {
                     &format!("{f}.spikes_per_neuron"),
                     t.spikes_per_neuron,
                     "at least 10",
+                )
+            }
+            ChaosStudy::ThetaDriven(t) => {
+                let f = "chaos.theta_driven";
+                check(
+                    !t.sizes.is_empty() && t.sizes.iter().all(|&n| n > t.in_degree && n <= 2000),
+                    &format!("{f}.sizes"),
+                    format!("{:?}", t.sizes),
+                    "a non-empty list of sizes above in_degree and at most 2000",
+                )?;
+                for &n in &t.sizes {
+                    t.network(n)
+                        .validate()
+                        .map_err(|e| RangeError { field: format!("{f}.{}", e.field), ..e })?;
+                }
+                check(
+                    t.transient >= 0.0 && t.transient.is_finite(),
+                    &format!("{f}.transient"),
+                    t.transient,
+                    "a finite value >= 0",
+                )?;
+                check(
+                    t.duration >= 10.0 * t.bin && t.duration.is_finite(),
+                    &format!("{f}.duration"),
+                    t.duration,
+                    "finite and at least 10 bins",
+                )?;
+                check(t.trials >= 2, &format!("{f}.trials"), t.trials, "at least 2")?;
+                check(t.bin > 0.0, &format!("{f}.bin"), t.bin, "a value > 0")?;
+                check(
+                    (1..=20).contains(&t.word_len),
+                    &format!("{f}.word_len"),
+                    t.word_len,
+                    "between 1 and 20",
+                )?;
+                check(
+                    t.reliability_sigma > 0.0,
+                    &format!("{f}.reliability_sigma"),
+                    t.reliability_sigma,
+                    "a value > 0",
                 )
             }
         }
