@@ -221,9 +221,11 @@ fn theta_driven(
             for (label, pick) in [("most", order.first()), ("least", order.last())] {
                 let Some(&i) = pick else { continue };
                 let (mut times, mut trial) = (Vec::new(), Vec::new());
-                for (k, tr) in per_neuron(i).iter().enumerate() {
-                    times.extend(tr.iter().copied());
-                    trial.extend(std::iter::repeat_n(k as f64, tr.len()));
+                // The first 40 trials over 50 time units: enough to see locking.
+                for (k, tr) in per_neuron(i).iter().enumerate().take(40) {
+                    let shown: Vec<f64> = tr.iter().copied().filter(|&x| x < 50.0).collect();
+                    trial.extend(std::iter::repeat_n(k as f64, shown.len()));
+                    times.extend(shown);
                 }
                 let len = times.len();
                 arrays.push((format!("raster_{label}_times"), Array::f64(&[len], times)));
