@@ -120,3 +120,107 @@ pub fn fuss_catalan(n_layers: usize, k: usize) -> f64 {
     let binom = (0..k as usize).fold(1.0, |acc, i| acc * (top - i as f64) / (i as f64 + 1.0));
     binom / (l * k + 1.0)
 }
+
+/// Pre-activation variances `q_l` of layers `1…L` by the mean-field recursion
+/// `q_1 = σ_w² + σ_b²` (inputs `N(0, I)`), `q_{l+1} = σ_w² E[φ(√q_l z)²] + σ_b²`.
+pub fn preactivation_variances(c: &DeepNetConfig) -> Vec<f64> {
+    let mut q = vec![c.sigma_w * c.sigma_w + c.sigma_b * c.sigma_b];
+    while q.len() < c.n_layers {
+        let last = *q.last().expect("non-empty");
+        let second = match c.nonlinearity {
+            Nonlinearity::Linear => last,
+            Nonlinearity::Relu => 0.5 * last,
+            Nonlinearity::Tanh => {
+                crate::quad::gaussian_expectation(|z| (last.sqrt() * z).tanh().powi(2))
+            }
+        };
+        q.push(c.sigma_w * c.sigma_w * second + c.sigma_b * c.sigma_b);
+    }
+    q
+}
+
+/// Free-probability prediction of the first `n_moments` moments of the squared singular values
+/// `λ = s²` of the input–output Jacobian as `N → ∞` (Pennington, Schoenholz & Ganguli 2017):
+/// `JJᵀ` is the free product of the layers' `D_l²` and `W_lᵀW_l`, so its S-transform is the
+/// product of theirs. `D_l² = φ'(h)²` with `h ~ N(0, q_l)` ([`preactivation_variances`]);
+/// `W_lᵀW_l` is Marchenko–Pastur (moments `σ_w^{2k}` times the Catalan numbers) for Gaussian
+/// weights and `σ_w² I` for orthogonal ones. The transforms are handled as power series: the
+/// moment series `M(z) = Σ m_k z^k` is inverted (`χ = M⁻¹`), `S(z) = χ(z)(1 + z)/z`, the
+/// S-series multiplied, and the product turned back into moments.
+pub fn free_moments(c: &DeepNetConfig, n_moments: usize) -> Vec<f64> {
+    let k = n_moments;
+    let sw2 = c.sigma_w * c.sigma_w;
+    let weight_moments: Vec<f64> = (1..=k)
+        .map(|j| {
+            let scale = sw2.powi(j as i32);
+            match c.weights {
+                WeightInit::Gaussian => scale * fuss_catalan(1, j),
+                WeightInit::Orthogonal => scale,
+            }
+        })
+        .collect();
+    let s_weight = s_series(&weight_moments);
+    let mut s_total = vec![0.0; k];
+    s_total[0] = 1.0;
+    for q in preactivation_variances(c) {
+        let slope_moments: Vec<f64> = (1..=k as i32)
+            .map(|j| match c.nonlinearity {
+                Nonlinearity::Linear => 1.0,
+                Nonlinearity::Relu => 0.5,
+                Nonlinearity::Tanh => crate::quad::gaussian_expectation(|z| {
+                    (1.0 - (q.sqrt() * z).tanh().powi(2)).powi(2 * j)
+                }),
+            })
+            .collect();
+        s_total = series_mul(&series_mul(&s_total, &s_series(&slope_moments)), &s_weight);
+    }
+    // χ(z) = S(z) z / (1 + z), then M = χ⁻¹.
+    let mut chi = vec![0.0; k + 1];
+    for (i, s) in s_total.iter().enumerate() {
+        for (j, c) in chi.iter_mut().enumerate().skip(i + 1) {
+            *c += s * if (j - i - 1) % 2 == 0 { 1.0 } else { -1.0 };
+        }
+    }
+    reversion(&chi)[1..].to_vec()
+}
+
+/// The first `k` moments `(1/N) Σ λ_i^j`, `j = 1…k`, of the squared singular values `s²`.
+pub fn empirical_moments(singular_values: &[f64], k: usize) -> Vec<f64> {
+    let n = singular_values.len() as f64;
+    (1..=k as i32).map(|j| singular_values.iter().map(|s| s.powi(2 * j)).sum::<f64>() / n).collect()
+}
+
+/// S-transform series (`k` terms, `z⁰…z^{k−1}`) of a law with moments `m_1…m_k` (`m_1 > 0`).
+fn s_series(moments: &[f64]) -> Vec<f64> {
+    let k = moments.len();
+    let mut m = vec![0.0; k + 1];
+    m[1..].copy_from_slice(moments);
+    let chi = reversion(&m);
+    // S(z) = (χ(z)/z)(1 + z).
+    (0..k).map(|i| chi[i + 1] + if i > 0 { chi[i] } else { 0.0 }).collect()
+}
+
+/// Product of two series, truncated to the shorter length.
+fn series_mul(a: &[f64], b: &[f64]) -> Vec<f64> {
+    let k = a.len().min(b.len());
+    (0..k).map(|n| (0..=n).map(|i| a[i] * b[n - i]).sum()).collect()
+}
+
+/// Compositional inverse `g` of `f = f_1 z + f_2 z² + …` (`f_0 = 0`, `f_1 ≠ 0`) to the same
+/// order: `f(g(z)) = z + O(z^{K+1})`, solved order by order.
+fn reversion(f: &[f64]) -> Vec<f64> {
+    let k = f.len() - 1;
+    let mut g = vec![0.0; k + 1];
+    g[1] = 1.0 / f[1];
+    for n in 2..=k {
+        // Coefficient n of f(g) with the current g (g_n = 0 so far); f(g) gains f_1 g_n there.
+        let mut power = g.clone();
+        let mut coeff = f[1] * power[n];
+        for fj in &f[2..] {
+            power = series_mul(&power, &g);
+            coeff += fj * power[n];
+        }
+        g[n] = -coeff / f[1];
+    }
+    g
+}

@@ -36,6 +36,7 @@ pub mod dimensionality;
 pub mod driven_theta;
 pub mod fixed_points;
 pub mod lyapunov;
+mod quad;
 pub mod similarity;
 pub mod spikes;
 pub mod theta_lyapunov;

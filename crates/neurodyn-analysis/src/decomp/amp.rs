@@ -71,17 +71,8 @@ impl Prior {
     pub fn overlap(&self, a: f64) -> f64 {
         match *self {
             Prior::Gaussian { mean } => (mean * mean + a * (1.0 + mean * mean)) / (1.0 + a),
-            // By symmetry E[x tanh(A x + √A z)] = E[tanh(A + √A z)]; Simpson on z ∈ [−10, 10].
-            Prior::Rademacher => {
-                let n = 2000;
-                let h = 20.0 / n as f64;
-                let g = |z: f64| (-0.5 * z * z).exp() * (a + a.sqrt() * z).tanh();
-                let mut s = g(-10.0) + g(10.0);
-                for i in 1..n {
-                    s += g(-10.0 + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
-                }
-                s * h / 3.0 / (2.0 * std::f64::consts::PI).sqrt()
-            }
+            // By symmetry E[x tanh(A x + √A z)] = E[tanh(A + √A z)].
+            Prior::Rademacher => crate::quad::gaussian_expectation(|z| (a + a.sqrt() * z).tanh()),
         }
     }
 
