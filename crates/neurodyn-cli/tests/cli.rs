@@ -522,10 +522,12 @@ fn chaos_studies_run_and_compare_with_their_paper() {
     let tanh = "name = \"sweep\"\n[chaos.tanh_gain_sweep]\nn = 60\ngains = [0.5, 3.0]\nn_transient = 100\nn_steps = 400\n";
     let theta = "name = \"theta\"\n[chaos.theta_balanced]\nsizes = [30, 60]\nin_degree = 5\nspikes_per_neuron = 30\n";
     let driven = "name = \"driven\"\n[chaos.theta_driven]\nsizes = [30]\nin_degree = 5\ntransient = 5.0\nduration = 30.0\ntrials = 4\n";
+    let deep = "name = \"deep\"\n[chaos.deep_jacobian]\nwidth = 30\ndepths = [2, 4]\nsamples = 3\n[[chaos.deep_jacobian.cases]]\nnonlinearity = \"tanh\"\nweights = \"orthogonal\"\nsigma_w = 1.05\n[[chaos.deep_jacobian.cases]]\nnonlinearity = \"relu\"\nweights = \"gaussian\"\nsigma_w = 1.4\n";
     for (file, text, figure, key) in [
         ("tanh.toml", tanh, "figures/lambda_vs_gain.svg", "zero_crossing_gain"),
         ("theta.toml", theta, "figures/spectra.svg", "relative_spread_of_positive_fraction"),
         ("driven.toml", driven, "figures/reliability_rasters.svg", "extrapolation_over_bound"),
+        ("deep.toml", deep, "figures/spread_vs_depth.svg", "largest_deviation_in_standard_errors"),
     ] {
         let spec = dir.join(file);
         std::fs::write(&spec, text).unwrap();
@@ -553,6 +555,10 @@ fn chaos_studies_run_and_compare_with_their_paper() {
     let o = neurodyn(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("chaos.theta_driven.dt"), "{}", stderr(&o));
+    std::fs::write(&bad, deep.replace("sigma_w = 1.4", "sigma_w = -1.4")).unwrap();
+    let o = neurodyn(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("chaos.deep_jacobian.cases[1].sigma_w"), "{}", stderr(&o));
 }
 
 #[test]

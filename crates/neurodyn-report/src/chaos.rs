@@ -78,3 +78,42 @@ pub fn reliability_histogram(reliability: &[f64]) -> String {
     }
     p.to_svg()
 }
+
+/// Relative spread of `λ = s²`, `(m₂ − m₁²)/m₁²`, against depth: measured (dots) and predicted
+/// by free probability (lines), one colour per case.
+pub fn spread_vs_depth(depths: &[f64], cases: &[(String, Vec<f64>, Vec<f64>)]) -> String {
+    let mut p = Plot::new(
+        "Jacobian spectrum spread vs depth",
+        "depth L",
+        "(m₂ − m₁²)/m₁² of λ = s² (log10)",
+    )
+    .log_y();
+    for (m, (label, measured, predicted)) in cases.iter().enumerate() {
+        let color = COLORS[m % COLORS.len()];
+        p.line(depths, predicted, color, 1.2);
+        p.points(depths, measured, color, Marker::Dot, 3.0);
+        p.legend(label, color, Some(Marker::Dot));
+    }
+    p.to_svg()
+}
+
+/// Histograms (as density outlines) of singular values, one per case.
+pub fn singular_value_histograms(cases: &[(String, Vec<f64>)]) -> String {
+    let hi = cases.iter().flat_map(|c| c.1.iter()).cloned().fold(0.0, f64::max).min(4.0);
+    let bins = 60;
+    let mut p =
+        Plot::new("Singular values of J at the deepest depth", "singular value s", "density");
+    for (m, (label, values)) in cases.iter().enumerate() {
+        let mut counts = vec![0.0; bins];
+        for v in values.iter().filter(|v| **v <= hi) {
+            counts[((v / hi * bins as f64) as usize).min(bins - 1)] += 1.0;
+        }
+        let scale = bins as f64 / hi / values.len().max(1) as f64;
+        let xs: Vec<f64> = (0..bins).map(|b| (b as f64 + 0.5) * hi / bins as f64).collect();
+        let ys: Vec<f64> = counts.iter().map(|c| c * scale).collect();
+        let color = COLORS[m % COLORS.len()];
+        p.line(&xs, &ys, color, 1.2);
+        p.legend(label, color, None);
+    }
+    p.to_svg()
+}

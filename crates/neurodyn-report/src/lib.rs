@@ -125,6 +125,9 @@ fn chaos_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoEr
             "Largest Lyapunov exponent of h ← tanh(g W h) against g, with ±2 standard errors across segments; theory puts the transition to chaos at g = 1.",
         )]);
     }
+    if let Ok((_, n_cases)) = read_f64(&path, "n_cases") {
+        return deep_jacobian_figures(dir, n_cases[0] as usize);
+    }
     let (_, sizes) = read_f64(&path, "sizes")?;
     let sizes: Vec<usize> = sizes.iter().map(|&n| n as usize).collect();
     let spectra = sizes
@@ -166,6 +169,38 @@ fn chaos_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoEr
             "reliability.svg".into(),
             chaos::reliability_histogram(&reliability),
             "Schreiber reliability of every active neuron of the smallest network across trials.",
+        ),
+    ])
+}
+
+/// Spread against depth and singular-value histograms of deep Jacobians.
+fn deep_jacobian_figures(
+    dir: &Path,
+    n_cases: usize,
+) -> Result<Vec<(String, String, &'static str)>, IoError> {
+    let path = dir.join("chaos.npz");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read_text(&dir.join("metrics.json"))?).unwrap_or_default();
+    let label = |i: usize| metrics["case_labels"][i].as_str().unwrap_or("case").to_string();
+    let (_, depths) = read_f64(&path, "depths")?;
+    let mut spreads = Vec::new();
+    let mut histograms = Vec::new();
+    for i in 0..n_cases {
+        let (_, measured) = read_f64(&path, &format!("spread_empirical_case{i}"))?;
+        let (_, predicted) = read_f64(&path, &format!("spread_predicted_case{i}"))?;
+        spreads.push((label(i), measured, predicted));
+        histograms.push((label(i), read_f64(&path, &format!("singular_values_case{i}"))?.1));
+    }
+    Ok(vec![
+        (
+            "spread_vs_depth.svg".into(),
+            chaos::spread_vs_depth(&depths, &spreads),
+            "Relative spread of the squared singular values of the input-output Jacobian against depth: measured (dots, mean over networks) and the free-probability prediction (lines).",
+        ),
+        (
+            "singular_values.svg".into(),
+            chaos::singular_value_histograms(&histograms),
+            "Singular values of one network per case at the deepest depth: dynamical isometry keeps them near 1.",
         ),
     ])
 }

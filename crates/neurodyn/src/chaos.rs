@@ -2,6 +2,9 @@
 //! balanced theta networks of growing size, each with the number compared with its paper.
 
 use crate::StudyResult;
+use neurodyn_analysis::deep_jacobian::{
+    DeepNetConfig, empirical_moments, free_moments, jacobian_singular_values,
+};
 use neurodyn_analysis::driven_theta::DrivenTheta;
 use neurodyn_analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
 use neurodyn_analysis::spikes::{schreiber_reliability, word_noise_entropy_rate};
@@ -9,7 +12,9 @@ use neurodyn_analysis::theta_lyapunov::{EventSpectrumConfig, ThetaNetwork, theta
 use neurodyn_core::{TanhMap, rng};
 use neurodyn_io::npz::Array;
 use neurodyn_io::spec::ChaosSpec;
-use neurodyn_io::spec::chaos::{ChaosStudy, TanhGainSweep, ThetaBalanced, ThetaDriven};
+use neurodyn_io::spec::chaos::{
+    ChaosStudy, DeepJacobian, TanhGainSweep, ThetaBalanced, ThetaDriven,
+};
 use rand::RngExt;
 use serde_json::json;
 
@@ -22,6 +27,7 @@ pub fn run(
         ChaosStudy::TanhGainSweep(t) => tanh_sweep(t, spec, progress),
         ChaosStudy::ThetaBalanced(t) => theta_sizes(t, spec, progress),
         ChaosStudy::ThetaDriven(t) => theta_driven(t, spec, progress),
+        ChaosStudy::DeepJacobian(t) => deep_jacobian(t, spec, progress),
     }
 }
 
@@ -255,5 +261,99 @@ fn theta_driven(
         Array::f64(&[t.sizes.len()], t.sizes.iter().map(|&n| n as f64).collect()),
     ));
     arrays.push(("driven".into(), Array::f64(&[1], vec![1.0])));
+    Ok(StudyResult { arrays, metrics })
+}
+
+/// Jacobian spectra of deep networks against depth: empirical moments of `λ = s²` (mean and
+/// standard error over networks) next to the free-probability prediction, per case.
+fn deep_jacobian(
+    t: &DeepJacobian,
+    spec: &ChaosSpec,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<StudyResult, String> {
+    use rayon::prelude::*;
+    const K: usize = 4;
+    let mut rows = Vec::new();
+    let mut arrays = Vec::new();
+    let total = t.cases.len() * t.depths.len();
+    let (mut done, mut worst_z) = (0, 0.0f64);
+    for (ci, case) in t.cases.iter().enumerate() {
+        let (mut emp_width, mut pred_width) = (Vec::new(), Vec::new());
+        for &depth in &t.depths {
+            let c = DeepNetConfig {
+                n_layers: depth,
+                width: t.width,
+                nonlinearity: case.nonlinearity,
+                weights: case.weights,
+                sigma_w: case.sigma_w,
+                sigma_b: case.sigma_b,
+            };
+            let spectra: Vec<Vec<f64>> = (0..t.samples as u64)
+                .into_par_iter()
+                .map(|k| jacobian_singular_values(&c, spec.seed.wrapping_mul(7919).wrapping_add(k)))
+                .collect();
+            let moments: Vec<Vec<f64>> = spectra.iter().map(|s| empirical_moments(s, K)).collect();
+            let n = t.samples as f64;
+            let mean: Vec<f64> =
+                (0..K).map(|k| moments.iter().map(|m| m[k]).sum::<f64>() / n).collect();
+            let se: Vec<f64> = (0..K)
+                .map(|k| {
+                    let v = moments.iter().map(|m| (m[k] - mean[k]).powi(2)).sum::<f64>();
+                    (v / (n - 1.0) / n).sqrt()
+                })
+                .collect();
+            let predicted = free_moments(&c, K);
+            // Relative spread of λ: (m₂ − m₁²)/m₁², the width dynamical isometry keeps small.
+            let width = |m: &[f64]| (m[1] - m[0] * m[0]) / (m[0] * m[0]);
+            emp_width.push(width(&mean));
+            pred_width.push(width(&predicted));
+            let z: Vec<f64> =
+                (0..2).map(|k| (mean[k] - predicted[k]).abs() / se[k].max(1e-300)).collect();
+            worst_z = z.iter().fold(worst_z, |a, &b| a.max(b));
+            rows.push(json!({
+                "case": ci,
+                "nonlinearity": format!("{:?}", case.nonlinearity).to_lowercase(),
+                "weights": format!("{:?}", case.weights).to_lowercase(),
+                "sigma_w": case.sigma_w,
+                "sigma_b": case.sigma_b,
+                "depth": depth,
+                "empirical_moments": mean,
+                "std_error": se,
+                "predicted_moments": predicted,
+                "relative_spread_empirical": width(&mean),
+                "relative_spread_predicted": width(&predicted),
+            }));
+            if depth == *t.depths.iter().max().expect("non-empty") {
+                let s = &spectra[0];
+                arrays
+                    .push((format!("singular_values_case{ci}"), Array::f64(&[s.len()], s.clone())));
+            }
+            done += 1;
+            progress(done, total);
+        }
+        let d = t.depths.len();
+        arrays.push((format!("spread_empirical_case{ci}"), Array::f64(&[d], emp_width)));
+        arrays.push((format!("spread_predicted_case{ci}"), Array::f64(&[d], pred_width)));
+    }
+    let labels: Vec<String> = t
+        .cases
+        .iter()
+        .map(|c| format!("{:?} {:?} σw={:.3}", c.nonlinearity, c.weights, c.sigma_w).to_lowercase())
+        .collect();
+    let metrics = json!({
+        "name": spec.name,
+        "study": "deep_jacobian",
+        "width": t.width,
+        "samples": t.samples,
+        "rows": rows,
+        "case_labels": labels,
+        "largest_deviation_in_standard_errors": worst_z,
+        "paper": "Pennington, Schoenholz & Ganguli (2017): the squared singular values of the input-output Jacobian follow the free-probability prediction; orthogonal tanh networks near criticality keep their spread small with depth (dynamical isometry), ReLU and Gaussian networks cannot",
+    });
+    arrays.push((
+        "depths".into(),
+        Array::f64(&[t.depths.len()], t.depths.iter().map(|&d| d as f64).collect()),
+    ));
+    arrays.push(("n_cases".into(), Array::f64(&[1], vec![t.cases.len() as f64])));
     Ok(StudyResult { arrays, metrics })
 }

@@ -8,6 +8,7 @@
 //! ```
 
 use super::{SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error};
+use neurodyn_analysis::deep_jacobian::{Nonlinearity, WeightInit};
 use neurodyn_core::{RangeError, check};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,43 @@ pub enum ChaosStudy {
     /// driven spectrum and the entropy bound against the single-cell extrapolation (Lajoie et
     /// al. 2013, 2014).
     ThetaDriven(ThetaDriven),
+    /// Singular values of deep feed-forward Jacobians at initialisation against depth, with the
+    /// free-probability prediction (Pennington, Schoenholz & Ganguli 2017: dynamical isometry).
+    DeepJacobian(DeepJacobian),
+}
+
+/// One network family of [`ChaosStudy::DeepJacobian`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JacobianCase {
+    /// `linear`, `tanh` or `relu`.
+    pub nonlinearity: Nonlinearity,
+    /// `gaussian` or `orthogonal`.
+    pub weights: WeightInit,
+    /// Weight scale `σ_w` [1].
+    pub sigma_w: f64,
+    /// Bias standard deviation `σ_b` [1].
+    #[serde(default)]
+    pub sigma_b: f64,
+}
+
+/// Settings of [`ChaosStudy::DeepJacobian`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeepJacobian {
+    /// Width `N` of every layer [1].
+    pub width: usize,
+    /// Depths `L` [1].
+    pub depths: Vec<usize>,
+    /// Networks drawn per case and depth [1].
+    #[serde(default = "eight")]
+    pub samples: usize,
+    /// The families compared.
+    pub cases: Vec<JacobianCase>,
+}
+
+fn eight() -> usize {
+    8
 }
 
 /// Settings of [`ChaosStudy::TanhGainSweep`].
@@ -262,6 +300,38 @@ impl ChaosSpec {
                     t.spikes_per_neuron,
                     "at least 10",
                 )
+            }
+            ChaosStudy::DeepJacobian(t) => {
+                let f = "chaos.deep_jacobian";
+                check(
+                    (2..=2000).contains(&t.width),
+                    &format!("{f}.width"),
+                    t.width,
+                    "between 2 and 2000",
+                )?;
+                check(
+                    !t.depths.is_empty() && t.depths.iter().all(|&d| (1..=1000).contains(&d)),
+                    &format!("{f}.depths"),
+                    format!("{:?}", t.depths),
+                    "a non-empty list of depths between 1 and 1000",
+                )?;
+                check(t.samples >= 2, &format!("{f}.samples"), t.samples, "at least 2")?;
+                check(!t.cases.is_empty(), &format!("{f}.cases"), "[]", "at least one case")?;
+                for (i, c) in t.cases.iter().enumerate() {
+                    check(
+                        c.sigma_w > 0.0 && c.sigma_w.is_finite(),
+                        &format!("{f}.cases[{i}].sigma_w"),
+                        c.sigma_w,
+                        "a finite value > 0",
+                    )?;
+                    check(
+                        c.sigma_b >= 0.0 && c.sigma_b.is_finite(),
+                        &format!("{f}.cases[{i}].sigma_b"),
+                        c.sigma_b,
+                        "a finite value >= 0",
+                    )?;
+                }
+                Ok(())
             }
             ChaosStudy::ThetaDriven(t) => {
                 let f = "chaos.theta_driven";
