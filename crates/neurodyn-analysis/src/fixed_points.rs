@@ -403,3 +403,53 @@ fn classify(system: &impl Dynamics, h: Vec<f64>, q: f64, input: &[f64]) -> Fixed
     };
     FixedPoint { state: h, q, eigenvalues, n_unstable, stability }
 }
+
+/// Where the unstable manifold of an index-1 saddle leads: the unstable direction `v` (the
+/// Jacobian's dominant eigenvector, by power iteration), then the dynamics under `input` from
+/// `h* ± kick·v` for up to `max_steps` steps or until `‖F(h) − h‖ < 1e-10`. Returns the two end
+/// states, or `None` when the dominant eigenvalue is not real and outside the unit circle (no
+/// single real unstable direction). Connecting saddles to the stable points they separate gives
+/// the topology of a network's fixed points (Maheswaranathan et al. 2019).
+pub fn unstable_manifold_ends<D: Dynamics>(
+    system: &D,
+    saddle: &[f64],
+    input: &[f64],
+    kick: f64,
+    max_steps: usize,
+) -> Option<[Vec<f64>; 2]> {
+    let dim = system.dim();
+    let mut jac = Mat::<f64>::zeros(dim, dim);
+    system.jacobian(saddle, input, jac.as_mut());
+    let mut v: Vec<f64> = (0..dim).map(|i| 1.0 + 0.01 * i as f64).collect();
+    let mut lambda = 0.0;
+    for _ in 0..500 {
+        let w: Vec<f64> = (0..dim).map(|i| (0..dim).map(|j| jac[(i, j)] * v[j]).sum()).collect();
+        lambda = w.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>();
+        let norm = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm == 0.0 || !norm.is_finite() {
+            return None;
+        }
+        v = w.iter().map(|x| x / norm).collect();
+    }
+    let residual: f64 = (0..dim)
+        .map(|i| ((0..dim).map(|j| jac[(i, j)] * v[j]).sum::<f64>() - lambda * v[i]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    if lambda.abs() <= 1.0 || residual > 1e-6 * lambda.abs() {
+        return None;
+    }
+    let ends = [1.0, -1.0].map(|sign| {
+        let mut h: Vec<f64> = saddle.iter().zip(&v).map(|(s, d)| s + sign * kick * d).collect();
+        let mut next = vec![0.0; dim];
+        for _ in 0..max_steps {
+            system.step(&h, input, &mut next);
+            let speed = h.iter().zip(&next).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
+            std::mem::swap(&mut h, &mut next);
+            if speed < 1e-20 {
+                break;
+            }
+        }
+        h
+    });
+    Some(ends)
+}

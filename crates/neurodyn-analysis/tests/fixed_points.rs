@@ -1,7 +1,9 @@
 //! The fixed-point finder on systems whose fixed points are known in closed form.
 
 use faer::{Mat, MatMut};
-use neurodyn_analysis::fixed_points::{FixedPointConfig, Stability, find_fixed_points};
+use neurodyn_analysis::fixed_points::{
+    FixedPointConfig, Stability, find_fixed_points, unstable_manifold_ends,
+};
 use neurodyn_core::{Dynamics, LinearMap, TanhMap};
 
 fn grid(lo: f64, hi: f64, n: usize) -> Vec<Vec<f64>> {
@@ -135,4 +137,17 @@ fn results_do_not_depend_on_the_thread_count() {
         })
     };
     assert_eq!(with(1), with(2));
+}
+
+#[test]
+fn a_saddle_s_unstable_manifold_ends_at_the_two_stable_points() {
+    // The saddle (0, 1) of the bistable pair is unstable along x only.
+    let net = Bistable { dt: 0.1 };
+    let ends = unstable_manifold_ends(&net, &[0.0, 1.0], &[], 1e-3, 5000).unwrap();
+    let mut xs = [ends[0][0], ends[1][0]];
+    xs.sort_by(f64::total_cmp);
+    assert!((xs[0] + 1.0).abs() < 1e-6 && (xs[1] - 1.0).abs() < 1e-6, "{ends:?}");
+    assert!(ends.iter().all(|e| (e[1] - 1.0).abs() < 1e-9), "{ends:?}");
+    // At a stable point there is no unstable direction.
+    assert!(unstable_manifold_ends(&net, &[1.0, 1.0], &[], 1e-3, 10).is_none());
 }

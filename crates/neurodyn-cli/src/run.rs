@@ -21,7 +21,8 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
                 Experiment::Spiking(_)
                 | Experiment::Decomp(_)
                 | Experiment::Chaos(_)
-                | Experiment::Amp(_) => {
+                | Experiment::Amp(_)
+                | Experiment::Compare(_) => {
                     return Err(bad_input(anyhow!(
                         "{}: only RNN training runs are resumable (they keep checkpoints); run the spec again",
                         dir.display()
@@ -52,6 +53,11 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
                         neurodyn::amp::run(&spec, p)
                     })
                 }
+                Experiment::Compare(spec) => {
+                    start_study(&spec.name, &spec.to_toml(), "comparison.npz", options, |p| {
+                        neurodyn::compare::run(&spec, p)
+                    })
+                }
             }
         }
         (None, None) => Err(bad_input(anyhow!("give a spec file or --resume <run-dir>"))),
@@ -77,6 +83,10 @@ pub fn check(path: &Path) -> Result<()> {
         }
         Experiment::Amp(spec) => {
             println!("{}: ok (AMP study, seed {})", path.display(), spec.seed);
+            return Ok(());
+        }
+        Experiment::Compare(spec) => {
+            println!("{}: ok (comparison of {} networks)", path.display(), spec.networks.len());
             return Ok(());
         }
         Experiment::Decomp(spec) => {

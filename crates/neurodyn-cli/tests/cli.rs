@@ -589,3 +589,45 @@ fn amp_study_compares_amp_with_als_below_its_threshold() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("amp.prior_mean"), "{}", stderr(&o));
 }
+
+#[test]
+fn comparison_trains_each_network_and_compares_topology_and_geometry() {
+    let dir = scratch("compare");
+    let out = dir.join("out");
+    std::fs::write(dir.join("a.toml"), SMALL).unwrap();
+    let gru = SMALL.replacen("name = \"small\"", "name = \"small_gru\"", 1).replacen(
+        "cell = \"vanilla\"\nn_hidden = 16\ndt = 10.0\ntau = 20.0",
+        "cell = \"gru\"\nn_hidden = 12\ndt = 10.0\ntau = 10.0",
+        1,
+    );
+    std::fs::write(dir.join("b.toml"), &gru).unwrap();
+    let spec = dir.join("cmp.toml");
+    std::fs::write(
+        &spec,
+        "name = \"cmp\"\n[compare]\nspecs = [\"a.toml\", \"b.toml\"]\nn_trials = 8\n",
+    )
+    .unwrap();
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    assert!(run.join("figures/comparison.svg").exists() && run.join("comparison.npz").exists());
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["networks"].as_array().unwrap().len(), 2, "{m}");
+    let pair = &m["pairs"][0];
+    for key in ["svcca", "linear_cka"] {
+        let v = pair[key].as_f64().unwrap();
+        assert!((0.0..=1.0 + 1e-9).contains(&v), "{key} = {v}");
+    }
+    assert_eq!(m["networks"][1]["cell"], "gru");
+    // The resolved spec holds both members inline and runs again as it is.
+    let resolved = std::fs::read_to_string(run.join("spec.toml")).unwrap();
+    assert!(resolved.contains("[[networks]]") && !resolved.contains("a.toml"), "{resolved}");
+    let o = neurodyn(&["check", run.join("spec.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Members on different tasks are refused, naming the field.
+    std::fs::write(dir.join("b.toml"), gru.replacen("n_bits = 2", "n_bits = 3", 1)).unwrap();
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("compare.specs"), "{}", stderr(&o));
+}

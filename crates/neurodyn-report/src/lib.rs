@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod chaos;
+pub mod compare;
 pub mod decomp;
 pub mod figures;
 pub mod spiking;
@@ -49,6 +50,8 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
         chaos_figures(dir)?
     } else if dir.join("amp.npz").exists() {
         amp_figures(dir)?
+    } else if dir.join("comparison.npz").exists() {
+        compare_figures(dir)?
     } else if dir.join("factors.npz").exists() {
         decomp_figures(dir)?
     } else if dir.join("spikes.npz").exists() {
@@ -203,6 +206,28 @@ fn deep_jacobian_figures(
             "Singular values of one network per case at the deepest depth: dynamical isometry keeps them near 1.",
         ),
     ])
+}
+
+/// Similarity and topology matrices of compared networks.
+fn compare_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoError> {
+    let path = dir.join("comparison.npz");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&read_text(&dir.join("metrics.json"))?).unwrap_or_default();
+    let labels: Vec<String> = metrics["networks"]
+        .as_array()
+        .map(|a| a.iter().map(|n| n["name"].as_str().unwrap_or("?").to_string()).collect())
+        .unwrap_or_default();
+    let read = |k: &str| read_f64(&path, k).map(|(_, v)| v);
+    let panels = vec![
+        ("SVCCA", read("svcca")?, 0.0, 1.0),
+        ("linear CKA", read("linear_cka")?, 0.0, 1.0),
+        ("same fixed-point topology", read("same_topology")?, 0.0, 1.0),
+    ];
+    Ok(vec![(
+        "comparison.svg".into(),
+        compare::matrices(&labels, &panels),
+        "Geometry (SVCCA, linear CKA of hidden states on one held-out batch) and fixed-point topology (same memories and same saddle connections: 1) between every pair of networks.",
+    )])
 }
 
 /// Error against SNR for AMP and ALS.

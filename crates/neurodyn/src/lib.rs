@@ -11,7 +11,7 @@
 //! | [`train`] | `neurodyn-train` | BPTT, Adam/SGD, checkpoints |
 //! | [`analysis`] | `neurodyn-analysis` | fixed points, Lyapunov spectra, dimensionality, similarity, spike-train measures |
 //! | [`io`] | `neurodyn-io` | specs, npz, run directories |
-//! | [`experiment`], [`spiking`], [`decomp`], [`chaos`], [`amp`] | here | a spec, run end to end, as arrays and metrics |
+//! | [`experiment`], [`spiking`], [`decomp`], [`chaos`], [`amp`], [`compare`] | here | a spec, run end to end, as arrays and metrics |
 //!
 //! ## A user guide in one example
 //! Train a small flip-flop network and find the fixed points of its autonomous dynamics:
@@ -39,6 +39,7 @@
 
 pub mod amp;
 pub mod chaos;
+pub mod compare;
 pub mod decomp;
 pub mod experiment;
 pub mod spiking;

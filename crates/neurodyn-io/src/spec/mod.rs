@@ -42,10 +42,12 @@ use std::path::Path;
 
 pub mod amp;
 pub mod chaos;
+pub mod compare;
 pub mod decomp;
 pub mod spiking;
 pub use amp::AmpSpec;
 pub use chaos::ChaosSpec;
+pub use compare::CompareSpec;
 pub use decomp::DecompSpec;
 pub use spiking::SpikingSpec;
 
@@ -294,6 +296,8 @@ pub enum Experiment {
     Chaos(ChaosSpec),
     /// AMP against ALS on planted spiked data (`[amp]`).
     Amp(AmpSpec),
+    /// Trained RNNs compared (`[compare]`).
+    Compare(CompareSpec),
 }
 
 impl Experiment {
@@ -305,6 +309,7 @@ impl Experiment {
             Experiment::Decomp(s) => &s.name,
             Experiment::Chaos(s) => &s.name,
             Experiment::Amp(s) => &s.name,
+            Experiment::Compare(s) => &s.name,
         }
     }
 
@@ -316,6 +321,7 @@ impl Experiment {
             Experiment::Decomp(s) => s.seed = seed,
             Experiment::Chaos(s) => s.seed = seed,
             Experiment::Amp(s) => s.seed = seed,
+            Experiment::Compare(s) => s.seed = seed,
         }
     }
 
@@ -327,12 +333,14 @@ impl Experiment {
             Experiment::Decomp(s) => s.to_toml(),
             Experiment::Chaos(s) => s.to_toml(),
             Experiment::Amp(s) => s.to_toml(),
+            Experiment::Compare(s) => s.to_toml(),
         }
     }
 }
 
 /// Reads any experiment spec: a spiking spec if it has a `populations` table, a chaos spec
-/// if it has `chaos`, an AMP study if it has `amp`, a decomposition spec if it has `method`, an RNN spec otherwise.
+/// if it has `chaos`, an AMP study if it has `amp`, a comparison if it
+/// has `compare`, a decomposition spec if it has `method`, an RNN spec otherwise.
 pub fn load_experiment(path: &Path) -> Result<Experiment, SpecError> {
     let (text, file) = read(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
@@ -352,6 +360,8 @@ pub fn parse_experiment(text: &str, file: &str, base: &Path) -> Result<Experimen
         chaos::parse(text, file).map(Experiment::Chaos)
     } else if has("amp") {
         amp::parse(text, file).map(Experiment::Amp)
+    } else if has("compare") {
+        compare::parse(text, file, base).map(Experiment::Compare)
     } else if has("method") {
         decomp::parse(text, file).map(Experiment::Decomp)
     } else {

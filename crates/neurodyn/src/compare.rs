@@ -1,0 +1,179 @@
+//! Networks of different architectures trained on one task, compared (Maheswaranathan,
+//! Williams, Golub, Ganguli & Sussillo 2019): their fixed-point *topology* — how many stable
+//! points, which memories they hold, and which pairs of memories index-1 saddles connect — and
+//! their *geometry* — SVCCA, linear CKA and Procrustes distance between hidden states on one
+//! common held-out batch. The paper's finding: geometry is individual (it depends on the
+//! architecture), topology is universal.
+//!
+//! Fixed points are labelled by the signs of the network's readout there (`+−+` for a 3-bit
+//! flip-flop memory), so labels mean the same thing in every network.
+
+use crate::StudyResult;
+use crate::experiment::{Analysis, analyse, train, trainer};
+use neurodyn_analysis::fixed_points::unstable_manifold_ends;
+use neurodyn_analysis::similarity::{linear_cka, procrustes_distance, svcca};
+use neurodyn_io::npz::Array;
+use neurodyn_io::spec::{CompareSpec, Spec};
+use neurodyn_models::rnn::Rnn;
+use neurodyn_train::evaluate;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+/// The fixed-point topology of one network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Topology {
+    /// Number of fixed points by number of unstable modes (index 0 = stable).
+    pub counts_by_index: Vec<usize>,
+    /// Readout-sign labels of the stable points, sorted.
+    pub stable: Vec<String>,
+    /// Pairs of labels joined by an index-1 saddle's unstable manifold, sorted.
+    pub edges: BTreeSet<(String, String)>,
+}
+
+/// The sign pattern of the readout at state `h`.
+pub fn label(rnn: &Rnn<f64>, h: &[f64]) -> String {
+    let n = rnn.config().n_hidden;
+    let mut out = vec![0.0; rnn.config().n_output];
+    rnn.readout(neurodyn_core::mat::view(&h[..n], 1, n), &mut out);
+    out.iter().map(|y| if *y > 0.0 { '+' } else { '-' }).collect()
+}
+
+/// The topology of a trained network's fixed points under its spec's fixed-point input.
+pub fn topology(spec: &Spec, analysis: &Analysis) -> Topology {
+    let rnn = &analysis.rnn;
+    let input = if spec.fixed_points.input.is_empty() {
+        vec![0.0; rnn.config().n_input]
+    } else {
+        spec.fixed_points.input.clone()
+    };
+    let points = &analysis.fixed_points.points;
+    let max_index = points.iter().map(|p| p.n_unstable).max().unwrap_or(0);
+    let mut counts_by_index = vec![0; max_index + 1];
+    points.iter().for_each(|p| counts_by_index[p.n_unstable] += 1);
+    let mut stable: Vec<String> =
+        points.iter().filter(|p| p.n_unstable == 0).map(|p| label(rnn, &p.state)).collect();
+    stable.sort();
+    let mut edges = BTreeSet::new();
+    for p in points.iter().filter(|p| p.n_unstable == 1) {
+        if let Some([a, b]) = unstable_manifold_ends(rnn, &p.state, &input, 1e-3, 5000) {
+            let (la, lb) = (label(rnn, &a), label(rnn, &b));
+            if la != lb {
+                edges.insert(if la < lb { (la, lb) } else { (lb, la) });
+            }
+        }
+    }
+    Topology { counts_by_index, stable, edges }
+}
+
+/// Trains every member spec, finds its fixed points, and compares topologies and geometries;
+/// `progress(done, total)` after each network.
+pub fn run(
+    spec: &CompareSpec,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<StudyResult, String> {
+    let k = spec.networks.len();
+    let mut nets = Vec::new();
+    for (i, member) in spec.networks.iter().enumerate() {
+        let mut t = trainer(member);
+        train(member, &mut t, &mut |_| ControlFlow::Continue(()));
+        let analysis = analyse(member, &t.rnn, &|_| {}).map_err(|e| e.to_string())?;
+        let topo = topology(member, &analysis);
+        nets.push((member, analysis, topo, t.history.loss.last().copied().unwrap_or(f64::NAN)));
+        progress(i + 1, k);
+    }
+    // One held-out batch for all: the task is the same (checked when the spec was read).
+    let task = spec.networks[0].task.task();
+    let hidden: Vec<(usize, Vec<f64>)> = nets
+        .iter()
+        .map(|(_, a, _, _)| {
+            let e = evaluate(&a.rnn, task, spec.seed, spec.compare.n_trials);
+            let (s, n) = (a.rnn.state_len(), a.rnn.config().n_hidden);
+            // States h_1 … h_T of every trial, hidden part only: rows are (time, trial).
+            let rows = e.states.len() / s - e.batch.batch;
+            let h: Vec<f64> = e.states[e.batch.batch * s..]
+                .chunks_exact(s)
+                .flat_map(|row| row[..n].iter().copied())
+                .collect();
+            debug_assert_eq!(h.len(), rows * n);
+            (n, h)
+        })
+        .collect();
+    let rows = hidden[0].1.len() / hidden[0].0;
+    let (mut svcca_m, mut cka_m, mut procrustes_m) =
+        (vec![1.0; k * k], vec![1.0; k * k], vec![0.0; k * k]);
+    let (mut same_topology, mut jaccard) = (vec![1.0; k * k], vec![1.0; k * k]);
+    let mut pairs = Vec::new();
+    for a in 0..k {
+        for b in a + 1..k {
+            let (x, y) = (&hidden[a].1, &hidden[b].1);
+            let s = svcca(x, y, rows, spec.compare.svcca_variance);
+            let c = linear_cka(x, y, rows);
+            // Procrustes compares equally wide configurations: pad the narrower with zeros.
+            let width = hidden[a].0.max(hidden[b].0);
+            let pad = |(n, h): &(usize, Vec<f64>)| -> Vec<f64> {
+                h.chunks_exact(*n)
+                    .flat_map(|row| row.iter().copied().chain(std::iter::repeat_n(0.0, width - n)))
+                    .collect()
+            };
+            let p = procrustes_distance(&pad(&hidden[a]), &pad(&hidden[b]), rows).0;
+            let (ta, tb) = (&nets[a].2, &nets[b].2);
+            let union = ta.edges.union(&tb.edges).count();
+            let j = if union == 0 {
+                1.0
+            } else {
+                ta.edges.intersection(&tb.edges).count() as f64 / union as f64
+            };
+            let same = ta.stable == tb.stable && ta.edges == tb.edges;
+            for (m, v) in [
+                (&mut svcca_m, s),
+                (&mut cka_m, c),
+                (&mut procrustes_m, p),
+                (&mut same_topology, if same { 1.0 } else { 0.0 }),
+                (&mut jaccard, j),
+            ] {
+                m[a * k + b] = v;
+                m[b * k + a] = v;
+            }
+            pairs.push(json!({
+                "a": nets[a].0.name, "b": nets[b].0.name,
+                "svcca": s, "linear_cka": c, "procrustes_distance": p,
+                "same_topology": same, "edge_jaccard": j,
+            }));
+        }
+    }
+    let networks: Vec<_> = nets
+        .iter()
+        .map(|(m, a, t, loss)| {
+            json!({
+                "name": m.name,
+                "cell": format!("{:?}", a.rnn.config().cell).to_lowercase(),
+                "n_hidden": a.rnn.config().n_hidden,
+                "final_training_loss": loss,
+                "heldout_nmse": a.evaluation.score.nmse,
+                "fixed_points_by_unstable_modes": t.counts_by_index,
+                "stable_labels": t.stable,
+                "saddle_edges": t.edges.iter().map(|(x, y)| format!("{x}~{y}")).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let universal = (0..k).all(|b| same_topology[b] == 1.0);
+    let metrics = json!({
+        "name": spec.name,
+        "study": "compare",
+        "networks": networks,
+        "pairs": pairs,
+        "all_topologies_equal": universal,
+        "n_heldout_trials": spec.compare.n_trials,
+        "paper": "Maheswaranathan et al. (2019): networks of different architectures trained on one task differ in representational geometry (CCA) but share one fixed-point topology",
+    });
+    let matrix = |v: Vec<f64>| Array::f64(&[k, k], v);
+    let arrays = vec![
+        ("svcca".into(), matrix(svcca_m)),
+        ("linear_cka".into(), matrix(cka_m)),
+        ("procrustes_distance".into(), matrix(procrustes_m)),
+        ("same_topology".into(), matrix(same_topology)),
+        ("edge_jaccard".into(), matrix(jaccard)),
+    ];
+    Ok(StudyResult { arrays, metrics })
+}
