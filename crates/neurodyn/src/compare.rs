@@ -154,6 +154,12 @@ pub fn run(
                 "fixed_points_by_unstable_modes": t.counts_by_index,
                 "stable_labels": t.stable,
                 "saddle_edges": t.edges.iter().map(|(x, y)| format!("{x}~{y}")).collect::<Vec<_>>(),
+                // For flip-flop memories: saddles should join memories one bit apart.
+                "edges_between_labels_one_sign_apart": t
+                    .edges
+                    .iter()
+                    .filter(|(x, y)| x.chars().zip(y.chars()).filter(|(a, b)| a != b).count() == 1)
+                    .count(),
             })
         })
         .collect();

@@ -152,6 +152,37 @@ pub fn fixed_point_arrays(a: &Analysis) -> Vec<(&'static str, Array)> {
     out
 }
 
+/// Dimensionality of the held-out states (`rows × dim`): participation ratio of the covariance
+/// spectrum, components for 90 % of the variance, and the TwoNN and Levina–Bickel (k = 10)
+/// intrinsic dimensions on at most 2000 evenly spaced states (NaN written as null).
+pub fn dimensionality_metrics(states: &[f64], dim: usize) -> Value {
+    use neurodyn_analysis::dimensionality::{levina_bickel, participation_ratio, two_nn};
+    let rows = states.len() / dim.max(1);
+    let Some(pca) = Pca::fit(states, dim, dim) else {
+        return Value::Null;
+    };
+    let mut cumulative = 0.0;
+    let for_90 = pca
+        .explained_variance_ratio
+        .iter()
+        .position(|r| {
+            cumulative += r;
+            cumulative >= 0.9
+        })
+        .map(|i| i + 1);
+    let stride = rows.div_ceil(2000).max(1);
+    let sample: Vec<f64> =
+        states.chunks_exact(dim).step_by(stride).flat_map(|r| r.iter().copied()).collect();
+    let finite = |v: f64| v.is_finite().then_some(v);
+    json!({
+        "participation_ratio": participation_ratio(&pca.explained_variance),
+        "components_for_90_percent_variance": for_90,
+        "two_nn": finite(two_nn(&sample, dim, 0.1)),
+        "levina_bickel": finite(levina_bickel(&sample, dim, 10)),
+        "n_states": sample.len() / dim,
+    })
+}
+
 /// Line-attractor diagnostics of a set of slow points: how many have a Jacobian eigenvalue
 /// within `tol` of 1, and how much of their spread one principal axis explains.
 pub fn line_attractor_metrics(f: &FixedPointResult, dim: usize, tol: f64) -> Value {
@@ -194,6 +225,7 @@ pub fn metrics(
             "n_initial": f.search_q.len(),
         },
         "pca_explained_variance_ratio": a.pca.as_ref().map(|p| p.explained_variance_ratio.clone()),
+        "dimensionality": dimensionality_metrics(&a.evaluation.states, a.rnn.state_len()),
         "train_seconds": train_seconds,
         "analysis_seconds": analysis_seconds,
     });
@@ -201,4 +233,31 @@ pub fn metrics(
         m["slow_points"] = line_attractor_metrics(f, a.rnn.state_len(), 0.05);
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    #[test]
+    fn dimensionality_of_a_plane_in_eight_dimensions_is_two() {
+        let mut r = neurodyn_core::rng::stream(0, "plane", 0);
+        let (a, b) =
+            ([0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5]);
+        let states: Vec<f64> = (0..1500)
+            .flat_map(|_| {
+                let (u, v): (f64, f64) = (r.random_range(-1.0..1.0), r.random_range(-1.0..1.0));
+                (0..8).map(move |j| u * a[j] + v * b[j])
+            })
+            .collect();
+        let m = dimensionality_metrics(&states, 8);
+        assert_eq!(m["components_for_90_percent_variance"], 2);
+        let pr = m["participation_ratio"].as_f64().unwrap();
+        assert!((pr - 2.0).abs() < 0.1, "{m}");
+        for key in ["two_nn", "levina_bickel"] {
+            let d = m[key].as_f64().unwrap();
+            assert!((d - 2.0).abs() < 0.2, "{key}: {m}");
+        }
+    }
 }
