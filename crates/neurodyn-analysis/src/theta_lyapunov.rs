@@ -18,6 +18,14 @@
 //! re-orthonormalised by QR every `qr_every` spikes; exponents are `Σ log R_ii / T` [1/s].
 //! `det D = Π_posts g'`, so `Σλ = Σ_events Σ_posts log g' / T` exactly (tested), and the
 //! time-shift direction gives one exponent 0.
+//!
+//! ## Frozen drive
+//! [`theta_event_spectrum_driven`] adds external δ-pulses of strength `J_ext` (a jump of
+//! `tan(θ_i/2)`) at the times of one frozen Poisson process per neuron, drawn from its own
+//! keyed stream: the same realisation for every initial state, the "frozen noise" of
+//! reliability experiments. A kick's time does not depend on the state, so its Jacobian is
+//! diagonal (`g'(ψ_i)` on the kicked neuron's row) and the run stays exact; with the drive the
+//! system is no longer autonomous and the zero exponent disappears.
 
 use faer::Mat;
 use neurodyn_core::{RangeError, check};
@@ -153,6 +161,17 @@ impl ThetaNetwork {
     }
 }
 
+/// A frozen external drive: per neuron a Poisson train of δ-pulses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FrozenKicks {
+    /// Rate of each neuron's train [Hz].
+    pub rate_hz: f64,
+    /// Jump of `tan(θ/2)` per pulse [1].
+    pub weight: f64,
+    /// Seed of the realisation (stream `(seed, "frozen_kicks", i)` for neuron `i`).
+    pub seed: u64,
+}
+
 /// Runs the exact event-driven dynamics from phases `psi0` (each in `[−π/2, π/2)`) and
 /// returns the leading `n_exponents` Lyapunov exponents.
 pub fn theta_event_spectrum(
@@ -160,6 +179,18 @@ pub fn theta_event_spectrum(
     psi0: &[f64],
     c: &EventSpectrumConfig,
 ) -> Result<EventSpectrum, RangeError> {
+    theta_event_spectrum_driven(net, psi0, c, None)
+}
+
+/// [`theta_event_spectrum`] under an optional frozen drive; `n_transient` and `n_spikes` count
+/// the network's spikes (kicks are events too, but not counted).
+pub fn theta_event_spectrum_driven(
+    net: &ThetaNetwork,
+    psi0: &[f64],
+    c: &EventSpectrumConfig,
+    drive: Option<FrozenKicks>,
+) -> Result<EventSpectrum, RangeError> {
+    use rand::RngExt;
     net.validate()?;
     let n = net.len();
     check(psi0.len() == n, "psi0", psi0.len(), "one phase per neuron")?;
@@ -180,23 +211,65 @@ pub fn theta_event_spectrum(
     for s in 0..k {
         q[s * k + s] = 1.0;
     }
+    if let Some(d) = drive {
+        check(d.rate_hz > 0.0 && d.rate_hz.is_finite(), "drive.rate_hz", d.rate_hz, "> 0")?;
+        check(d.weight.is_finite(), "drive.weight", d.weight, "a finite number")?;
+    }
+    // Each neuron's next kick [ms from now] and its stream.
+    let mut kick_streams: Vec<_> = match drive {
+        Some(d) => (0..n)
+            .map(|i| Some(neurodyn_core::rng::stream(d.seed, "frozen_kicks", i as u64)))
+            .collect(),
+        None => vec![None; n],
+    };
+    let mut next_interval = |i: usize| -> f64 {
+        match (&mut kick_streams[i], drive) {
+            (Some(r), Some(d)) => -(1.0 - r.random::<f64>()).ln() / d.rate_hz * 1e3,
+            _ => f64::INFINITY,
+        }
+    };
+    let mut next_kick: Vec<f64> = (0..n).map(&mut next_interval).collect();
     let (mut log_sum, mut log_det, mut t_avg) = (vec![0.0; k], 0.0, 0.0);
     let mut since_qr = 0;
-    for event in 0..c.n_transient + c.n_spikes {
+    let mut event = 0;
+    while event < c.n_transient + c.n_spikes {
         let averaging = event >= c.n_transient;
         // Next spike: the neuron closest (in time) to π/2.
-        let (j, dt) = (0..n)
+        let (j, dt_spike) = (0..n)
             .map(|i| (i, (FRAC_PI_2 - psi[i]) / omega[i]))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .expect("n >= 1");
-        let dt = dt.max(0.0);
+        let (kicked, dt_kick) = next_kick
+            .iter()
+            .copied()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("n >= 1");
+        let dt = dt_spike.min(dt_kick).max(0.0);
         for (p, w) in psi.iter_mut().zip(&omega) {
             *p += w * dt;
         }
-        psi[j] = -FRAC_PI_2;
+        next_kick.iter_mut().for_each(|t| *t -= dt);
         if averaging {
             t_avg += dt;
         }
+        if dt_kick < dt_spike {
+            // An external pulse: a diagonal Jacobian on the kicked neuron's row.
+            let i = kicked;
+            let weight = drive.map_or(0.0, |d| d.weight);
+            let tan = psi[i].tan();
+            let jumped = tan + weight / sqrt_eta[i];
+            let gp = (1.0 + tan * tan) / (1.0 + jumped * jumped);
+            psi[i] = jumped.atan();
+            if averaging {
+                log_det += gp.ln();
+            }
+            q[i * k..(i + 1) * k].iter_mut().for_each(|v| *v *= gp);
+            next_kick[i] = next_interval(i);
+            continue;
+        }
+        event += 1;
+        psi[j] = -FRAC_PI_2;
         for s in net.post_ptr[j]..net.post_ptr[j + 1] {
             let i = net.post[s] as usize;
             let cij = net.weight[s] / sqrt_eta[i];
@@ -214,7 +287,7 @@ pub fn theta_event_spectrum(
             }
         }
         since_qr += 1;
-        if since_qr == c.qr_every || event + 1 == c.n_transient + c.n_spikes {
+        if since_qr == c.qr_every || event == c.n_transient + c.n_spikes {
             since_qr = 0;
             let m = Mat::from_fn(n, k, |r, s| q[r * k + s]);
             let qr = m.qr();

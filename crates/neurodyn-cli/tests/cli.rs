@@ -520,7 +520,7 @@ fn chaos_studies_run_and_compare_with_their_paper() {
     let dir = scratch("chaos");
     let out = dir.join("out");
     let tanh = "name = \"sweep\"\n[chaos.tanh_gain_sweep]\nn = 60\ngains = [0.5, 3.0]\nn_transient = 100\nn_steps = 400\n";
-    let theta = "name = \"theta\"\n[chaos.theta_balanced]\nsizes = [30, 60]\nin_degree = 5\nspikes_per_neuron = 30\n";
+    let theta = "name = \"theta\"\n[chaos.theta_balanced]\nsizes = [30, 60]\nin_degree = 5\nspikes_per_neuron = 30\ndrive = { rate_hz = 100.0, weight = 0.5 }\n";
     let driven = "name = \"driven\"\n[chaos.theta_driven]\nsizes = [30]\nin_degree = 5\ntransient = 5.0\nduration = 30.0\ntrials = 4\n";
     let deep = "name = \"deep\"\n[chaos.deep_jacobian]\nwidth = 30\ndepths = [2, 4]\nsamples = 3\n[[chaos.deep_jacobian.cases]]\nnonlinearity = \"tanh\"\nweights = \"orthogonal\"\nsigma_w = 1.05\n[[chaos.deep_jacobian.cases]]\nnonlinearity = \"relu\"\nweights = \"gaussian\"\nsigma_w = 1.4\n";
     for (file, text, figure, key) in [
@@ -540,6 +540,10 @@ fn chaos_studies_run_and_compare_with_their_paper() {
             serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
                 .unwrap();
         assert!(metrics.get(key).is_some() && metrics["paper"].is_string(), "{metrics}");
+        if file == "theta.toml" {
+            assert!(run.join("figures/driven_spectra.svg").exists());
+            assert!(metrics["driven_still_chaotic"].is_boolean(), "{metrics}");
+        }
         if key == "zero_crossing_gain" {
             // Stable at g = 0.5, chaotic at g = 3: the sweep brackets a crossing.
             let g = metrics[key].as_f64().unwrap_or(f64::NAN);

@@ -8,7 +8,10 @@ use neurodyn_analysis::deep_jacobian::{
 use neurodyn_analysis::driven_theta::DrivenTheta;
 use neurodyn_analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
 use neurodyn_analysis::spikes::{schreiber_reliability, word_noise_entropy_rate};
-use neurodyn_analysis::theta_lyapunov::{EventSpectrumConfig, ThetaNetwork, theta_event_spectrum};
+use neurodyn_analysis::theta_lyapunov::{
+    EventSpectrumConfig, FrozenKicks, ThetaNetwork, theta_event_spectrum,
+    theta_event_spectrum_driven,
+};
 use neurodyn_core::{TanhMap, rng};
 use neurodyn_io::npz::Array;
 use neurodyn_io::spec::ChaosSpec;
@@ -112,7 +115,32 @@ fn theta_sizes(
         let s = theta_event_spectrum(&net, &net.random_phases(spec.seed), &c)
             .map_err(|e| e.to_string())?;
         let positive = s.exponents.iter().filter(|&&l| l > 0.0).count();
+        let driven = match t.drive {
+            Some(d) => {
+                let kicks = FrozenKicks { rate_hz: d.rate_hz, weight: d.weight, seed: spec.seed };
+                let sd = theta_event_spectrum_driven(
+                    &net,
+                    &net.random_phases(spec.seed),
+                    &c,
+                    Some(kicks),
+                )
+                .map_err(|e| e.to_string())?;
+                let pos = sd.exponents.iter().filter(|&&l| l > 0.0).count();
+                let row = json!({
+                    "mean_rate_hz": sd.mean_rate,
+                    "lambda_max_per_s": sd.exponents[0],
+                    "n_positive": pos,
+                    "fraction_positive": pos as f64 / n as f64,
+                    "entropy_rate_nats_per_s": sd.entropy_rate,
+                    "sum_minus_log_det": sd.exponents.iter().sum::<f64>() - sd.log_det_rate,
+                });
+                arrays.push((format!("driven_spectrum_{n}"), Array::f64(&[n], sd.exponents)));
+                row
+            }
+            None => serde_json::Value::Null,
+        };
         rows.push(json!({
+            "driven": driven,
             "n": n,
             "mean_rate_hz": s.mean_rate,
             "lambda_max_per_s": s.exponents[0],
@@ -130,13 +158,26 @@ fn theta_sizes(
     let spread = fractions.iter().cloned().fold(f64::MIN, f64::max)
         / fractions.iter().cloned().fold(f64::MAX, f64::min)
         - 1.0;
-    let metrics = json!({
+    let mut metrics = json!({
         "name": spec.name,
         "study": "theta_balanced",
         "sizes": rows,
         "paper": "Monteforte & Wolf (2010): extensive chaos — the number of positive exponents and the entropy rate grow in proportion to N",
         "relative_spread_of_positive_fraction": spread,
     });
+    if t.drive.is_some() {
+        let field = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+        metrics["driven_paper"] = json!(
+            "Lajoie, Lin & Shea-Brown (2013): chaos persists under frozen drive (λ_max > 0), with a smaller unstable manifold"
+        );
+        metrics["driven_still_chaotic"] =
+            json!(rows.iter().all(|r| field(&r["driven"], "lambda_max_per_s") > 0.0));
+        metrics["driven_over_autonomous_positive_fraction"] = json!(
+            rows.iter()
+                .map(|r| field(&r["driven"], "fraction_positive") / field(r, "fraction_positive"))
+                .collect::<Vec<f64>>()
+        );
+    }
     arrays.push((
         "sizes".into(),
         Array::f64(&[t.sizes.len()], t.sizes.iter().map(|&n| n as f64).collect()),

@@ -133,6 +133,20 @@ pub struct ThetaBalanced {
     /// Averaged spikes per neuron (20 per neuron more are discarded first) [1].
     #[serde(default = "hundred")]
     pub spikes_per_neuron: usize,
+    /// Optional frozen drive: each network's spectrum is also computed under frozen Poisson
+    /// pulses (exact, event-based), to compare driven with autonomous chaos.
+    #[serde(default)]
+    pub drive: Option<FrozenDrive>,
+}
+
+/// A frozen Poisson drive of δ-pulses per neuron.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrozenDrive {
+    /// Pulse rate per neuron [Hz].
+    pub rate_hz: f64,
+    /// Jump of `tan(θ/2)` per pulse [1].
+    pub weight: f64,
 }
 
 /// Settings of [`ChaosStudy::ThetaDriven`] (model: `neurodyn_analysis::driven_theta`; times in
@@ -294,6 +308,15 @@ impl ChaosSpec {
                     "a finite value > 0 [ms]",
                 )?;
                 check(t.j0.is_finite(), &format!("{f}.j0"), t.j0, "a finite number")?;
+                if let Some(d) = t.drive {
+                    check(
+                        d.rate_hz > 0.0 && d.rate_hz.is_finite(),
+                        &format!("{f}.drive.rate_hz"),
+                        d.rate_hz,
+                        "a finite rate > 0 [Hz]",
+                    )?;
+                    check(d.weight.is_finite(), &format!("{f}.drive.weight"), d.weight, "finite")?;
+                }
                 check(
                     t.spikes_per_neuron >= 10,
                     &format!("{f}.spikes_per_neuron"),
