@@ -1,8 +1,8 @@
-"""NumPy reference: the full Lyapunov spectrum of h <- tanh(g W h), W_ij ~ N(0, 1/N), by the QR
-method with a re-orthonormalisation every step — the script a researcher writes today. Prints
-one JSON line (loop time, leading exponent, entropy rate, sum of exponents).
+"""NumPy reference: the full Lyapunov spectrum of h <- tanh(g W h) by the QR method with a
+re-orthonormalisation every step — the script a researcher writes today.
 
-    python numpy_ref.py N STEPS GAIN SEED
+    python numpy_ref.py network N SEED OUT.npz       # draw W_ij ~ N(0, 1/N), h0 ~ U(-0.5, 0.5)
+    python numpy_ref.py run STEPS GAIN NET.npz       # the spectrum; prints one JSON line
 """
 import json
 import sys
@@ -10,10 +10,15 @@ import time
 
 import numpy as np
 
-n, steps, g, seed = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-rng = np.random.default_rng(seed)
-w = rng.standard_normal((n, n)) / np.sqrt(n)
-h = rng.uniform(-0.5, 0.5, n)
+if sys.argv[1] == "network":
+    n, seed, out = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    rng = np.random.default_rng(seed)
+    np.savez(out, w=rng.standard_normal((n, n)) / np.sqrt(n), h0=rng.uniform(-0.5, 0.5, n))
+    sys.exit(0)
+
+steps, g, net = int(sys.argv[2]), float(sys.argv[3]), np.load(sys.argv[4])
+w, h = net["w"], net["h0"].copy()
+n = len(h)
 q = np.eye(n)
 log_r = np.zeros(n)
 t0 = time.perf_counter()
@@ -26,5 +31,4 @@ for _ in range(steps):
 loop = time.perf_counter() - t0
 lam = np.sort(log_r / steps)[::-1]
 print(json.dumps({"tool": "numpy", "loop_s": loop, "lambda_max": float(lam[0]),
-                  "entropy_rate": float(lam[lam > 0].sum()), "sum": float(lam.sum()),
-                  "numpy": np.__version__}), flush=True)
+                  "entropy_rate": float(lam[lam > 0].sum()), "numpy": np.__version__}), flush=True)

@@ -21,10 +21,14 @@ RESULTS=$WORK/results.jsonl
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THREADS=1
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS" >&2
+    # One network per round, drawn by NumPy and read by both tools: the same work.
+    $PY bench/lyapunov/numpy_ref.py network "$N" "$round" "$WORK/net$round.npz"
     taskset -c "$CPU" $PY bench/measure.py neurodyn -- \
-        $PY bench/lyapunov/neurodyn_run.py "$N" "$STEPS" "$GAIN" "$round" "$WORK/nd" >> "$RESULTS"
+        $PY bench/lyapunov/neurodyn_run.py "$STEPS" "$GAIN" "$WORK/net$round.npz" "$WORK/nd" \
+        | sed "s/}\$/, \"round\": $round}/" >> "$RESULTS"
     taskset -c "$CPU" $PY bench/measure.py numpy -- \
-        $PY bench/lyapunov/numpy_ref.py "$N" "$STEPS" "$GAIN" "$round" >> "$RESULTS"
+        $PY bench/lyapunov/numpy_ref.py run "$STEPS" "$GAIN" "$WORK/net$round.npz" \
+        | sed "s/}\$/, \"round\": $round}/" >> "$RESULTS"
 done
 $PY bench/lyapunov/summarize.py "$RESULTS"
 rm -rf "$WORK"

@@ -17,3 +17,13 @@ for tool, m in med.items():
     print(f"| {tool} | {m['loop_s']:.1f} | {m['lambda_max']:.4f} | {m['entropy_rate']:.3f} | {m['total_s']:.1f} | "
           f"{m['peak']:.0f} | {ratio} |")
 print(f"\n(median over {min(m['rounds'] for m in med.values())} rounds; one thread, pinned)")
+# Same network per round: the spectra must agree within their finite-time error.
+by_round = collections.defaultdict(dict)
+for tool, rs in rows.items():
+    for r in rs:
+        by_round[r["round"]][tool] = r
+for k, pair in sorted(by_round.items()):
+    if len(pair) == 2:
+        a, b = pair["neurodyn"], pair["numpy"]
+        print(f"round {k}: λ_max {a['lambda_max']:.5f} vs {b['lambda_max']:.5f}, "
+              f"Σλ⁺ {a['entropy_rate']:.4f} vs {b['entropy_rate']:.4f} (neurodyn vs NumPy, same network)")

@@ -42,10 +42,16 @@ fn tanh_sweep(
     let n = t.n;
     let mut r = rng::stream(spec.seed, "tanh_network", 0);
     let scale = 1.0 / (n as f64).sqrt();
-    let w = faer::Mat::from_fn(n, n, |_, _| {
+    let mut w = faer::Mat::from_fn(n, n, |_, _| {
         scale * rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut r)
     });
-    let h0: Vec<f64> = (0..n).map(|_| r.random_range(-0.5..0.5)).collect();
+    let mut h0: Vec<f64> = (0..n).map(|_| r.random_range(-0.5..0.5)).collect();
+    if let Some(loaded) = &t.loaded {
+        w = faer::Mat::from_fn(n, n, |i, j| loaded.w[i * n + j]);
+        if let Some(given) = &loaded.h0 {
+            h0.clone_from(given);
+        }
+    }
     let config = LyapunovConfig {
         n_exponents: t.n_exponents,
         n_transient: t.n_transient,

@@ -101,6 +101,23 @@ pub struct TanhGainSweep {
     /// Steps between re-orthonormalisations [1].
     #[serde(default = "one_usize")]
     pub qr_every: usize,
+    /// Optional `.npz` with the coupling `w` (`n × n`, used as is: no scaling) and optionally
+    /// the initial state `h0` (`n`); relative to the spec's folder. Without it `W_ij ~ N(0, 1/N)`
+    /// and `h0 ~ U(−0.5, 0.5)` are drawn from the seed.
+    #[serde(default)]
+    pub network: Option<String>,
+    /// The arrays of `network`, read when the spec is loaded.
+    #[serde(skip)]
+    pub loaded: Option<LoadedNetwork>,
+}
+
+/// A coupling matrix (row-major) and an optional initial state, from a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedNetwork {
+    /// `W`, `n × n`, row-major.
+    pub w: Vec<f64>,
+    /// `h0`, if the file has one.
+    pub h0: Option<Vec<f64>>,
 }
 
 fn one_usize() -> usize {
@@ -400,9 +417,33 @@ impl ChaosSpec {
     }
 }
 
-/// Parses a chaos spec.
-pub fn parse(text: &str, file: &str) -> Result<ChaosSpec, SpecError> {
-    let spec: ChaosSpec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
+/// Parses a chaos spec; `base` resolves relative file paths (made absolute in the result).
+pub fn parse(text: &str, file: &str, base: &std::path::Path) -> Result<ChaosSpec, SpecError> {
+    let mut spec: ChaosSpec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
     spec.validate().map_err(|e| range_error(text, file, e))?;
+    if let ChaosStudy::TanhGainSweep(t) = &mut spec.chaos
+        && let Some(path) = &t.network
+    {
+        let field = "chaos.tanh_gain_sweep.network";
+        let full = base.join(path);
+        let bad = |expected: String| {
+            range_error(text, file, RangeError { field: field.into(), value: path.clone(), expected })
+        };
+        let (shape, w) = crate::npz::read_f64(&full, "w")
+            .map_err(|e| bad(format!("an .npz with a float array `w` ({e})")))?;
+        if shape != [t.n, t.n] {
+            return Err(bad(format!("`w` of shape [{}, {}], found {shape:?}", t.n, t.n)));
+        }
+        let h0 = match crate::npz::read_f64(&full, "h0") {
+            Ok((shape, h0)) if shape == [t.n] => Some(h0),
+            Ok((shape, _)) => return Err(bad(format!("`h0` of shape [{}], found {shape:?}", t.n))),
+            Err(_) => None,
+        };
+        if !w.iter().chain(h0.iter().flatten()).all(|v| v.is_finite()) {
+            return Err(bad("finite values in `w` and `h0`".into()));
+        }
+        t.network = Some(std::path::absolute(&full).unwrap_or(full).display().to_string());
+        t.loaded = Some(LoadedNetwork { w, h0 });
+    }
     Ok(spec)
 }

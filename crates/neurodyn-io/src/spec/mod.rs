@@ -357,7 +357,7 @@ pub fn parse_experiment(text: &str, file: &str, base: &Path) -> Result<Experimen
     if has("populations") {
         spiking::parse(text, file, base).map(Experiment::Spiking)
     } else if has("chaos") {
-        chaos::parse(text, file).map(Experiment::Chaos)
+        chaos::parse(text, file, base).map(Experiment::Chaos)
     } else if has("amp") {
         amp::parse(text, file).map(Experiment::Amp)
     } else if has("compare") {
