@@ -635,3 +635,36 @@ fn comparison_trains_each_network_and_compares_topology_and_geometry() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("compare.specs"), "{}", stderr(&o));
 }
+
+#[test]
+fn tanh_sweep_runs_on_a_given_network_and_refuses_a_misshapen_one() {
+    use neurodyn::io::npz::{Array, write};
+    let dir = scratch("tanh_network");
+    let out = dir.join("out");
+    // W = 0.5 I: every exponent is log 0.5 at h = 0 (tanh'(0) = 1), the trajectory stays at 0.
+    let n = 4;
+    let w: Vec<f64> = (0..n * n).map(|k| if k % (n + 1) == 0 { 0.5 } else { 0.0 }).collect();
+    write(
+        &dir.join("net.npz"),
+        &[("w", Array::f64(&[n, n], w)), ("h0", Array::f64(&[n], vec![0.0; n]))],
+    )
+    .unwrap();
+    let text = "name = \"given\"\n[chaos.tanh_gain_sweep]\nn = 4\ngains = [1.0]\nn_transient = 0\nn_steps = 100\nn_exponents = 4\nnetwork = \"net.npz\"\n";
+    let spec = dir.join("spec.toml");
+    std::fs::write(&spec, text).unwrap();
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    let lam = m["lambda_max_per_step"][0].as_f64().unwrap();
+    assert!((lam - 0.5f64.ln()).abs() < 1e-12, "{lam}");
+    std::fs::write(
+        &spec,
+        text.replace("n = 4", "n = 5").replace("n_exponents = 4", "n_exponents = 5"),
+    )
+    .unwrap();
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("chaos.tanh_gain_sweep.network"), "{}", stderr(&o));
+}

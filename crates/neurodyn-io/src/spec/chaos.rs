@@ -427,7 +427,11 @@ pub fn parse(text: &str, file: &str, base: &std::path::Path) -> Result<ChaosSpec
         let field = "chaos.tanh_gain_sweep.network";
         let full = base.join(path);
         let bad = |expected: String| {
-            range_error(text, file, RangeError { field: field.into(), value: path.clone(), expected })
+            range_error(
+                text,
+                file,
+                RangeError { field: field.into(), value: path.clone(), expected },
+            )
         };
         let (shape, w) = crate::npz::read_f64(&full, "w")
             .map_err(|e| bad(format!("an .npz with a float array `w` ({e})")))?;
