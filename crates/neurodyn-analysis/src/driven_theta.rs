@@ -178,8 +178,15 @@ impl DrivenTheta {
     /// Simulates `n_steps` from `theta0` under `noise` (as from [`DrivenTheta::frozen_noise`],
     /// at least `n_steps` rows) and returns each neuron's spike times (linearly interpolated
     /// crossings of `π`, in time units from the start).
+    ///
+    /// # Panics
+    /// When `noise` holds fewer than `n_steps × N` values or `theta0` is not of length `N`.
     pub fn simulate(&self, theta0: &[f64], noise: &[f64], n_steps: usize) -> Vec<Vec<f64>> {
         let n = self.config.n;
+        assert!(
+            theta0.len() == n && noise.len() >= n_steps * n,
+            "simulate needs N initial phases and n_steps × N noise values"
+        );
         let mut theta = theta0.to_vec();
         let mut next = vec![0.0; n];
         let mut spikes = vec![Vec::new(); n];
