@@ -199,10 +199,13 @@ impl Dynamics for TanhMap {
         next.iter_mut().zip(self.drive(state)).for_each(|(n, u)| *n = u.tanh());
     }
     fn jacobian(&self, state: &[f64], _input: &[f64], mut jac: MatMut<'_, f64>) {
-        for (i, u) in self.drive(state).into_iter().enumerate() {
-            let slope = self.gain * (1.0 - u.tanh().powi(2));
-            for j in 0..state.len() {
-                jac[(i, j)] = slope * self.w[(i, j)];
+        let slope: Vec<f64> =
+            self.drive(state).iter().map(|u| self.gain * (1.0 - u.tanh().powi(2))).collect();
+        // Column by column: W is column-major, and so is the Jacobian in the spectrum loop.
+        for j in 0..state.len() {
+            let (mut out, w) = (jac.as_mut().col_mut(j), self.w.col(j));
+            for i in 0..slope.len() {
+                out[i] = slope[i] * w[i];
             }
         }
     }
