@@ -1,5 +1,8 @@
-//! Chaos studies: λ_max against gain for random tanh networks, and event-based spectra of
-//! balanced theta networks of growing size, each with the number compared with its paper.
+//! Chaos studies, each with the number compared with its paper: λ_max (or the full spectrum)
+//! of random tanh networks against the gain; exact event-based spectra of balanced theta
+//! networks of growing size, autonomous and under a frozen pulse drive; theta networks driven
+//! by frozen noise (reliability across trials, driven spectrum, entropy bound against the
+//! single-cell extrapolation); and Jacobian spectra of deep networks against free probability.
 
 use crate::StudyResult;
 use neurodyn_analysis::deep_jacobian::{

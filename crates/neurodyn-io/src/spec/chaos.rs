@@ -1,4 +1,5 @@
-//! Chaos specs: Lyapunov-spectrum reproductions, one table under `[chaos]` naming the study.
+//! Chaos specs: Lyapunov- and Jacobian-spectrum reproductions, one table under `[chaos]` naming
+//! the study (`tanh_gain_sweep`, `theta_balanced`, `theta_driven`, `deep_jacobian`).
 //!
 //! ```toml
 //! name = "sompolinsky_1988"
