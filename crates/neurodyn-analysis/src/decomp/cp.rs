@@ -111,19 +111,38 @@ fn validate(
     Ok(())
 }
 
-/// Fits a rank-`R` CP model to `x` (shape `[I, J, K]`, row-major: `x[(i·J + j)·K + k]`).
+/// Fits a rank-`R` CP model to `x` (shape `[I, J, K]`, row-major: `x[(i·J + j)·K + k]`) from
+/// Gaussian factors drawn with `c.seed`.
 pub fn cp_als(
     x: &[f64],
     shape: [usize; 3],
     mask: Option<&[bool]>,
     c: &CpConfig,
 ) -> Result<CpResult, CpError> {
-    validate(x, shape, mask, c)?;
-    let (w, xm) = super::masked(x, mask);
-    let r = c.rank;
     let mut g = rng::stream(c.seed, "cp_init", 0);
-    let mut factors: [Vec<f64>; 3] =
-        shape.map(|n| (0..n * r).map(|_| StandardNormal.sample(&mut g)).collect());
+    let init = shape.map(|n| (0..n * c.rank).map(|_| StandardNormal.sample(&mut g)).collect());
+    cp_als_from(x, shape, mask, c, init)
+}
+
+/// [`cp_als`] from given initial factors `A`, `B`, `C` (row-major, `I × R`, `J × R`, `K × R`),
+/// e.g. to continue a fit or to follow another tool's iterates from the same start.
+pub fn cp_als_from(
+    x: &[f64],
+    shape: [usize; 3],
+    mask: Option<&[bool]>,
+    c: &CpConfig,
+    init: [Vec<f64>; 3],
+) -> Result<CpResult, CpError> {
+    validate(x, shape, mask, c)?;
+    let r = c.rank;
+    for (m, f) in init.iter().enumerate() {
+        if f.len() != shape[m] * r {
+            let what = ["initial A", "initial B", "initial C"][m];
+            return Err(CpError::Shape { what, got: f.len(), expected: shape[m] * r, shape });
+        }
+    }
+    let (w, xm) = super::masked(x, mask);
+    let mut factors = init;
     let mut loss = vec![objective(&xm, &w, shape, &factors, r)];
     let mut converged = false;
     let x_norm2: f64 = xm.iter().map(|v| v * v).sum();
