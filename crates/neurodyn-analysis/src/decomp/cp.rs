@@ -204,12 +204,12 @@ pub fn nncp_hals(
             for s in 0..r {
                 let n = shape[mode];
                 let (mut num, mut den) = (vec![0.0; n], vec![0.0; n]);
-                for t in 0..len {
-                    let (a, b, cc) = split(t, shape, mode);
-                    let z = f[p][b * r + s] * f[q][cc * r + s];
+                let (fp, fq) = (&f[p], &f[q]);
+                for_each_entry(shape, mode, |t, a, b, cc| {
+                    let z = fp[b * r + s] * fq[cc * r + s];
                     num[a] += residual[t] * z;
                     den[a] += w[t] * z * z;
-                }
+                });
                 let delta: Vec<f64> = (0..n)
                     .map(|a| {
                         let old = f[mode][a * r + s];
@@ -218,12 +218,12 @@ pub fn nncp_hals(
                         new - old
                     })
                     .collect();
-                for t in 0..len {
-                    let (a, b, cc) = split(t, shape, mode);
+                let (fp, fq) = (&f[p], &f[q]);
+                for_each_entry(shape, mode, |t, a, b, cc| {
                     if delta[a] != 0.0 {
-                        residual[t] -= w[t] * delta[a] * f[p][b * r + s] * f[q][cc * r + s];
+                        residual[t] -= w[t] * delta[a] * fp[b * r + s] * fq[cc * r + s];
                     }
-                }
+                });
             }
         }
         // Recompute the residual from the factors each sweep so round-off cannot accumulate.
@@ -277,13 +277,22 @@ fn nncp_hals_dense(x: &[f64], shape: [usize; 3], mut f: [Vec<f64>; 3], c: &CpCon
     CpResult { weights, factors, loss, converged }
 }
 
-/// Entry `(i, j, k)` seen from `mode`: returns (index along mode, the two other indices).
-fn split(t: usize, shape: [usize; 3], mode: usize) -> (usize, usize, usize) {
-    let (i, j, k) = (t / (shape[1] * shape[2]), (t / shape[2]) % shape[1], t % shape[2]);
-    match mode {
-        0 => (i, j, k),
-        1 => (j, i, k),
-        _ => (k, i, j),
+/// Calls `f(t, a, b, c)` for every entry `t = (i·J + j)·K + k` in storage order, with `a` the
+/// index along `mode` and `(b, c)` those along the other two modes in increasing order: `(i, j,
+/// k)`, `(j, i, k)` or `(k, i, j)`. Nested loops: no divisions in the inner loop.
+#[inline(always)]
+fn for_each_entry(shape: [usize; 3], mode: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+    let [ni, nj, nk] = shape;
+    let mut t = 0;
+    for i in 0..ni {
+        for j in 0..nj {
+            match mode {
+                0 => (0..nk).for_each(|k| f(t + k, i, j, k)),
+                1 => (0..nk).for_each(|k| f(t + k, j, i, k)),
+                _ => (0..nk).for_each(|k| f(t + k, k, i, j)),
+            }
+            t += nk;
+        }
     }
 }
 
@@ -390,22 +399,33 @@ fn update_mode(
     // Right-hand sides (MTTKRP) and, with a mask, one Gram per row.
     let mut rhs = if w.is_none() { mttkrp(x, shape, f, r, mode) } else { vec![0.0; n * r] };
     let mut grams = vec![0.0; if w.is_some() { n * r * r } else { 0 }];
-    let mut z = vec![0.0; r];
-    for t in 0..if w.is_some() { x.len() } else { 0 } {
-        let weight = w.map_or(1.0, |w| w[t]);
-        if weight == 0.0 {
-            continue;
-        }
-        let (a, b, c) = split(t, shape, mode);
-        for s in 0..r {
-            z[s] = f[p][b * r + s] * f[q][c * r + s];
-            rhs[a * r + s] += x[t] * z[s];
-        }
-        if w.is_some() {
+    if let Some(w) = w {
+        let mut z = vec![0.0; r];
+        let (fp, fq) = (&f[p], &f[q]);
+        for_each_entry(shape, mode, |t, a, b, c| {
+            if w[t] == 0.0 {
+                return;
+            }
+            let (row_b, row_c) = (&fp[b * r..(b + 1) * r], &fq[c * r..(c + 1) * r]);
+            let rhs = &mut rhs[a * r..(a + 1) * r];
+            for s in 0..r {
+                z[s] = row_b[s] * row_c[s];
+                rhs[s] += x[t] * z[s];
+            }
+            // The Gram is symmetric: accumulate its upper triangle, mirrored after the pass.
             let gram = &mut grams[a * r * r..(a + 1) * r * r];
             for s in 0..r {
-                for u in 0..r {
-                    gram[s * r + u] += z[s] * z[u];
+                let zs = z[s];
+                for (g, zu) in gram[s * r + s..(s + 1) * r].iter_mut().zip(&z[s..]) {
+                    *g += zs * zu;
+                }
+            }
+        });
+        for a in 0..n {
+            let gram = &mut grams[a * r * r..(a + 1) * r * r];
+            for s in 0..r {
+                for u in 0..s {
+                    gram[s * r + u] = gram[u * r + s];
                 }
             }
         }
@@ -438,16 +458,15 @@ fn masked_residual(
     r: usize,
     out: &mut [f64],
 ) {
-    for (t, o) in out.iter_mut().enumerate() {
-        *o = if w[t] == 0.0 {
+    for_each_entry(shape, 0, |t, i, j, k| {
+        out[t] = if w[t] == 0.0 {
             0.0
         } else {
-            let (i, j, k) = split(t, shape, 0);
             let model: f64 =
                 (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum();
             w[t] * (x[t] - model)
         };
-    }
+    });
 }
 
 /// `½ ‖M ⊙ (X − [[A, B, C]])‖²`.
