@@ -257,23 +257,34 @@ fn hals_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], m: usize, n:
     // Residual R = M ⊙ (X − WH), updated in place after each block.
     let wh = product(w, h, m, n, k);
     let mut res: Vec<f64> = xm.iter().zip(&wh).zip(mk).map(|((x, p), q)| q * (x - p)).collect();
+    // Row r of H: its entries touch disjoint columns of R, so all of them are updated at once,
+    // with the sums over i taken row by row (contiguous in memory, same order of terms).
+    let (mut num, mut den, mut delta) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     for r in 0..k {
-        for j in 0..n {
-            let (mut num, mut den) = (0.0, 0.0);
-            for i in 0..m {
-                let wir = w[i * k + r];
-                num += wir * res[i * n + j];
-                den += mk[i * n + j] * wir * wir;
+        num.fill(0.0);
+        den.fill(0.0);
+        for i in 0..m {
+            let wir = w[i * k + r];
+            let (res_i, mk_i) = (&res[i * n..(i + 1) * n], &mk[i * n..(i + 1) * n]);
+            for j in 0..n {
+                num[j] += wir * res_i[j];
+                den[j] += mk_i[j] * wir * wir;
             }
+        }
+        for j in 0..n {
             let old = h[r * n + j];
-            let new = if den > 0.0 { (old + num / den).max(0.0) } else { old };
-            let delta = new - old;
-            if delta != 0.0 {
-                for i in 0..m {
-                    res[i * n + j] -= mk[i * n + j] * w[i * k + r] * delta;
+            let new = if den[j] > 0.0 { (old + num[j] / den[j]).max(0.0) } else { old };
+            delta[j] = new - old;
+            h[r * n + j] = new;
+        }
+        for i in 0..m {
+            let wir = w[i * k + r];
+            let (res_i, mk_i) = (&mut res[i * n..(i + 1) * n], &mk[i * n..(i + 1) * n]);
+            for j in 0..n {
+                if delta[j] != 0.0 {
+                    res_i[j] -= mk_i[j] * wir * delta[j];
                 }
             }
-            h[r * n + j] = new;
         }
     }
     for r in 0..k {
