@@ -349,25 +349,31 @@ fn residual(xm: &[f64], mk: &[f64], w: &[f64], h: &[f64], d: Dims) -> Vec<f64> {
 /// Exact coordinate minimisation over every entry of `H`, residual kept up to date.
 fn h_pass(mk: &[f64], w: &[f64], h: &mut [f64], res: &mut [f64], d: Dims) {
     let Dims { n, t, k, l: lag } = d;
-    // H, one entry at a time: H[r, τ] touches X[·, τ .. τ + L].
+    // H, one entry at a time: H[r, τ] touches X[·, τ .. τ + L] (row by row: each row's window
+    // is contiguous in memory, and so is W[i, r, ·]).
     for r in 0..k {
         for tau in 0..t {
+            let span = lag.min(t - tau);
             let (mut num, mut den) = (0.0, 0.0);
-            for l in 0..lag.min(t - tau) {
-                for i in 0..n {
-                    let wv = w[(i * k + r) * lag + l];
-                    num += wv * res[i * t + tau + l];
-                    den += mk[i * t + tau + l] * wv * wv;
+            for i in 0..n {
+                let wr = &w[(i * k + r) * lag..(i * k + r) * lag + span];
+                let (rw, mw) =
+                    (&res[i * t + tau..i * t + tau + span], &mk[i * t + tau..i * t + tau + span]);
+                for ((wv, rv), mv) in wr.iter().zip(rw).zip(mw) {
+                    num += wv * rv;
+                    den += mv * wv * wv;
                 }
             }
             let old = h[r * t + tau];
             let new = if den > 0.0 { (old + num / den).max(0.0) } else { old };
             let delta = new - old;
             if delta != 0.0 {
-                for l in 0..lag.min(t - tau) {
-                    for i in 0..n {
-                        res[i * t + tau + l] -=
-                            mk[i * t + tau + l] * w[(i * k + r) * lag + l] * delta;
+                for i in 0..n {
+                    let wr = &w[(i * k + r) * lag..(i * k + r) * lag + span];
+                    let mw = &mk[i * t + tau..i * t + tau + span];
+                    let rw = &mut res[i * t + tau..i * t + tau + span];
+                    for ((rv, wv), mv) in rw.iter_mut().zip(wr).zip(mw) {
+                        *rv -= mv * wv * delta;
                     }
                 }
             }
