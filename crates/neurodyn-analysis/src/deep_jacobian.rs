@@ -224,3 +224,115 @@ fn reversion(f: &[f64]) -> Vec<f64> {
     }
     g
 }
+
+/// Free-probability prediction of the density of `λ = s²` at the points `lambdas` (any order),
+/// as `N → ∞`: the Cauchy transform `G(z) = (1 + w)/z` with `w = ψ(1/z)` solving
+/// `z w S(w) = 1 + w` for the product S-transform of [`free_moments`]; each layer's
+/// `S_{D²}(w) = u (1 + w)/w` with `E[u d/(1 − u d)] = w` (`d = φ'(h)²`). Solved by Newton's
+/// method on `z = λ + iε` (`ε = 1e-4` of the spectrum's scale, which smooths the density on
+/// that scale), continued from far outside the support inward; the density is `−Im G/π`.
+pub fn free_density(c: &DeepNetConfig, lambdas: &[f64]) -> Vec<f64> {
+    use faer::c64;
+    // Each layer's law of d = φ'(h)², h ~ N(0, q): support points and weights.
+    let laws: Vec<(Vec<f64>, Vec<f64>)> = preactivation_variances(c)
+        .iter()
+        .map(|&q| match c.nonlinearity {
+            Nonlinearity::Linear => (vec![1.0], vec![1.0]),
+            Nonlinearity::Relu => (vec![0.0, 1.0], vec![0.5, 0.5]),
+            Nonlinearity::Tanh => {
+                // Simpson on z ∈ [−8, 8]: d is smooth in z.
+                let n = 400;
+                let h = 16.0 / n as f64;
+                let norm = h / 3.0 / (2.0 * std::f64::consts::PI).sqrt();
+                (0..=n)
+                    .map(|i| {
+                        let z = -8.0 + i as f64 * h;
+                        let simpson = if i == 0 || i == n {
+                            1.0
+                        } else if i % 2 == 1 {
+                            4.0
+                        } else {
+                            2.0
+                        };
+                        let d = (1.0 - (q.sqrt() * z).tanh().powi(2)).powi(2);
+                        (d, simpson * norm * (-0.5 * z * z).exp())
+                    })
+                    .unzip()
+            }
+        })
+        .collect();
+    let sw2 = c.sigma_w * c.sigma_w;
+    let gaussian = c.weights == WeightInit::Gaussian;
+    let n_layers = laws.len() as f64;
+    // ψ_D(u) and its derivative for one layer.
+    let psi = |law: &(Vec<f64>, Vec<f64>), u: c64| -> (c64, c64) {
+        let (mut v, mut dv) = (c64::new(0.0, 0.0), c64::new(0.0, 0.0));
+        for (d, p) in law.0.iter().zip(&law.1) {
+            let one = c64::new(1.0, 0.0) - u * *d;
+            v += u * (*d * *p) / one;
+            dv += c64::new(*d * *p, 0.0) / (one * one);
+        }
+        (v, dv)
+    };
+    let moments = free_moments(c, 8);
+    let scale = moments[7].max(f64::MIN_POSITIVE).powf(1.0 / 8.0).max(moments[0]);
+    let eps = 1e-4 * scale;
+    let mut order: Vec<usize> = (0..lambdas.len()).collect();
+    order.sort_by(|&a, &b| lambdas[b].total_cmp(&lambdas[a]));
+    let mut density = vec![0.0; lambdas.len()];
+    // Start far outside the support, where w ≈ m₁/z and u_l ≈ w/E[d_l].
+    let start = 8.0 * scale.max(lambdas.iter().cloned().fold(0.0, f64::max));
+    let z0 = c64::new(start, eps);
+    let mut w = c64::new(moments[0], 0.0) / z0;
+    let mut u: Vec<c64> =
+        laws.iter().map(|l| w / l.0.iter().zip(&l.1).map(|(d, p)| d * p).sum::<f64>()).collect();
+    let mut path: Vec<f64> = (1..=200).map(|i| start * (1.0 - i as f64 / 200.0)).collect();
+    path.retain(|x| *x > lambdas.iter().cloned().fold(0.0, f64::max));
+    let targets: Vec<f64> = order.iter().map(|&i| lambdas[i]).collect();
+    let solve = |x: f64, w: &mut c64, u: &mut Vec<c64>| -> c64 {
+        let z = c64::new(x, eps);
+        for _ in 0..100 {
+            // Inner: every layer's u at this w.
+            let mut dlog_s = c64::new(0.0, 0.0);
+            let mut log_s = c64::new(0.0, 0.0);
+            for (law, ul) in laws.iter().zip(u.iter_mut()) {
+                for _ in 0..50 {
+                    let (v, dv) = psi(law, *ul);
+                    let step = (v - *w) / dv;
+                    *ul -= step;
+                    if step.norm() < 1e-14 * ul.norm().max(1e-300) {
+                        break;
+                    }
+                }
+                let dv = psi(law, *ul).1;
+                log_s += ul.ln() + (c64::new(1.0, 0.0) + *w).ln() - w.ln();
+                dlog_s += c64::new(1.0, 0.0) / (dv * *ul)
+                    + c64::new(1.0, 0.0) / (c64::new(1.0, 0.0) + *w)
+                    - c64::new(1.0, 0.0) / *w;
+            }
+            if gaussian {
+                log_s -= (c64::new(sw2, 0.0) * (c64::new(1.0, 0.0) + *w)).ln() * n_layers;
+                dlog_s -= c64::new(n_layers, 0.0) / (c64::new(1.0, 0.0) + *w);
+            } else {
+                log_s -= c64::new(sw2.ln() * n_layers, 0.0);
+            }
+            let s = log_s.exp();
+            let g = z * *w * s - c64::new(1.0, 0.0) - *w;
+            let dg = z * s + z * *w * s * dlog_s - c64::new(1.0, 0.0);
+            let step = g / dg;
+            *w -= step;
+            if step.norm() < 1e-13 * w.norm().max(1e-300) {
+                break;
+            }
+        }
+        (c64::new(1.0, 0.0) + *w) / z
+    };
+    for x in path {
+        solve(x, &mut w, &mut u);
+    }
+    for (rank, &x) in targets.iter().enumerate() {
+        let g = solve(x, &mut w, &mut u);
+        density[order[rank]] = (-g.im / std::f64::consts::PI).max(0.0);
+    }
+    density
+}

@@ -1,8 +1,8 @@
 //! Jacobian spectra of deep networks against exact results.
 
 use neurodyn_analysis::deep_jacobian::{
-    DeepNetConfig, Nonlinearity, WeightInit, empirical_moments, free_moments, fuss_catalan,
-    jacobian_singular_values,
+    DeepNetConfig, Nonlinearity, WeightInit, empirical_moments, free_density, free_moments,
+    fuss_catalan, jacobian_singular_values,
 };
 
 fn net(
@@ -123,4 +123,34 @@ fn nonlinear_jacobian_moments_follow_free_probability() {
             );
         }
     }
+}
+
+#[test]
+fn free_density_is_marchenko_pastur_for_one_gaussian_layer() {
+    // L = 1, σ_w = 1: λ = s² follows ρ(x) = √(x(4 − x)) / (2πx) on [0, 4].
+    let c = net(Nonlinearity::Linear, WeightInit::Gaussian, 1, 1);
+    let xs = [0.25, 0.5, 1.0, 2.0, 3.0, 3.9, 4.5];
+    for (x, got) in xs.iter().zip(free_density(&c, &xs)) {
+        let want =
+            if *x < 4.0 { (x * (4.0 - x)).sqrt() / (2.0 * std::f64::consts::PI * x) } else { 0.0 };
+        // ε = 1e-4 of the scale smooths the density: a tail of ~1e-5 just outside the edge.
+        assert!((got - want).abs() < 1e-4 * want.max(0.5), "x = {x}: {got} vs {want}");
+    }
+}
+
+#[test]
+fn free_density_integrates_to_the_free_moments() {
+    // Orthogonal tanh, 8 layers: no mass at 0, so a Riemann sum over the support recovers the
+    // mass and the first two moments the S-transform series gives.
+    let c =
+        DeepNetConfig { sigma_w: 1.05, ..net(Nonlinearity::Tanh, WeightInit::Orthogonal, 8, 1) };
+    let m = free_moments(&c, 2);
+    let (top, n) = (8.0 * m[0], 4000);
+    let h = top / n as f64;
+    let xs: Vec<f64> = (0..n).map(|i| (i as f64 + 0.5) * h).collect();
+    let d = free_density(&c, &xs);
+    let moment = |k: i32| d.iter().zip(&xs).map(|(p, x)| p * x.powi(k)).sum::<f64>() * h;
+    assert!((moment(0) - 1.0).abs() < 0.03, "mass {}", moment(0));
+    assert!((moment(1) - m[0]).abs() < 0.01 * m[0], "m1 {} vs {}", moment(1), m[0]);
+    assert!((moment(2) - m[1]).abs() < 0.01 * m[1], "m2 {} vs {}", moment(2), m[1]);
 }

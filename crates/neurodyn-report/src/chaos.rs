@@ -97,8 +97,12 @@ pub fn spread_vs_depth(depths: &[f64], cases: &[(String, Vec<f64>, Vec<f64>)]) -
     p.to_svg()
 }
 
-/// Histograms (as density outlines) of singular values, one per case.
-pub fn singular_value_histograms(cases: &[(String, Vec<f64>)]) -> String {
+/// Histograms (as density outlines) of singular values, one per case, with the predicted
+/// densities `(grid, one per case)` dashed when given.
+pub fn singular_value_histograms(
+    cases: &[(String, Vec<f64>)],
+    predicted: Option<(&[f64], &[Vec<f64>])>,
+) -> String {
     let hi = cases.iter().flat_map(|c| c.1.iter()).cloned().fold(0.0, f64::max).min(4.0);
     let bins = 60;
     let mut p =
@@ -114,6 +118,16 @@ pub fn singular_value_histograms(cases: &[(String, Vec<f64>)]) -> String {
         let color = COLORS[m % COLORS.len()];
         p.line(&xs, &ys, color, 1.2);
         p.legend(label, color, None);
+        if let Some((grid, densities)) = predicted
+            && let Some(rho) = densities.get(m)
+        {
+            let (gx, gy): (Vec<f64>, Vec<f64>) =
+                grid.iter().zip(rho).filter(|(s, _)| **s <= hi).map(|(s, r)| (*s, *r)).unzip();
+            p.dashed(&gx, &gy, color, 1.0);
+        }
+    }
+    if predicted.is_some() {
+        p.legend("free probability (dashed)", "#777777", None);
     }
     p.to_svg()
 }

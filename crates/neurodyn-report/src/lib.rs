@@ -206,6 +206,14 @@ fn deep_jacobian_figures(
         spreads.push((label(i), measured, predicted));
         histograms.push((label(i), read_f64(&path, &format!("singular_values_case{i}"))?.1));
     }
+    let grid = read_f64(&path, "density_grid").map(|(_, g)| g);
+    let predicted: Result<Vec<Vec<f64>>, _> = (0..n_cases)
+        .map(|i| read_f64(&path, &format!("predicted_density_case{i}")).map(|(_, d)| d))
+        .collect();
+    let predicted = match (&grid, &predicted) {
+        (Ok(g), Ok(d)) => Some((g.as_slice(), d.as_slice())),
+        _ => None,
+    };
     Ok(vec![
         (
             "spread_vs_depth.svg".into(),
@@ -214,8 +222,8 @@ fn deep_jacobian_figures(
         ),
         (
             "singular_values.svg".into(),
-            chaos::singular_value_histograms(&histograms),
-            "Singular values of one network per case at the deepest depth: dynamical isometry keeps them near 1.",
+            chaos::singular_value_histograms(&histograms, predicted),
+            "Singular values of one network per case at the deepest depth (solid), with the free-probability density (dashed).",
         ),
     ])
 }

@@ -6,7 +6,7 @@
 
 use crate::StudyResult;
 use neurodyn_analysis::deep_jacobian::{
-    DeepNetConfig, empirical_moments, free_moments, jacobian_singular_values,
+    DeepNetConfig, empirical_moments, free_density, free_moments, jacobian_singular_values,
 };
 use neurodyn_analysis::driven_theta::DrivenTheta;
 use neurodyn_analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
@@ -377,6 +377,16 @@ fn deep_jacobian(
                 let s = &spectra[0];
                 arrays
                     .push((format!("singular_values_case{ci}"), Array::f64(&[s.len()], s.clone())));
+                // The predicted density of s = √λ on the figure's grid: 2 s ρ_λ(s²).
+                let grid = density_grid();
+                let lambdas: Vec<f64> = grid.iter().map(|s| s * s).collect();
+                let rho: Vec<f64> = free_density(&c, &lambdas)
+                    .iter()
+                    .zip(&grid)
+                    .map(|(r, s)| 2.0 * s * r)
+                    .collect();
+                arrays
+                    .push((format!("predicted_density_case{ci}"), Array::f64(&[grid.len()], rho)));
             }
             done += 1;
             progress(done, total);
@@ -405,5 +415,12 @@ fn deep_jacobian(
         Array::f64(&[t.depths.len()], t.depths.iter().map(|&d| d as f64).collect()),
     ));
     arrays.push(("n_cases".into(), Array::f64(&[1], vec![t.cases.len() as f64])));
+    let grid = density_grid();
+    arrays.push(("density_grid".into(), Array::f64(&[grid.len()], grid)));
     Ok(StudyResult { arrays, metrics })
+}
+
+/// Singular values at which predicted densities are drawn: 160 points on (0, 4].
+fn density_grid() -> Vec<f64> {
+    (1..=160).map(|i| 4.0 * i as f64 / 160.0).collect()
 }
