@@ -66,6 +66,47 @@ pub fn topology(spec: &Spec, analysis: &Analysis) -> Topology {
     Topology { counts_by_index, stable, edges }
 }
 
+/// Searches again from the midpoint of every pair of stable points — where the saddles that
+/// separate memories lie — and adds the new points found (farther than `dedup_tol` from every
+/// known one), so that the topology does not depend on the random starts having hit them.
+pub fn add_saddles_between_memories(
+    spec: &Spec,
+    analysis: &mut Analysis,
+) -> Result<(), neurodyn_analysis::fixed_points::FixedPointError> {
+    let stable: Vec<&[f64]> = analysis
+        .fixed_points
+        .points
+        .iter()
+        .filter(|p| p.n_unstable == 0)
+        .map(|p| p.state.as_slice())
+        .collect();
+    let mut starts = Vec::new();
+    for (a, x) in stable.iter().enumerate() {
+        for y in &stable[a + 1..] {
+            starts.push(x.iter().zip(*y).map(|(u, v)| 0.5 * (u + v)).collect::<Vec<f64>>());
+        }
+    }
+    if starts.is_empty() {
+        return Ok(());
+    }
+    let found = neurodyn_analysis::fixed_points::find_fixed_points(
+        &analysis.rnn,
+        &starts,
+        &spec.fixed_points,
+        &|_| {},
+    )?;
+    let tol = spec.fixed_points.dedup_tol;
+    for p in found.points {
+        let distance =
+            |q: &[f64]| q.iter().zip(&p.state).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        if analysis.fixed_points.points.iter().all(|q| distance(&q.state) > tol) {
+            analysis.fixed_points.points.push(p);
+        }
+    }
+    analysis.fixed_points.points.sort_by_key(|p| p.n_unstable);
+    Ok(())
+}
+
 /// Trains every member spec, finds its fixed points, and compares topologies and geometries;
 /// `progress(done, total)` after each network.
 pub fn run(
@@ -77,7 +118,8 @@ pub fn run(
     for (i, member) in spec.networks.iter().enumerate() {
         let mut t = trainer(member);
         train(member, &mut t, &mut |_| ControlFlow::Continue(()));
-        let analysis = analyse(member, &t.rnn, &|_| {}).map_err(|e| e.to_string())?;
+        let mut analysis = analyse(member, &t.rnn, &|_| {}).map_err(|e| e.to_string())?;
+        add_saddles_between_memories(member, &mut analysis).map_err(|e| e.to_string())?;
         let topo = topology(member, &analysis);
         nets.push((member, analysis, topo, t.history.loss.last().copied().unwrap_or(f64::NAN)));
         progress(i + 1, k);
