@@ -44,3 +44,26 @@ fn integrator_has_a_line_attractor() {
     assert!(s["fraction_with_exactly_one_eigenvalue_near_1"].as_f64().unwrap() > 0.9, "{m}");
     assert!(s["pc1_variance_ratio"].as_f64().unwrap() > 0.9, "{m}");
 }
+
+/// Maheswaranathan et al. 2019: across architectures the fixed-point topology is universal
+/// (here: the full cube, 12 saddle edges between memories one bit apart) while the geometry
+/// differs (SVCCA well below 1).
+#[test]
+#[ignore = "trains three networks; run with --ignored in a release build"]
+fn flipflop_topology_is_universal_and_geometry_individual() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rnn/flipflop_universality.toml");
+    let spec::Experiment::Compare(spec) = spec::load_experiment(&path).unwrap() else {
+        panic!("not a comparison spec")
+    };
+    let result = neurodyn::compare::run(&spec, &mut |_, _| {}).unwrap();
+    let m = result.metrics;
+    assert_eq!(m["all_topologies_equal"], true, "{m}");
+    for net in m["networks"].as_array().unwrap() {
+        assert_eq!(net["stable_labels"].as_array().unwrap().len(), 8, "{net}");
+        assert_eq!(net["edges_between_labels_one_sign_apart"], 12, "{net}");
+    }
+    for pair in m["pairs"].as_array().unwrap() {
+        assert!(pair["svcca"].as_f64().unwrap() < 0.9, "{pair}");
+    }
+}
