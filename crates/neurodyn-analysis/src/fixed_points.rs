@@ -139,6 +139,19 @@ pub struct FixedPointResult {
 }
 
 impl FixedPointResult {
+    /// Adds the points of a further search that lie at least `tol` from every known one (the
+    /// de-duplication criterion of the search), with its diagnostics, keeping the order.
+    pub fn merge(&mut self, other: FixedPointResult, tol: f64) {
+        for p in other.points {
+            if !self.points.iter().any(|q| near(&q.state, &p.state, tol)) {
+                self.points.push(p);
+            }
+        }
+        sort_points(&mut self.points);
+        self.search_q.extend(other.search_q);
+        self.search_iters.extend(other.search_iters);
+    }
+
     /// Number of points of a class.
     pub fn count(&self, s: Stability) -> usize {
         self.points.iter().filter(|p| p.stability == s).count()
@@ -255,7 +268,7 @@ pub fn find_fixed_points<D: Dynamics>(
     // 4. Classify.
     let mut points: Vec<FixedPoint> =
         kept.into_par_iter().map(|(h, q)| classify(system, h, q, &input)).collect();
-    points.sort_by(|a, b| a.n_unstable.cmp(&b.n_unstable).then(a.q.total_cmp(&b.q)));
+    sort_points(&mut points);
     Ok(FixedPointResult { points, search_q, search_iters })
 }
 
@@ -329,14 +342,21 @@ fn dedup(mut points: Vec<(Vec<f64>, f64)>, tol: f64) -> Vec<(Vec<f64>, f64)> {
     points.sort_by(|a, b| a.1.total_cmp(&b.1));
     let mut kept: Vec<(Vec<f64>, f64)> = Vec::new();
     for p in points {
-        let near = kept
-            .iter()
-            .any(|k| k.0.iter().zip(&p.0).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() < tol * tol);
-        if !near {
+        if !kept.iter().any(|k| near(&k.0, &p.0, tol)) {
             kept.push(p);
         }
     }
     kept
+}
+
+/// Whether two states are closer than `tol` (Euclidean): the de-duplication criterion.
+fn near(a: &[f64], b: &[f64], tol: f64) -> bool {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>() < tol * tol
+}
+
+/// Orders points stable first, then by number of unstable modes and `q`.
+fn sort_points(points: &mut [FixedPoint]) {
+    points.sort_by(|a, b| a.n_unstable.cmp(&b.n_unstable).then(a.q.total_cmp(&b.q)));
 }
 
 /// Levenberg–Marquardt on `r(h) = F(h) − h`; returns the polished state and its `q`.

@@ -151,3 +151,21 @@ fn a_saddle_s_unstable_manifold_ends_at_the_two_stable_points() {
     // At a stable point there is no unstable direction.
     assert!(unstable_manifold_ends(&net, &[1.0, 1.0], &[], 1e-3, 10).is_none());
 }
+
+#[test]
+fn merging_a_second_search_adds_only_new_points_in_order() {
+    let net = Bistable { dt: 0.1 };
+    let config =
+        FixedPointConfig { max_iters: 4000, learning_rate: 0.02, ..FixedPointConfig::default() };
+    // First search from near two memories only; the second from everywhere.
+    let mut first =
+        find_fixed_points(&net, &[vec![0.9, 0.9], vec![-0.9, 0.9]], &config, &|_| {}).unwrap();
+    assert_eq!(first.points.len(), 2);
+    let second = find_fixed_points(&net, &grid(-1.6, 1.6, 9), &config, &|_| {}).unwrap();
+    let searched = first.search_q.len() + second.search_q.len();
+    first.merge(second, config.dedup_tol);
+    assert_eq!(first.points.len(), 9, "nine fixed points, none twice");
+    assert_eq!(first.search_q.len(), searched);
+    let indices: Vec<usize> = first.points.iter().map(|p| p.n_unstable).collect();
+    assert_eq!(indices, vec![0, 0, 0, 0, 1, 1, 1, 1, 2]);
+}

@@ -67,7 +67,7 @@ pub fn topology(spec: &Spec, analysis: &Analysis) -> Topology {
 }
 
 /// Searches again from the midpoint of every pair of stable points — where the saddles that
-/// separate memories lie — and adds the new points found (farther than `dedup_tol` from every
+/// separate memories lie — and merges in the new points found (farther than `dedup_tol` from every
 /// known one), so that the topology does not depend on the random starts having hit them.
 pub fn add_saddles_between_memories(
     spec: &Spec,
@@ -95,15 +95,7 @@ pub fn add_saddles_between_memories(
         &spec.fixed_points,
         &|_| {},
     )?;
-    let tol = spec.fixed_points.dedup_tol;
-    for p in found.points {
-        let distance =
-            |q: &[f64]| q.iter().zip(&p.state).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
-        if analysis.fixed_points.points.iter().all(|q| distance(&q.state) > tol) {
-            analysis.fixed_points.points.push(p);
-        }
-    }
-    analysis.fixed_points.points.sort_by_key(|p| p.n_unstable);
+    analysis.fixed_points.merge(found, spec.fixed_points.dedup_tol);
     Ok(())
 }
 
