@@ -12,8 +12,7 @@ use neurodyn_analysis::driven_theta::DrivenTheta;
 use neurodyn_analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
 use neurodyn_analysis::spikes::{schreiber_reliability, word_noise_entropy_rate};
 use neurodyn_analysis::theta_lyapunov::{
-    EventSpectrumConfig, FrozenKicks, ThetaNetwork, theta_event_spectrum,
-    theta_event_spectrum_driven,
+    EventSpectrumConfig, FrozenKicks, ThetaNetwork, theta_event_spectrum_driven,
 };
 use neurodyn_core::{TanhMap, rng};
 use neurodyn_io::npz::Array;
@@ -121,45 +120,36 @@ fn theta_sizes(
             n_spikes: t.spikes_per_neuron * n,
             qr_every: 10,
         };
-        let s = theta_event_spectrum(&net, &net.random_phases(spec.seed), &c)
-            .map_err(|e| e.to_string())?;
-        let positive = s.exponents.iter().filter(|&&l| l > 0.0).count();
-        let driven = match t.drive {
+        // One spectrum, autonomous or under the frozen drive, and its row of metrics.
+        let spectrum =
+            |drive: Option<FrozenKicks>| -> Result<(serde_json::Value, Vec<f64>), String> {
+                let s = theta_event_spectrum_driven(&net, &net.random_phases(spec.seed), &c, drive)
+                    .map_err(|e| e.to_string())?;
+                let positive = s.exponents.iter().filter(|&&l| l > 0.0).count();
+                let row = json!({
+                    "mean_rate_hz": s.mean_rate,
+                    "lambda_max_per_s": s.exponents[0],
+                    "n_positive": positive,
+                    "fraction_positive": positive as f64 / n as f64,
+                    "entropy_rate_nats_per_s": s.entropy_rate,
+                    "entropy_per_neuron_nats_per_s": s.entropy_rate / n as f64,
+                    "sum_minus_log_det": s.exponents.iter().sum::<f64>() - s.log_det_rate,
+                });
+                Ok((row, s.exponents))
+            };
+        let (mut row, exponents) = spectrum(None)?;
+        row["n"] = json!(n);
+        row["driven"] = match t.drive {
             Some(d) => {
                 let kicks = FrozenKicks { rate_hz: d.rate_hz, weight: d.weight, seed: spec.seed };
-                let sd = theta_event_spectrum_driven(
-                    &net,
-                    &net.random_phases(spec.seed),
-                    &c,
-                    Some(kicks),
-                )
-                .map_err(|e| e.to_string())?;
-                let pos = sd.exponents.iter().filter(|&&l| l > 0.0).count();
-                let row = json!({
-                    "mean_rate_hz": sd.mean_rate,
-                    "lambda_max_per_s": sd.exponents[0],
-                    "n_positive": pos,
-                    "fraction_positive": pos as f64 / n as f64,
-                    "entropy_rate_nats_per_s": sd.entropy_rate,
-                    "sum_minus_log_det": sd.exponents.iter().sum::<f64>() - sd.log_det_rate,
-                });
-                arrays.push((format!("driven_spectrum_{n}"), Array::f64(&[n], sd.exponents)));
-                row
+                let (driven, exponents) = spectrum(Some(kicks))?;
+                arrays.push((format!("driven_spectrum_{n}"), Array::f64(&[n], exponents)));
+                driven
             }
             None => serde_json::Value::Null,
         };
-        rows.push(json!({
-            "driven": driven,
-            "n": n,
-            "mean_rate_hz": s.mean_rate,
-            "lambda_max_per_s": s.exponents[0],
-            "n_positive": positive,
-            "fraction_positive": positive as f64 / n as f64,
-            "entropy_rate_nats_per_s": s.entropy_rate,
-            "entropy_per_neuron_nats_per_s": s.entropy_rate / n as f64,
-            "sum_minus_log_det": s.exponents.iter().sum::<f64>() - s.log_det_rate,
-        }));
-        arrays.push((format!("spectrum_{n}"), Array::f64(&[n], s.exponents)));
+        rows.push(row);
+        arrays.push((format!("spectrum_{n}"), Array::f64(&[n], exponents)));
         progress(i + 1, t.sizes.len());
     }
     let fractions: Vec<f64> =
