@@ -47,11 +47,11 @@ pub fn render(dir: &Path) -> Result<Report, IoError> {
         .to_string();
     // The kind of run is told by the arrays it wrote.
     let figures = if dir.join("chaos.npz").exists() {
-        chaos_figures(dir)?
+        chaos_figures(dir, &metrics)?
     } else if dir.join("amp.npz").exists() {
         amp_figures(dir)?
     } else if dir.join("comparison.npz").exists() {
-        compare_figures(dir)?
+        compare_figures(dir, &metrics)?
     } else if dir.join("factors.npz").exists() {
         decomp_figures(dir)?
     } else if dir.join("spikes.npz").exists() {
@@ -117,7 +117,10 @@ fn rnn_figures(dir: &Path, spec: &str) -> Result<Vec<(String, String, &'static s
 }
 
 /// λ_max vs gain, or spectra of growing networks.
-fn chaos_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoError> {
+fn chaos_figures(
+    dir: &Path,
+    metrics: &str,
+) -> Result<Vec<(String, String, &'static str)>, IoError> {
     let path = dir.join("chaos.npz");
     if let Ok((_, gains)) = read_f64(&path, "gains") {
         let (_, lambda) = read_f64(&path, "lambda_max")?;
@@ -129,7 +132,7 @@ fn chaos_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoEr
         )]);
     }
     if let Ok((_, n_cases)) = read_f64(&path, "n_cases") {
-        return deep_jacobian_figures(dir, n_cases[0] as usize);
+        return deep_jacobian_figures(dir, metrics, n_cases[0] as usize);
     }
     let (_, sizes) = read_f64(&path, "sizes")?;
     let sizes: Vec<usize> = sizes.iter().map(|&n| n as usize).collect();
@@ -191,11 +194,11 @@ fn chaos_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoEr
 /// Spread against depth and singular-value histograms of deep Jacobians.
 fn deep_jacobian_figures(
     dir: &Path,
+    metrics: &str,
     n_cases: usize,
 ) -> Result<Vec<(String, String, &'static str)>, IoError> {
     let path = dir.join("chaos.npz");
-    let metrics: serde_json::Value =
-        serde_json::from_str(&read_text(&dir.join("metrics.json"))?).unwrap_or_default();
+    let metrics: serde_json::Value = serde_json::from_str(metrics).unwrap_or_default();
     let label = |i: usize| metrics["case_labels"][i].as_str().unwrap_or("case").to_string();
     let (_, depths) = read_f64(&path, "depths")?;
     let mut spreads = Vec::new();
@@ -229,10 +232,12 @@ fn deep_jacobian_figures(
 }
 
 /// Similarity and topology matrices of compared networks.
-fn compare_figures(dir: &Path) -> Result<Vec<(String, String, &'static str)>, IoError> {
+fn compare_figures(
+    dir: &Path,
+    metrics: &str,
+) -> Result<Vec<(String, String, &'static str)>, IoError> {
     let path = dir.join("comparison.npz");
-    let metrics: serde_json::Value =
-        serde_json::from_str(&read_text(&dir.join("metrics.json"))?).unwrap_or_default();
+    let metrics: serde_json::Value = serde_json::from_str(metrics).unwrap_or_default();
     let labels: Vec<String> = metrics["networks"]
         .as_array()
         .map(|a| a.iter().map(|n| n["name"].as_str().unwrap_or("?").to_string()).collect())
