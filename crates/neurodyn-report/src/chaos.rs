@@ -64,19 +64,18 @@ pub fn trial_rasters(panels: &[(String, Vec<f64>, Vec<f64>)], duration: f64) -> 
     crate::svg::stack(&plots)
 }
 
-/// Histogram of per-neuron reliability (NaN entries, silent neurons, left out).
+/// Histogram of per-neuron reliability as a fraction of the active neurons (NaN entries,
+/// silent neurons, left out).
 pub fn reliability_histogram(reliability: &[f64]) -> String {
-    let bins = 20;
-    let mut counts = vec![0.0; bins];
-    for r in reliability.iter().filter(|r| r.is_finite()) {
-        counts[((r.clamp(0.0, 1.0) * bins as f64) as usize).min(bins - 1)] += 1.0;
-    }
-    let mut p = Plot::new("Spike reliability across trials", "Schreiber reliability", "neurons");
-    for (b, c) in counts.iter().enumerate() {
-        let (lo, hi) = (b as f64 / bins as f64, (b + 1) as f64 / bins as f64);
-        p.line(&[lo, lo, hi, hi], &[0.0, *c, *c, 0.0], COLORS[0], 1.2);
-    }
-    p.to_svg()
+    let active: Vec<f64> = reliability.iter().copied().filter(|r| r.is_finite()).collect();
+    crate::spiking::histogram(
+        "Spike reliability across trials",
+        "Schreiber reliability",
+        &[("active neurons", active)],
+        0.0,
+        1.0,
+        20,
+    )
 }
 
 /// Relative spread of `λ = s²`, `(m₂ − m₁²)/m₁²`, against depth: measured (dots) and predicted

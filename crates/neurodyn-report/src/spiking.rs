@@ -67,8 +67,8 @@ pub fn rates(
     p.to_svg()
 }
 
-/// Histogram of `values` per population as step outlines.
-fn histogram(
+/// Histogram of `values` per population as step outlines (fractions of each series).
+pub(crate) fn histogram(
     title: &str,
     x_label: &str,
     series: &[(&str, Vec<f64>)],
