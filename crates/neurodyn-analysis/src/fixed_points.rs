@@ -54,6 +54,12 @@ pub struct FixedPointConfig {
 }
 
 impl FixedPointConfig {
+    /// The constant input of the search for a system with `n_input` inputs: `input`, or zeros
+    /// when it is empty.
+    pub fn input_for(&self, n_input: usize) -> Vec<f64> {
+        if self.input.is_empty() { vec![0.0; n_input] } else { self.input.clone() }
+    }
+
     /// Checks every field; the error names the first one out of range.
     pub fn validate(&self) -> Result<(), RangeError> {
         check(self.n_initial > 0, "n_initial", self.n_initial, "at least 1")?;
@@ -227,8 +233,7 @@ pub fn find_fixed_points<D: Dynamics>(
     if let Some((index, s)) = initial.iter().enumerate().find(|(_, s)| s.len() != dim) {
         return Err(FixedPointError::StateLength { index, got: s.len(), expected: dim });
     }
-    let input =
-        if config.input.is_empty() { vec![0.0; system.n_input()] } else { config.input.clone() };
+    let input = config.input_for(system.n_input());
     if input.len() != system.n_input() {
         return Err(FixedPointError::InputLength { got: input.len(), expected: system.n_input() });
     }

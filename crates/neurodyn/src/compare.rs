@@ -42,11 +42,7 @@ pub fn label(rnn: &Rnn<f64>, h: &[f64]) -> String {
 /// The topology of a trained network's fixed points under its spec's fixed-point input.
 pub fn topology(spec: &Spec, analysis: &Analysis) -> Topology {
     let rnn = &analysis.rnn;
-    let input = if spec.fixed_points.input.is_empty() {
-        vec![0.0; rnn.config().n_input]
-    } else {
-        spec.fixed_points.input.clone()
-    };
+    let input = spec.fixed_points.input_for(rnn.config().n_input);
     let points = &analysis.fixed_points.points;
     let max_index = points.iter().map(|p| p.n_unstable).max().unwrap_or(0);
     let mut counts_by_index = vec![0; max_index + 1];
