@@ -17,7 +17,7 @@ n = len(np.load(net)["h0"])
 root = pathlib.Path(__file__).resolve().parents[2]
 spec = pathlib.Path(out) / "bench_lyapunov.toml"
 spec.parent.mkdir(parents=True, exist_ok=True)
-spec.write_text(f'name = "bench_lyapunov"\n\n[chaos.tanh_gain_sweep]\nn = {n}\ngains = [{g}]\n'
+spec.write_text(f'name = "bench_lyapunov"\n\n[chaos.tanh_gain_sweep]\nsizes = [{n}]\ngains = [{g}]\n'
                 f'n_transient = 0\nn_steps = {steps}\nn_exponents = {n}\nqr_every = 1\nnetwork = "{net}"\n')
 res = subprocess.run([str(root / "target/release/neurodyn"), "run", str(spec), "--out", out, "--threads", "1",
                       "--quiet"], capture_output=True, text=True, check=True)

@@ -36,6 +36,19 @@ pub enum Command {
         /// The experiment spec (TOML).
         spec: PathBuf,
     },
+    /// Run every reproduction (specs with a `[reproduce]` table) and print the table of
+    /// claims: paper, claim, measured, expected, holds. Exit 1 if any run fails or (full
+    /// size) any claim does not hold.
+    Reproduce {
+        /// Spec files or folders to search (default: examples).
+        #[arg(default_value = "examples")]
+        paths: Vec<PathBuf>,
+        /// Reduced sizes (about 20 s each): checks the pipeline; claims are shown, not judged.
+        #[arg(long)]
+        quick: bool,
+        #[command(flatten)]
+        options: RunOptions,
+    },
     /// Re-render the figures and report.html of a run directory.
     Report {
         /// The run directory.
@@ -43,8 +56,8 @@ pub enum Command {
     },
 }
 
-/// Options shared by `run` and `demo`.
-#[derive(Debug, Args)]
+/// Options shared by `run`, `demo` and `reproduce`.
+#[derive(Clone, Debug, Args)]
 pub struct RunOptions {
     /// Directory that receives the run directory.
     #[arg(long, default_value = "runs", value_name = "DIR")]
@@ -52,8 +65,8 @@ pub struct RunOptions {
     /// Override the spec's seed.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Worker threads for the parallel analysis (default: all cores). Training is
-    /// single-threaded and its result never depends on this.
+    /// Worker threads for parallel work (default: all cores). Training is single-threaded,
+    /// and no result depends on this.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
     /// No progress bars.

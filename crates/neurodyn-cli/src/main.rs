@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         }
         Command::Demo { options } => run::demo(&options),
         Command::Check { spec } => run::check(&spec),
+        Command::Reproduce { paths, quick, options } => run::reproduce(&paths, quick, &options),
         Command::Report { run_dir } => run::report(&run_dir),
     };
     match result {

@@ -1,64 +1,38 @@
-//! `run`, `demo`, `check` and `report`: from a validated spec to a complete run directory.
+//! `run`, `demo`, `check`, `report` and `reproduce`: from a spec, through the registry of run
+//! kinds (`neurodyn::kinds`), to a complete run directory. One skeleton serves every kind.
 
 use crate::bad_input;
 use crate::flags::RunOptions;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context as _, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
-use neurodyn::experiment;
+use neurodyn::io::claim::{Claim, sig};
 use neurodyn::io::run_dir::{self, Manifest, RunDir};
-use neurodyn::io::spec::{self, DEMO_SPEC, DecompSpec, Experiment, Spec, SpikingSpec};
-use neurodyn::train::{Event, StopReason};
-use std::ops::ControlFlow;
-use std::path::Path;
+use neurodyn::io::spec::{self, DEMO_SPEC, Override};
+use neurodyn::kinds::{self, Context, Limits, PreparedRun, Progress};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// `neurodyn run <spec>` or `neurodyn run --resume <dir>`.
 pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions) -> Result<()> {
     match (spec_path, resume) {
         (_, Some(dir)) => {
-            let spec = match spec::load_experiment(&dir.join("spec.toml")).map_err(bad_input)? {
-                Experiment::Rnn(spec) => spec,
-                Experiment::Spiking(_)
-                | Experiment::Decomp(_)
-                | Experiment::Chaos(_)
-                | Experiment::Amp(_)
-                | Experiment::Compare(_) => {
-                    return Err(bad_input(anyhow!(
-                        "{}: only RNN training runs are resumable (they keep checkpoints); run the spec again",
-                        dir.display()
-                    )));
-                }
-            };
+            let prepared = kinds::prepare_file(&dir.join("spec.toml"), &[], false, &limits())
+                .map_err(bad_input)?;
+            if !prepared.run.resumable() {
+                return Err(bad_input(anyhow!(
+                    "{}: {} runs are not resumable (only RNN training keeps checkpoints); run the spec again",
+                    dir.display(),
+                    prepared.kind.name()
+                )));
+            }
             let run_dir = RunDir::reopen(dir).map_err(bad_input)?;
-            execute(spec, run_dir, true, options)
+            execute(&prepared, run_dir, true, options).map(|done| println!("{}", done.display()))
         }
         (Some(path), None) => {
-            let mut experiment = spec::load_experiment(path).map_err(bad_input)?;
-            if let Some(seed) = options.seed {
-                experiment.set_seed(seed);
-            }
-            match experiment {
-                Experiment::Rnn(spec) => start(spec, options),
-                Experiment::Spiking(spec) => start_spiking(spec, options),
-                Experiment::Decomp(spec) => {
-                    start_decomp(spec, path.parent().unwrap_or(Path::new(".")), options)
-                }
-                Experiment::Chaos(spec) => {
-                    start_study(&spec.name, &spec.to_toml(), "chaos.npz", options, |p| {
-                        neurodyn::chaos::run(&spec, p)
-                    })
-                }
-                Experiment::Amp(spec) => {
-                    start_study(&spec.name, &spec.to_toml(), "amp.npz", options, |p| {
-                        neurodyn::amp::run(&spec, p)
-                    })
-                }
-                Experiment::Compare(spec) => {
-                    start_study(&spec.name, &spec.to_toml(), "comparison.npz", options, |p| {
-                        neurodyn::compare::run(&spec, p)
-                    })
-                }
-            }
+            let prepared = kinds::prepare_file(path, &seed_override(options)?, false, &limits())
+                .map_err(bad_input)?;
+            start(&prepared, options).map(|done| println!("{}", done.display()))
         }
         (None, None) => Err(bad_input(anyhow!("give a spec file or --resume <run-dir>"))),
     }
@@ -66,63 +40,28 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
 
 /// `neurodyn demo`: the built-in flip-flop spec.
 pub fn demo(options: &RunOptions) -> Result<()> {
-    let mut spec = spec::parse(DEMO_SPEC, "<built-in demo spec>").map_err(bad_input)?;
-    if let Some(seed) = options.seed {
-        spec.seed = seed;
-    }
-    start(spec, options)
+    let prepared = kinds::prepare(
+        DEMO_SPEC,
+        "<built-in demo spec>",
+        Path::new("."),
+        &seed_override(options)?,
+        false,
+        &limits(),
+    )
+    .map_err(bad_input)?;
+    start(&prepared, options).map(|done| println!("{}", done.display()))
 }
 
-/// `neurodyn check <spec>`.
+/// `neurodyn check <spec>`: everything a run would refuse is refused here, and nothing large
+/// is allocated (every kind checks its memory estimate first).
 pub fn check(path: &Path) -> Result<()> {
-    let spec = match spec::load_experiment(path).map_err(bad_input)? {
-        Experiment::Rnn(spec) => spec,
-        Experiment::Chaos(spec) => {
-            println!("{}: ok (chaos study, seed {})", path.display(), spec.seed);
-            return Ok(());
-        }
-        Experiment::Amp(spec) => {
-            println!("{}: ok (AMP study, seed {})", path.display(), spec.seed);
-            return Ok(());
-        }
-        Experiment::Compare(spec) => {
-            println!("{}: ok (comparison of {} networks)", path.display(), spec.networks.len());
-            return Ok(());
-        }
-        Experiment::Decomp(spec) => {
-            let data = decomp_data(&spec, path.parent().unwrap_or(Path::new(".")))?;
-            println!(
-                "{}: ok ({} of data shaped {:?}, rank {}, seed {})",
-                path.display(),
-                spec.method.kind(),
-                data.shape,
-                spec.method.settings().rank,
-                spec.seed
-            );
-            return Ok(());
-        }
-        Experiment::Spiking(spec) => {
-            // Building the network is the full validation (rules, delays, names).
-            let (network, _) = neurodyn::spiking::build(&spec).map_err(bad_input)?;
-            let n: usize = network.populations().iter().map(|p| p.n).sum();
-            let m: usize = network.projections().iter().map(|p| p.n_synapses).sum();
-            println!(
-                "{}: ok (spiking network, {} populations, {n} neurons, {m} synapses, seed {})",
-                path.display(),
-                network.populations().len(),
-                spec.seed
-            );
-            return Ok(());
-        }
-    };
-    let c = spec.rnn_config();
+    let prepared = kinds::prepare_file(path, &[], false, &limits()).map_err(bad_input)?;
+    let claim = if prepared.reproduction.is_some() { ", reproduces a published claim" } else { "" };
     println!(
-        "{}: ok ({} task, {:?} cell, {} hidden units, seed {})",
+        "{}: ok ({} run: {}{claim})",
         path.display(),
-        spec.task.kind(),
-        c.cell,
-        c.n_hidden,
-        spec.seed
+        prepared.kind.name(),
+        prepared.run.describe()
     );
     Ok(())
 }
@@ -137,50 +76,197 @@ pub fn report(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn start(spec: Spec, options: &RunOptions) -> Result<()> {
-    let run_dir = create_run(&spec.name, &spec.to_toml(), options)?;
-    execute(spec, run_dir, false, options)
+/// `neurodyn reproduce [--quick] [paths…]`: runs every reproduction (a spec with a
+/// `[reproduce]` table) under the paths and prints one table of claims. Exit 1 if a run fails,
+/// or (full size only) if a claim does not hold: the quick runs check the pipeline, not the
+/// science.
+pub fn reproduce(paths: &[PathBuf], quick: bool, options: &RunOptions) -> Result<()> {
+    let mut specs = Vec::new();
+    for p in paths {
+        collect_specs(p, &mut specs)?;
+    }
+    specs.sort();
+    let mut found = Vec::new();
+    for path in specs {
+        let text = spec::read_spec(&path).map_err(bad_input)?;
+        let file = path.display().to_string();
+        if kinds::Reproduction::of(&text, &file).map_err(bad_input)?.is_some() {
+            let prepared = kinds::prepare_file(&path, &seed_override(options)?, quick, &limits())
+                .map_err(bad_input)?;
+            found.push((path, prepared));
+        }
+    }
+    if found.is_empty() {
+        return Err(bad_input(anyhow!("no reproductions (specs with a [reproduce] table) found")));
+    }
+    let quiet = RunOptions { quiet: true, ..options.clone() };
+    let mut rows = Vec::new();
+    for (i, (path, prepared)) in found.iter().enumerate() {
+        eprintln!("[{}/{}] {} …", i + 1, found.len(), path.display());
+        let t0 = Instant::now();
+        let result = start_with_claim(prepared, &quiet);
+        let seconds = t0.elapsed().as_secs_f64();
+        match &result {
+            Ok((_, Some(c))) => {
+                eprintln!("      {} ({seconds:.1} s)", if c.holds { "holds" } else { "FAILS" })
+            }
+            Ok((_, None)) => eprintln!("      no claim ({seconds:.1} s)"),
+            Err(e) => eprintln!("      error: {e:#}"),
+        }
+        rows.push((path.clone(), result, seconds));
+    }
+    println!("{}", table(&rows, quick));
+    let errors = rows.iter().filter(|r| r.1.is_err()).count();
+    let failing = rows
+        .iter()
+        .filter(|r| matches!(&r.1, Ok((_, c)) if !c.as_ref().is_some_and(|c| c.holds)))
+        .count();
+    match (errors, failing, quick) {
+        (0, 0, _) | (0, _, true) => Ok(()),
+        _ => Err(anyhow!("{errors} reproductions did not run, {failing} claims do not hold")),
+    }
 }
 
-/// A new run directory under `--out` holding the resolved spec.
-fn create_run(name: &str, resolved_spec: &str, options: &RunOptions) -> Result<RunDir> {
-    let run_dir = RunDir::create(&options.out, name, &utc_stamp(SystemTime::now()), &short_id())
-        .map_err(bad_input)?;
-    run_dir.write_text("spec.toml", resolved_spec)?;
-    Ok(run_dir)
+type Row = (PathBuf, Result<(PathBuf, Option<Claim>)>, f64);
+
+/// The claims table in Markdown (it goes into README.md as is).
+fn table(rows: &[Row], quick: bool) -> String {
+    let mut out = String::from(
+        "| reproduction | paper | claim | measured | expected | holds | s |\n|---|---|---|---|---|---|---|\n",
+    );
+    for (path, result, seconds) in rows {
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+        match result {
+            Ok((_, Some(c))) => {
+                let measured: Vec<String> = c
+                    .checks
+                    .iter()
+                    .map(|k| format!("{}: {}", k.quantity, k.measured.map_or("—".into(), sig)))
+                    .collect();
+                let expected: Vec<String> =
+                    c.checks.iter().map(|k| k.expected.to_string()).collect();
+                let marks: Vec<&str> =
+                    c.checks.iter().map(|k| if k.holds { "✓" } else { "✗" }).collect();
+                out.push_str(&format!(
+                    "| {name} | {} | {} | {} | {} | {} {} | {seconds:.0} |\n",
+                    c.paper,
+                    c.statement,
+                    measured.join("; "),
+                    expected.join("; "),
+                    if c.holds { "**yes**" } else { "**no**" },
+                    marks.join(""),
+                ));
+            }
+            Ok((_, None)) => {
+                out.push_str(&format!("| {name} | | (no claim) | | | | {seconds:.0} |\n"))
+            }
+            Err(e) => out.push_str(&format!(
+                "| {name} | | run failed: {} | | | **no** | {seconds:.0} |\n",
+                format!("{e:#}").replace('|', "/")
+            )),
+        }
+    }
+    if quick {
+        out.push_str("\n(--quick: reduced sizes; claims are shown, not judged.)\n");
+    }
+    out
 }
 
-/// Writes `metrics.json`, `manifest.json`, the figures and the report, then renames the
-/// run directory to its complete name, which it returns.
-fn complete_run(
+fn collect_specs(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    if path.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let entries =
+        std::fs::read_dir(path).map_err(|e| bad_input(anyhow!("{}: {e}", path.display())))?;
+    for entry in entries {
+        let p = entry?.path();
+        if p.is_dir() {
+            collect_specs(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// `--seed` as an override of the spec's `seed`.
+fn seed_override(options: &RunOptions) -> Result<Vec<Override>> {
+    match options.seed {
+        None => Ok(vec![]),
+        Some(seed) => {
+            let v = i64::try_from(seed)
+                .map_err(|_| bad_input(anyhow!("--seed {seed}: at most {}", i64::MAX)))?;
+            Ok(vec![("seed".to_string(), toml::Value::Integer(v))])
+        }
+    }
+}
+
+/// What this machine allows a run: its physical memory (from /proc/meminfo; no limit where
+/// that cannot be read).
+fn limits() -> Limits {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+        let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024.0)
+    });
+    Limits { memory_bytes: total.unwrap_or(f64::INFINITY) }
+}
+
+fn start(prepared: &PreparedRun, options: &RunOptions) -> Result<PathBuf> {
+    start_with_claim(prepared, options).map(|(path, _)| path)
+}
+
+fn start_with_claim(
+    prepared: &PreparedRun,
+    options: &RunOptions,
+) -> Result<(PathBuf, Option<Claim>)> {
+    let run_dir = RunDir::create(
+        &options.out,
+        prepared.run.name(),
+        &utc_stamp(SystemTime::now()),
+        &short_id(),
+    )
+    .map_err(bad_input)?;
+    run_dir.write_text("spec.toml", &prepared.resolved())?;
+    let done = execute(prepared, run_dir, false, options)?;
+    let claim = std::fs::read_to_string(done.join("metrics.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|m| Claim::from_metrics(&m));
+    Ok((done, claim))
+}
+
+/// The one run skeleton: threads, clock and progress, the kind's run, then every file, the
+/// manifest and the report, and the rename that marks the run complete.
+fn execute(
+    prepared: &PreparedRun,
     run_dir: RunDir,
-    metrics: &serde_json::Value,
-    manifest: &Manifest,
-) -> Result<std::path::PathBuf> {
-    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(metrics)?)?;
-    run_dir.write_text("manifest.json", &serde_json::to_string_pretty(manifest)?)?;
-    write_report(run_dir.path())?;
-    Ok(run_dir.finish()?)
-}
-
-/// Sizes rayon's global pool from `--threads` (default: every core); returns the size.
-fn setup_threads(options: &RunOptions) -> usize {
+    resumed: bool,
+    options: &RunOptions,
+) -> Result<PathBuf> {
     let threads = options
         .threads
         .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
-    // The global pool may already exist in tests that call twice; its size is then kept.
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-    threads
-}
-
-fn manifest(
-    threads: usize,
-    started: String,
-    resumed: bool,
-    phases: Vec<(String, f64)>,
-) -> Manifest {
-    Manifest {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let started = utc_iso(SystemTime::now());
+    let bars = Bars::new(options.quiet);
+    let outcome = pool
+        .install(|| kinds::run(prepared, &mut Context { dir: &run_dir, resumed, progress: &bars }))
+        .map_err(|e| anyhow!("{e}. The partial run is in {}", run_dir.path().display()))?;
+    let t_write = Instant::now();
+    for (file, arrays) in &outcome.files {
+        let named: Vec<(&str, neurodyn::io::npz::Array)> =
+            arrays.iter().map(|(k, a)| (k.as_str(), a.clone())).collect();
+        run_dir.write_npz(file, &named)?;
+    }
+    let mut phases = bars.finish();
+    let metrics = outcome.metrics_json();
+    run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
+    phases.push(("write".into(), t_write.elapsed().as_secs_f64()));
+    let manifest = Manifest {
         schema_version: spec::SCHEMA_VERSION,
+        kind: prepared.kind.name().to_string(),
         neurodyn_version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: option_env!("NEURODYN_GIT_COMMIT").map(String::from),
         rustc: option_env!("NEURODYN_RUSTC").map(String::from),
@@ -190,263 +276,119 @@ fn manifest(
         started_utc: started,
         resumed,
         phase_seconds: phases,
-    }
-}
-
-/// A spiking spec: the network is built (and so fully validated) before the run directory
-/// exists, so bad input leaves nothing behind.
-fn start_spiking(spec: SpikingSpec, options: &RunOptions) -> Result<()> {
-    let threads = setup_threads(options);
-    let started = utc_iso(SystemTime::now());
-    let t0 = Instant::now();
-    let (mut network, mut recording) = neurodyn::spiking::build(&spec).map_err(bad_input)?;
-    let build_seconds = t0.elapsed().as_secs_f64();
-    let run_dir = create_run(&spec.name, &spec.to_toml(), options)?;
-
-    let bar = progress(options.quiet, spec.simulation.n_steps(), "simulate");
-    let t1 = Instant::now();
-    let result = neurodyn::spiking::simulate(&spec, &mut network, &mut recording, &mut |k| {
-        bar.set_position(k);
-        true
-    });
-    let sim_seconds = t1.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    let stats = result.map_err(|e| {
-        anyhow!("simulation stopped: {e}. The partial run is in {}", run_dir.path().display())
-    })?;
-
-    let t2 = Instant::now();
-    let arrays = neurodyn::spiking::spike_arrays(&network, &recording);
-    run_dir.write_npz("spikes.npz", &named(&arrays))?;
-    let (state, weights) = neurodyn::spiking::recorded_arrays(&network, &recording);
-    if !state.is_empty() {
-        run_dir.write_npz("state.npz", &named(&state))?;
-    }
-    if !weights.is_empty() {
-        run_dir.write_npz("weights.npz", &named(&weights))?;
-    }
-    let metrics =
-        neurodyn::spiking::metrics(&spec, &network, &recording, &stats, build_seconds, sim_seconds);
-    let phases = vec![
-        ("build".to_string(), build_seconds),
-        ("simulate".to_string(), sim_seconds),
-        ("write".to_string(), t2.elapsed().as_secs_f64()),
-    ];
-    let done = complete_run(run_dir, &metrics, &manifest(threads, started, false, phases))?;
-    if !options.quiet {
-        let rates: Vec<String> = metrics["populations"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| {
-                        format!("{k} {:.2} Hz", v["mean_rate_hz"].as_f64().unwrap_or(f64::NAN))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        eprintln!(
-            "{}: {} ms simulated in {sim_seconds:.3} s (build {build_seconds:.3} s), {} synaptic events; {}",
-            spec.name,
-            metrics["simulated_ms"],
-            stats.synaptic_events,
-            rates.join(", ")
-        );
-    }
-    println!("{}", done.display());
-    Ok(())
-}
-
-/// The data of a decomposition spec, checked against the method; errors are bad input.
-fn decomp_data(spec: &DecompSpec, base: &Path) -> Result<neurodyn::io::spec::decomp::Data> {
-    let data = match &spec.data.planted {
-        Some(p) => neurodyn::decomp::planted(p, spec.seed),
-        None => spec.load_data(base).map_err(|e| bad_input(anyhow!(e)))?,
     };
-    neurodyn::decomp::check_data(spec, &data).map_err(|e| bad_input(anyhow!("data: {e}")))?;
-    Ok(data)
-}
-
-/// A decomposition spec: data read and checked before the run directory exists.
-fn start_decomp(spec: DecompSpec, base: &Path, options: &RunOptions) -> Result<()> {
-    let threads = setup_threads(options);
-    let started = utc_iso(SystemTime::now());
-    let data = decomp_data(&spec, base)?;
-    let run_dir = create_run(&spec.name, &spec.to_toml(), options)?;
-    let t0 = Instant::now();
-    let f = neurodyn::decomp::fit(&spec, &data, spec.method.settings().rank, 0)
-        .map_err(|e| anyhow!(e))?;
-    let fit_seconds = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    let summary = match &spec.selection {
-        Some(sel) => {
-            let bar = progress(options.quiet, 1, "rank sweep");
-            bar.set_message(format!("{} ranks × {} restarts", sel.ranks.len(), sel.restarts));
-            let s = neurodyn::decomp::select(&spec, &data, &sel.ranks, sel.restarts)
-                .map_err(|e| anyhow!(e))?;
-            bar.finish_and_clear();
-            Some(s)
+    run_dir.write_text("manifest.json", &serde_json::to_string_pretty(&manifest)?)?;
+    write_report(run_dir.path())?;
+    let done = run_dir.finish()?;
+    if !options.quiet {
+        eprintln!("{}", outcome.summary);
+        if let Some(c) = &outcome.claim {
+            eprintln!("claim ({}): {}", c.paper, if c.holds { "holds" } else { "DOES NOT HOLD" });
         }
-        None => None,
-    };
-    let selection_seconds = t1.elapsed().as_secs_f64();
-    run_dir.write_npz("factors.npz", &named(&neurodyn::decomp::fit_arrays(&f)))?;
-    if let Some(s) = &summary {
-        run_dir.write_npz("selection.npz", &named(&neurodyn::decomp::selection_arrays(s)))?;
     }
-    let metrics = neurodyn::decomp::metrics(&spec, &f, summary.as_deref(), fit_seconds);
-    let phases =
-        vec![("fit".to_string(), fit_seconds), ("selection".to_string(), selection_seconds)];
-    let done = complete_run(run_dir, &metrics, &manifest(threads, started, false, phases))?;
-    if !options.quiet {
-        eprintln!(
-            "{}: {} rank {}: relative error {:.4e} after {} sweeps ({:.3} s)",
-            spec.name,
-            spec.method.kind(),
-            f.rank,
-            f.relative_error,
-            f.loss.len() - 1,
-            fit_seconds
-        );
-    }
-    println!("{}", done.display());
-    Ok(())
+    Ok(done)
 }
 
-/// A study (a sweep compared with its paper, e.g. chaos or AMP): `study` runs it with a
-/// progress callback; its arrays go to `npz`.
-fn start_study(
-    name: &str,
-    resolved: &str,
-    npz: &str,
-    options: &RunOptions,
-    study: impl FnOnce(&mut dyn FnMut(usize, usize)) -> Result<neurodyn::StudyResult, String>,
-) -> Result<()> {
-    let threads = setup_threads(options);
-    let started = utc_iso(SystemTime::now());
-    let run_dir = create_run(name, resolved, options)?;
-    let t0 = Instant::now();
-    let bar = progress(options.quiet, 1, "study");
-    let result = study(&mut |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })
-    .map_err(|e| anyhow!("{e}. The partial run is in {}", run_dir.path().display()))?;
-    bar.finish_and_clear();
-    let seconds = t0.elapsed().as_secs_f64();
-    run_dir.write_npz(npz, &named(&result.arrays))?;
-    let mut metrics = result.metrics;
-    metrics["seconds"] = serde_json::json!(seconds);
-    let phases = vec![("study".to_string(), seconds)];
-    let done = complete_run(run_dir, &metrics, &manifest(threads, started, false, phases))?;
-    if !options.quiet {
-        eprintln!("{name}: {}", metrics["paper"].as_str().unwrap_or(""));
-    }
-    println!("{}", done.display());
-    Ok(())
+/// Progress bars, one per phase, and the wall time of each phase.
+struct Bars {
+    quiet: bool,
+    start: Instant,
+    state: Mutex<Phases>,
 }
 
-fn named(arrays: &[(String, neurodyn::io::npz::Array)]) -> Vec<(&str, neurodyn::io::npz::Array)> {
-    arrays.iter().map(|(k, a)| (k.as_str(), a.clone())).collect()
+/// The current bar, the phases so far with their seconds, and when the current one began.
+struct Phases {
+    bar: ProgressBar,
+    seconds: Vec<(String, f64)>,
+    since: Instant,
 }
 
-fn execute(spec: Spec, run_dir: RunDir, resumed: bool, options: &RunOptions) -> Result<()> {
-    let threads = setup_threads(options);
-    let started = utc_iso(SystemTime::now());
-    let mut phases = Vec::new();
-
-    // Train.
-    let t0 = Instant::now();
-    let mut trainer = experiment::trainer(&spec);
-    if resumed {
-        let checkpoint = run_dir::load_checkpoint(
-            run_dir.path(),
-            spec.train.optimizer,
-            trainer.rnn.params().len(),
-        )
-        .map_err(bad_input)?;
-        trainer.restore(&checkpoint);
-    }
-    let bar = progress(options.quiet, spec.train.max_steps as u64, "train");
-    bar.set_position(trainer.step as u64);
-    let mut save_error = None;
-    let stop = experiment::train(&spec, &mut trainer, &mut |event| match event {
-        Event::Step { step, loss } => {
-            bar.set_position(step as u64);
-            bar.set_message(format!("loss {loss:.2e}"));
-            ControlFlow::Continue(())
+impl Phases {
+    /// Clears the bar and records the current phase's time.
+    fn close(&mut self) {
+        self.bar.finish_and_clear();
+        let elapsed = self.since.elapsed().as_secs_f64();
+        if let Some(last) = self.seconds.last_mut() {
+            last.1 = elapsed;
         }
-        Event::Checkpoint(c) => match run_dir::save_checkpoint(&run_dir, c) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                save_error = Some(e);
-                ControlFlow::Break(())
-            }
-        },
-    });
-    bar.finish_and_clear();
-    if let Some(e) = save_error {
-        return Err(anyhow!(e).context("saving a checkpoint"));
     }
-    if stop == StopReason::Diverged {
-        return Err(anyhow!(
-            "training diverged at step {} (loss is not finite); lower train.learning_rate or set train.clip_grad_norm. The partial run is in {}",
-            trainer.step,
-            run_dir.path().display()
-        ));
-    }
-    let train_seconds = t0.elapsed().as_secs_f64();
-    phases.push(("train".to_string(), train_seconds));
-
-    // Dissect.
-    let t1 = Instant::now();
-    let bar = progress(options.quiet, spec.fixed_points.n_initial as u64, "fixed points");
-    let analysis = experiment::analyse(&spec, &trainer.rnn, &|done| bar.set_position(done as u64))
-        .map_err(|e| anyhow!(e))?;
-    bar.finish_and_clear();
-    let analysis_seconds = t1.elapsed().as_secs_f64();
-    phases.push(("analysis".to_string(), analysis_seconds));
-
-    // Write.
-    let t2 = Instant::now();
-    run_dir.write_npz("model.npz", &experiment::model_arrays(&analysis.rnn))?;
-    run_dir.write_npz("training.npz", &experiment::training_arrays(&trainer))?;
-    run_dir.write_npz("trajectories.npz", &experiment::trajectory_arrays(&analysis))?;
-    run_dir.write_npz("fixed_points.npz", &experiment::fixed_point_arrays(&analysis))?;
-    let metrics =
-        experiment::metrics(&spec, &trainer, stop, &analysis, train_seconds, analysis_seconds);
-    phases.push(("write".to_string(), t2.elapsed().as_secs_f64()));
-    let done = complete_run(run_dir, &metrics, &manifest(threads, started, resumed, phases))?;
-    if !options.quiet {
-        let fp = &metrics["fixed_points"];
-        eprintln!(
-            "{}: loss {:.3e}, held-out NMSE {:.4}, fixed points: {} stable, {} saddle, {} unstable",
-            spec.name,
-            metrics["final_loss"].as_f64().unwrap_or(f64::NAN),
-            metrics["heldout_nmse"].as_f64().unwrap_or(f64::NAN),
-            fp["stable"],
-            fp["saddle"],
-            fp["unstable"]
-        );
-    }
-    println!("{}", done.display());
-    Ok(())
 }
 
+impl Bars {
+    fn new(quiet: bool) -> Bars {
+        let phases =
+            Phases { bar: ProgressBar::hidden(), seconds: Vec::new(), since: Instant::now() };
+        Bars { quiet, start: Instant::now(), state: Mutex::new(phases) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Phases> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Clears the last bar; the phases and their seconds.
+    fn finish(&self) -> Vec<(String, f64)> {
+        let mut s = self.lock();
+        s.close();
+        s.seconds.clone()
+    }
+}
+
+impl Progress for Bars {
+    fn phase(&self, name: &str, total: u64) {
+        let mut s = self.lock();
+        s.close();
+        s.seconds.push((name.to_string(), 0.0));
+        s.since = Instant::now();
+        s.bar = if self.quiet { ProgressBar::hidden() } else { bar(total, name) };
+    }
+    fn resize(&self, total: u64) {
+        self.lock().bar.set_length(total);
+    }
+    fn advance(&self, done: u64, message: Option<String>) {
+        let s = self.lock();
+        s.bar.set_position(done);
+        if let Some(m) = message {
+            s.bar.set_message(m);
+        }
+    }
+    fn seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}
+
+/// Re-renders the figures and report of the run in `dir` by the kind its manifest records
+/// (runs written before manifests named their kind: by their spec's tables).
 fn write_report(dir: &Path) -> Result<()> {
-    let report = neurodyn_report::render(dir).context("rendering the report")?;
-    let figures = dir.join("figures");
-    std::fs::create_dir_all(&figures).with_context(|| format!("creating {}", figures.display()))?;
-    for (file, svg) in &report.figures {
-        run_dir::write_text_atomic(&figures.join(file), svg)?;
+    let spec_text = run_dir::read_text(&dir.join("spec.toml"))?;
+    let metrics_text = run_dir::read_text(&dir.join("metrics.json"))?;
+    let manifest = run_dir::read_text(&dir.join("manifest.json")).unwrap_or_else(|_| "{}".into());
+    let recorded = serde_json::from_str::<serde_json::Value>(&manifest)
+        .ok()
+        .and_then(|m| m["kind"].as_str().and_then(kinds::by_name));
+    let kind = match recorded {
+        Some(kind) => kind,
+        None => kinds::detect(&spec_text, "spec.toml").map_err(bad_input)?,
+    };
+    let metrics: serde_json::Value = serde_json::from_str(&metrics_text)
+        .with_context(|| format!("reading {}", dir.join("metrics.json").display()))?;
+    let figures = kind.figures(dir, &spec_text, &metrics).context("drawing the figures")?;
+    // The title is the run's name: its directory's, without the partial run's dot and suffix.
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("run");
+    let title = name.trim_start_matches('.').trim_end_matches(".partial");
+    let rows: Vec<(String, String, String)> =
+        figures.iter().map(|f| (f.file.clone(), f.svg.clone(), f.caption.clone())).collect();
+    let html = neurodyn_report::page(title, &metrics_text, &rows, &spec_text, &manifest);
+    let figures_dir = dir.join("figures");
+    std::fs::create_dir_all(&figures_dir)
+        .with_context(|| format!("creating {}", figures_dir.display()))?;
+    for f in &figures {
+        run_dir::write_text_atomic(&figures_dir.join(&f.file), &f.svg)?;
     }
-    run_dir::write_text_atomic(&dir.join("report.html"), &report.html)?;
+    run_dir::write_text_atomic(&dir.join("report.html"), &html)?;
     Ok(())
 }
 
-fn progress(quiet: bool, len: u64, what: &str) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
+fn bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     let style = ProgressStyle::with_template(
         "{prefix:>12} [{bar:30}] {pos}/{len} {msg} {per_sec} ETA {eta}",

@@ -519,12 +519,12 @@ fn decomposition_runs_from_npz_and_bad_data_exit_2() {
 fn chaos_studies_run_and_compare_with_their_paper() {
     let dir = scratch("chaos");
     let out = dir.join("out");
-    let tanh = "name = \"sweep\"\n[chaos.tanh_gain_sweep]\nn = 60\ngains = [0.5, 3.0]\nn_transient = 100\nn_steps = 400\n";
+    let tanh = "name = \"sweep\"\n[chaos.tanh_gain_sweep]\nsizes = [60]\ngains = [0.5, 3.0]\nn_transient = 100\nn_steps = 400\n";
     let theta = "name = \"theta\"\n[chaos.theta_balanced]\nsizes = [30, 60]\nin_degree = 5\nspikes_per_neuron = 30\ndrive = { rate_hz = 100.0, weight = 0.5 }\n";
     let driven = "name = \"driven\"\n[chaos.theta_driven]\nsizes = [30]\nin_degree = 5\ntransient = 5.0\nduration = 30.0\ntrials = 4\n";
     let deep = "name = \"deep\"\n[chaos.deep_jacobian]\nwidth = 30\ndepths = [2, 4]\nsamples = 3\n[[chaos.deep_jacobian.cases]]\nnonlinearity = \"tanh\"\nweights = \"orthogonal\"\nsigma_w = 1.05\n[[chaos.deep_jacobian.cases]]\nnonlinearity = \"relu\"\nweights = \"gaussian\"\nsigma_w = 1.4\n";
     for (file, text, figure, key) in [
-        ("tanh.toml", tanh, "figures/lambda_vs_gain.svg", "zero_crossing_gain"),
+        ("tanh.toml", tanh, "figures/lambda_vs_gain.svg", "largest_size"),
         ("theta.toml", theta, "figures/spectra.svg", "relative_spread_of_positive_fraction"),
         ("driven.toml", driven, "figures/reliability_rasters.svg", "extrapolation_over_bound"),
         ("deep.toml", deep, "figures/spread_vs_depth.svg", "largest_deviation_in_standard_errors"),
@@ -544,9 +544,9 @@ fn chaos_studies_run_and_compare_with_their_paper() {
             assert!(run.join("figures/driven_spectra.svg").exists());
             assert!(metrics["driven_still_chaotic"].is_boolean(), "{metrics}");
         }
-        if key == "zero_crossing_gain" {
+        if key == "largest_size" {
             // Stable at g = 0.5, chaotic at g = 3: the sweep brackets a crossing.
-            let g = metrics[key].as_f64().unwrap_or(f64::NAN);
+            let g = metrics[key]["zero_crossing_gain"].as_f64().unwrap_or(f64::NAN);
             assert!(g > 0.5 && g < 3.0, "{metrics}");
         }
     }
@@ -649,7 +649,7 @@ fn tanh_sweep_runs_on_a_given_network_and_refuses_a_misshapen_one() {
         &[("w", Array::f64(&[n, n], w)), ("h0", Array::f64(&[n], vec![0.0; n]))],
     )
     .unwrap();
-    let text = "name = \"given\"\n[chaos.tanh_gain_sweep]\nn = 4\ngains = [1.0]\nn_transient = 0\nn_steps = 100\nn_exponents = 4\nnetwork = \"net.npz\"\n";
+    let text = "name = \"given\"\n[chaos.tanh_gain_sweep]\nsizes = [4]\ngains = [1.0]\nn_transient = 0\nn_steps = 100\nn_exponents = 4\nnetwork = \"net.npz\"\n";
     let spec = dir.join("spec.toml");
     std::fs::write(&spec, text).unwrap();
     let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
@@ -657,11 +657,11 @@ fn tanh_sweep_runs_on_a_given_network_and_refuses_a_misshapen_one() {
     let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
-    let lam = m["lambda_max_per_step"][0].as_f64().unwrap();
+    let lam = m["sizes"][0]["lambda_max_per_step"][0].as_f64().unwrap();
     assert!((lam - 0.5f64.ln()).abs() < 1e-12, "{lam}");
     std::fs::write(
         &spec,
-        text.replace("n = 4", "n = 5").replace("n_exponents = 4", "n_exponents = 5"),
+        text.replace("sizes = [4]", "sizes = [5]").replace("n_exponents = 4", "n_exponents = 5"),
     )
     .unwrap();
     let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]);

@@ -5,16 +5,18 @@
 //! - [`spec`]: experiment specs in TOML — parsed, validated once, and written back resolved
 //!   (every default filled in). Bad input becomes a [`spec::SpecError`] that names the file,
 //!   line, column, field and what was expected;
+//! - [`claim`]: checked claims, a paper's result against a run's measurement;
 //! - [`npz`]: named `f64`/`i32` arrays in NumPy's `.npz` format;
 //! - [`run_dir`]: run directories written under a temporary name and renamed when complete,
 //!   never overwriting an earlier run; checkpoints; manifests.
 //!
 //! ```
-//! let spec = neurodyn_io::spec::parse(neurodyn_io::spec::DEMO_SPEC, "demo.toml").unwrap();
+//! let spec = neurodyn_io::spec::rnn::parse(neurodyn_io::spec::DEMO_SPEC, "demo.toml").unwrap();
 //! assert_eq!(spec.name, "flipflop_3bit");
 //! ```
 #![deny(missing_docs)]
 
+pub mod claim;
 mod location;
 pub mod npz;
 pub mod run_dir;

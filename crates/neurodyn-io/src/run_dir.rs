@@ -181,6 +181,8 @@ pub fn load_checkpoint(
 pub struct Manifest {
     /// Format version of specs and manifests.
     pub schema_version: u32,
+    /// The run kind (`rnn`, `spiking`, `decomp`, …): what `report` and `--resume` dispatch on.
+    pub kind: String,
     /// neurodyn version.
     pub neurodyn_version: String,
     /// Git commit of the build, when known.

@@ -1,35 +1,53 @@
 //! The figures of a chaos study, built from `chaos.npz`.
 
+use crate::Fig;
 use crate::svg::{Marker, Plot};
+use neurodyn_io::IoError;
+use neurodyn_io::npz::read_f64;
+use std::path::Path;
 
 const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
-/// λ_max against the gain, with ±2 standard errors and the zero line.
-pub fn lambda_vs_gain(gains: &[f64], lambda: &[f64], std_error: &[f64]) -> String {
+/// One size's curve: `(N, (mean per gain, standard error per gain))`.
+pub type SizeCurve = (usize, (Vec<f64>, Vec<f64>));
+
+/// λ_max against the gain, one curve per size, with the zero line and the infinite-size
+/// transition g = 1.
+pub fn lambda_vs_gain(gains: &[f64], curves: &[SizeCurve]) -> String {
     let mut p = Plot::new("Largest Lyapunov exponent vs gain", "gain g", "λ_max [1/step]");
     let lo = gains.iter().cloned().fold(f64::MAX, f64::min);
     let hi = gains.iter().cloned().fold(f64::MIN, f64::max);
     p.dashed(&[lo, hi], &[0.0, 0.0], "#999999", 1.0);
-    for ((g, l), e) in gains.iter().zip(lambda).zip(std_error) {
-        p.line(&[*g, *g], &[l - 2.0 * e, l + 2.0 * e], "#777777", 1.0);
+    let all = curves.iter().flat_map(|(_, (m, _))| m.iter().copied());
+    let (ymin, ymax) = all.fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(y), b.max(y)));
+    for (i, (n, (mean, se))) in curves.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        for ((g, l), e) in gains.iter().zip(mean).zip(se) {
+            if e.is_finite() {
+                p.line(&[*g, *g], &[l - 2.0 * e, l + 2.0 * e], color, 0.8);
+            }
+        }
+        p.line(gains, mean, color, 1.5);
+        p.points(gains, mean, color, Marker::Dot, 3.0);
+        p.legend(&format!("N = {n}"), color, Some(Marker::Dot));
     }
-    p.line(gains, lambda, COLORS[0], 1.5);
-    p.points(gains, lambda, COLORS[0], Marker::Dot, 3.0);
-    p.dashed(
-        &[1.0, 1.0],
-        &[
-            lambda.iter().cloned().fold(f64::MAX, f64::min),
-            lambda.iter().cloned().fold(f64::MIN, f64::max),
-        ],
-        "#d62728",
-        1.0,
-    );
-    p.legend("λ_max ± 2 s.e.", COLORS[0], Some(Marker::Dot)).legend(
-        "g = 1 (theory)",
-        "#d62728",
-        None,
-    );
+    p.dashed(&[1.0, 1.0], &[ymin, ymax], "#d62728", 1.0);
+    p.legend("g = 1 (theory, N → ∞)", "#d62728", None);
     p.to_svg()
+}
+
+/// Mean and standard error over the rows of a `rows × columns` array (NaN error for one row).
+fn mean_over_rows(data: &[f64], columns: usize) -> (Vec<f64>, Vec<f64>) {
+    let rows = data.len() / columns.max(1);
+    let col = |j: usize| data.iter().skip(j).step_by(columns).copied().collect::<Vec<f64>>();
+    (0..columns)
+        .map(|j| {
+            let v = col(j);
+            let m = v.iter().sum::<f64>() / rows as f64;
+            let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (rows as f64 - 1.0);
+            (m, (var / rows as f64).sqrt())
+        })
+        .unzip()
 }
 
 /// Lyapunov spectra `λ_i` against `i/N`, one line per network size, in `unit`.
@@ -129,4 +147,121 @@ pub fn singular_value_histograms(
         p.legend("free probability (dashed)", "#777777", None);
     }
     p.to_svg()
+}
+
+/// λ_max vs gain, or spectra of growing networks.
+pub fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Fig>, IoError> {
+    let path = dir.join("chaos.npz");
+    if let Ok((_, gains)) = read_f64(&path, "gains") {
+        let (_, sizes) = read_f64(&path, "sizes")?;
+        let curves = sizes
+            .iter()
+            .map(|&n| {
+                let (shape, lambda) = read_f64(&path, &format!("lambda_max_{n}"))?;
+                Ok((n as usize, mean_over_rows(&lambda, shape[1])))
+            })
+            .collect::<Result<Vec<_>, IoError>>()?;
+        return Ok(vec![(
+            "lambda_vs_gain.svg".into(),
+            lambda_vs_gain(&gains, &curves),
+            "Largest Lyapunov exponent of h ← tanh(g W h) against g for each size N: mean over networks, ±2 standard errors across networks (or across time segments for one network); theory puts the transition to chaos at g = 1 for N → ∞.",
+        )]);
+    }
+    if let Ok((_, n_cases)) = read_f64(&path, "n_cases") {
+        return deep_jacobian_figures(dir, metrics, n_cases[0] as usize);
+    }
+    let (_, sizes) = read_f64(&path, "sizes")?;
+    let sizes: Vec<usize> = sizes.iter().map(|&n| n as usize).collect();
+    let measured = sizes
+        .iter()
+        .map(|n| read_f64(&path, &format!("spectrum_{n}")).map(|(_, s)| s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if read_f64(&path, "driven").is_err() {
+        let mut figures = vec![(
+            "spectra.svg".to_string(),
+            spectra(&sizes, &measured, "1/s"),
+            "Full Lyapunov spectra of balanced theta networks of growing size against i/N: extensive chaos makes them collapse onto one curve.",
+        )];
+        let driven: Result<Vec<_>, _> = sizes
+            .iter()
+            .map(|n| read_f64(&path, &format!("driven_spectrum_{n}")).map(|(_, s)| s))
+            .collect();
+        if let Ok(driven) = driven {
+            figures.push((
+                "driven_spectra.svg".into(),
+                spectra(&sizes, &driven, "1/s"),
+                "The same networks under one frozen Poisson pulse drive (exact, event-based): compare with the autonomous spectra above.",
+            ));
+        }
+        return Ok(figures);
+    }
+    let mut panels = Vec::new();
+    for label in ["most", "least"] {
+        if let (Ok((_, times)), Ok((_, trials)), Ok((_, neuron))) = (
+            read_f64(&path, &format!("raster_{label}_times")),
+            read_f64(&path, &format!("raster_{label}_trials")),
+            read_f64(&path, &format!("raster_{label}_neuron")),
+        ) {
+            let title = format!("{label} reliable neuron ({})", neuron[0]);
+            panels.push((title, times, trials));
+        }
+    }
+    let duration = panels.iter().flat_map(|p| p.1.iter()).cloned().fold(0.0, f64::max);
+    let (_, reliability) = read_f64(&path, &format!("reliability_{}", sizes[0]))?;
+    Ok(vec![
+        (
+            "spectra.svg".into(),
+            spectra(&sizes, &measured, "1/time unit"),
+            "Lyapunov spectra of the driven networks against i/N (one frozen stimulus): positive exponents persist under drive and their number grows with N.",
+        ),
+        (
+            "reliability_rasters.svg".into(),
+            trial_rasters(&panels, duration),
+            "Spikes of single neurons across trials that differ only in the initial state (same frozen drive): reliable and unreliable cells coexist in the chaotic network.",
+        ),
+        (
+            "reliability.svg".into(),
+            reliability_histogram(&reliability),
+            "Schreiber reliability of every active neuron of the smallest network across trials.",
+        ),
+    ])
+}
+
+/// Spread against depth and singular-value histograms of deep Jacobians.
+fn deep_jacobian_figures(
+    dir: &Path,
+    metrics: &serde_json::Value,
+    n_cases: usize,
+) -> Result<Vec<Fig>, IoError> {
+    let path = dir.join("chaos.npz");
+    let label = |i: usize| metrics["case_labels"][i].as_str().unwrap_or("case").to_string();
+    let (_, depths) = read_f64(&path, "depths")?;
+    let mut spreads = Vec::new();
+    let mut histograms = Vec::new();
+    for i in 0..n_cases {
+        let (_, measured) = read_f64(&path, &format!("spread_empirical_case{i}"))?;
+        let (_, predicted) = read_f64(&path, &format!("spread_predicted_case{i}"))?;
+        spreads.push((label(i), measured, predicted));
+        histograms.push((label(i), read_f64(&path, &format!("singular_values_case{i}"))?.1));
+    }
+    let grid = read_f64(&path, "density_grid").map(|(_, g)| g);
+    let predicted: Result<Vec<Vec<f64>>, _> = (0..n_cases)
+        .map(|i| read_f64(&path, &format!("predicted_density_case{i}")).map(|(_, d)| d))
+        .collect();
+    let predicted = match (&grid, &predicted) {
+        (Ok(g), Ok(d)) => Some((g.as_slice(), d.as_slice())),
+        _ => None,
+    };
+    Ok(vec![
+        (
+            "spread_vs_depth.svg".into(),
+            spread_vs_depth(&depths, &spreads),
+            "Relative spread of the squared singular values of the input-output Jacobian against depth: measured (dots, mean over networks) and the free-probability prediction (lines).",
+        ),
+        (
+            "singular_values.svg".into(),
+            singular_value_histograms(&histograms, predicted),
+            "Singular values of one network per case at the deepest depth (solid), with the free-probability density (dashed).",
+        ),
+    ])
 }

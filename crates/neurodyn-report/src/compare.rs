@@ -1,6 +1,10 @@
 //! The figure of a comparison of trained networks, built from `comparison.npz`.
 
+use crate::Fig;
 use crate::svg::escape;
+use neurodyn_io::IoError;
+use neurodyn_io::npz::read_f64;
+use std::path::Path;
 
 /// Side-by-side heat maps of `k × k` matrices (value printed in each cell, colour from white at
 /// `lo` to blue at `hi`), one per `(title, values, lo, hi)`, rows and columns labelled.
@@ -53,4 +57,24 @@ pub fn matrices(labels: &[String], panels: &[(&str, Vec<f64>, f64, f64)]) -> Str
         }
     }
     svg + "</svg>"
+}
+
+/// Similarity and topology matrices of compared networks.
+pub fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Fig>, IoError> {
+    let path = dir.join("comparison.npz");
+    let labels: Vec<String> = metrics["networks"]
+        .as_array()
+        .map(|a| a.iter().map(|n| n["name"].as_str().unwrap_or("?").to_string()).collect())
+        .unwrap_or_default();
+    let read = |k: &str| read_f64(&path, k).map(|(_, v)| v);
+    let panels = vec![
+        ("SVCCA", read("svcca")?, 0.0, 1.0),
+        ("linear CKA", read("linear_cka")?, 0.0, 1.0),
+        ("same fixed-point topology", read("same_topology")?, 0.0, 1.0),
+    ];
+    Ok(vec![(
+        "comparison.svg".into(),
+        matrices(&labels, &panels),
+        "Geometry (SVCCA, linear CKA of hidden states on one held-out batch) and fixed-point topology (same memories and same saddle connections: 1) between every pair of networks.",
+    )])
 }

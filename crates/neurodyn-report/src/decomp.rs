@@ -1,7 +1,11 @@
 //! The figures of a decomposition run, built from `factors.npz`, `selection.npz` and
 //! `metrics.json`.
 
+use crate::Fig;
 use crate::svg::{Marker, Plot, stack};
+use neurodyn_io::IoError;
+use neurodyn_io::npz::read_f64;
+use std::path::Path;
 
 const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
@@ -66,4 +70,68 @@ pub fn amp_vs_als(snrs: &[f64], curves: &[(&str, &[f64])], threshold: Option<f64
         p.legend(label, color, Some(Marker::Dot));
     }
     p.to_svg()
+}
+
+/// Error against SNR for AMP and ALS.
+pub fn amp_figures(dir: &Path) -> Result<Vec<Fig>, IoError> {
+    let path = dir.join("amp.npz");
+    let (_, snrs) = read_f64(&path, "snrs")?;
+    let names = [
+        ("amp_rescaled_mse", "AMP (rescaled)"),
+        ("als_rescaled_mse", "ALS (rescaled)"),
+        ("amp_mse", "AMP (own scale)"),
+        ("state_evolution_mse", "state evolution"),
+        ("prior_mean_rescaled_mse", "prior mean alone"),
+    ];
+    let curves = names
+        .iter()
+        .map(|(k, _)| read_f64(&path, k).map(|(_, v)| v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let labelled: Vec<(&str, &[f64])> =
+        names.iter().zip(&curves).map(|((_, l), c)| (*l, c.as_slice())).collect();
+    let threshold = read_f64(&path, "als_threshold").ok().and_then(|(_, t)| t.first().copied());
+    Ok(vec![(
+        "amp_vs_als.svg".into(),
+        amp_vs_als(&snrs, &labelled, threshold.filter(|t| t.is_finite())),
+        "Error of AMP and ALS against SNR on planted spiked data (mean over trials). Rescaled: after the best rescaling of each estimate; AMP's own-scale MSE should follow state evolution.",
+    )])
+}
+
+/// Loss curve, components and (with a rank sweep) error and stability vs rank.
+pub fn figures(dir: &Path) -> Result<Vec<Fig>, IoError> {
+    let path = dir.join("factors.npz");
+    let (_, loss) = read_f64(&path, "loss")?;
+    let mut figures = vec![(
+        "loss.svg".to_string(),
+        crate::figures::loss_curve(&loss),
+        "Objective per sweep (½‖M ⊙ (X − X̂)‖², plus the seqNMF penalty if any).",
+    )];
+    // NMF: columns of W; convolutive NMF (3-axis W): rows of H, the activations; CP: columns
+    // of A.
+    let component = match (read_f64(&path, "w"), read_f64(&path, "a")) {
+        (Ok((ws, _)), _) if ws.len() == 3 => {
+            let (hs, h) = read_f64(&path, "h")?;
+            Some(components("Activations H (one line per motif)", &h, &hs, false))
+        }
+        (Ok((ws, w)), _) => Some(components("Components: columns of W", &w, &ws, true)),
+        (_, Ok((as_, a))) => {
+            Some(components("Components: columns of the first factor A", &a, &as_, true))
+        }
+        _ => None,
+    };
+    if let Some(svg) = component {
+        figures.push(("components.svg".into(), svg, "The fitted components (first factor)."));
+    }
+    let sel = dir.join("selection.npz");
+    if sel.exists() {
+        let (_, ranks) = read_f64(&sel, "ranks")?;
+        let (_, errors) = read_f64(&sel, "errors")?;
+        let (_, similarity) = read_f64(&sel, "similarity")?;
+        figures.push((
+            "selection.svg".into(),
+            selection(&ranks, &errors, &similarity),
+            "Model selection: relative reconstruction error of every restart (circles) and the best (line) per rank; mean factor match score of the restarts against the best one (1 = every restart finds the same factors).",
+        ));
+    }
+    Ok(figures)
 }

@@ -1,6 +1,10 @@
 //! The figures of an RNN run, built from the arrays in its run directory.
 
+use crate::Fig;
 use crate::svg::{Marker, Plot, stack};
+use neurodyn_io::IoError;
+use neurodyn_io::npz::read_f64;
+use std::path::Path;
 
 /// Colours of the stability classes: stable, saddle, unstable.
 const CLASS_COLORS: [&str; 3] = ["#111111", "#d62728", "#1f77b4"];
@@ -157,4 +161,58 @@ pub fn eigenvalues(re: &[f64], im: &[f64], dim: usize, stability: &[i32]) -> Str
         );
     }
     p.to_svg()
+}
+
+/// Loss, an example trial, the state space with fixed points (the first `n_plot` held-out
+/// trials), and Jacobian eigenvalues of an RNN run.
+pub fn rnn_run(dir: &Path, n_plot: usize) -> Result<Vec<Fig>, IoError> {
+    let mut figures: Vec<Fig> = Vec::new();
+
+    let (_, loss) = read_f64(&dir.join("training.npz"), "loss")?;
+    figures.push(("loss.svg".into(), loss_curve(&loss), "Training loss."));
+
+    let traj = dir.join("trajectories.npz");
+    let (shape, inputs) = read_f64(&traj, "inputs")?;
+    let (oshape, targets) = read_f64(&traj, "targets")?;
+    let (_, mask) = read_f64(&traj, "mask")?;
+    let (_, outputs) = read_f64(&traj, "outputs")?;
+    figures.push((
+        "example_trial.svg".into(),
+        example_trial(
+            &seq(&inputs, &shape),
+            &seq(&targets, &oshape),
+            &seq(&mask, &oshape),
+            &seq(&outputs, &oshape),
+            0,
+        ),
+        "A held-out trial: inputs (grey), target where scored (dashed) and the network's output.",
+    ));
+
+    let fp = dir.join("fixed_points.npz");
+    let (_, stability) = read_f64(&fp, "stability")?;
+    let stability: Vec<i32> = stability.iter().map(|&s| s as i32).collect();
+    let (eshape, re) = read_f64(&fp, "eigenvalues_re")?;
+    let (_, im) = read_f64(&fp, "eigenvalues_im")?;
+    if let (Ok((pshape, pcs)), Ok((_, points_pcs))) =
+        (read_f64(&traj, "states_pcs"), read_f64(&fp, "points_pcs"))
+    {
+        figures.push((
+            "state_space.svg".into(),
+            state_space(&seq(&pcs, &pshape), n_plot, &points_pcs, &stability),
+            "Held-out trajectories projected on their top three principal components, with the fixed points (dot: stable, cross: saddle, square: unstable).",
+        ));
+    }
+    let dim = eshape.get(1).copied().unwrap_or(0);
+    figures.push((
+        "eigenvalues.svg".into(),
+        eigenvalues(&re, &im, dim, &stability),
+        "Eigenvalues of the state Jacobian at every fixed point; the dashed line is the unit circle (|λ| = 1).",
+    ));
+
+    Ok(figures)
+}
+
+/// A `[t][b][c]` array of the given shape.
+fn seq<'a>(data: &'a [f64], shape: &[usize]) -> Seq<'a> {
+    Seq { data, n_steps: shape[0], batch: shape[1], channels: shape[2] }
 }

@@ -1,7 +1,11 @@
 //! The figures of a spiking run, built from `spikes.npz` and `metrics.json`.
 
+use crate::Fig;
 use crate::svg::{Marker, Plot};
 use neurodyn_analysis::spikes::isi_cv;
+use neurodyn_io::IoError;
+use neurodyn_io::npz::read_f64;
+use std::path::Path;
 
 const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
@@ -128,4 +132,55 @@ pub fn isi_cv_histogram(pops: &[PopulationSpikes<'_>]) -> String {
         .map(|p| (p.name, trains(p).iter().map(|t| isi_cv(t)).filter(|c| c.is_finite()).collect()))
         .collect();
     histogram("ISI coefficient of variation", "CV of inter-spike intervals", &series, 0.0, 2.0, 40)
+}
+
+/// Raster, population rates, rate and ISI-CV histograms of a spiking run.
+pub fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Fig>, IoError> {
+    let path = dir.join("spikes.npz");
+    let duration = metrics["simulated_ms"].as_f64().unwrap_or(0.0);
+    let names: Vec<String> =
+        metrics["populations"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let mut data = Vec::new();
+    for name in &names {
+        let (_, times) = read_f64(&path, &format!("{name}_times"))?;
+        let (_, senders) = read_f64(&path, &format!("{name}_senders"))?;
+        let n = metrics["populations"][name]["n"].as_u64().unwrap_or(0) as usize;
+        data.push((name.as_str(), n, times, senders));
+    }
+    let pops: Vec<PopulationSpikes<'_>> = data
+        .iter()
+        .map(|(name, n, times, senders)| PopulationSpikes { name, n: *n, times, senders })
+        .collect();
+    let (cshape, counts) = read_f64(&path, "counts")?;
+    let (_, sizes) = read_f64(&path, "population_sizes")?;
+    let (_, dt) = read_f64(&path, "dt")?;
+    // `counts` covers every population in network order, recorded or not.
+    let order: Vec<&str> = metrics["population_order"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let all_names: Vec<&str> =
+        if order.len() == cshape[0] { order } else { vec!["population"; cshape[0]] };
+    Ok(vec![
+        (
+            "raster.svg".into(),
+            raster(&pops, 200, duration.min(1000.0)),
+            "Spikes of the first 200 neurons of each recorded population over the first second.",
+        ),
+        (
+            "rates.svg".into(),
+            rates(&all_names, &sizes, &counts, cshape[1], dt[0], 5.0),
+            "Population rates in 5 ms bins.",
+        ),
+        (
+            "rate_histogram.svg".into(),
+            rate_histogram(&pops, duration),
+            "Distribution of single-neuron firing rates over the whole run.",
+        ),
+        (
+            "isi_cv_histogram.svg".into(),
+            isi_cv_histogram(&pops),
+            "Distribution of the coefficient of variation of inter-spike intervals (neurons with at least 3 spikes); 1 for a Poisson process.",
+        ),
+    ])
 }

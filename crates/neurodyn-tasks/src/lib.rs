@@ -66,6 +66,8 @@ pub trait Task {
     fn n_input(&self) -> usize;
     /// Output channels.
     fn n_output(&self) -> usize;
+    /// Time steps per trial.
+    fn n_steps(&self) -> usize;
     /// Generates `batch` independent trials from `rng`.
     fn generate(&self, batch: usize, rng: &mut dyn Rng) -> TaskBatch;
     /// Checks every parameter; the error names the first one out of range.
@@ -102,6 +104,9 @@ impl Task for FlipFlop {
     }
     fn n_input(&self) -> usize {
         self.n_bits
+    }
+    fn n_steps(&self) -> usize {
+        self.n_steps
     }
     fn n_output(&self) -> usize {
         self.n_bits
@@ -159,6 +164,9 @@ impl Task for PulseIntegration {
     fn n_input(&self) -> usize {
         1
     }
+    fn n_steps(&self) -> usize {
+        self.n_steps
+    }
     fn n_output(&self) -> usize {
         1
     }
@@ -214,6 +222,9 @@ impl Task for ContextIntegration {
     }
     fn n_input(&self) -> usize {
         4
+    }
+    fn n_steps(&self) -> usize {
+        self.n_steps
     }
     fn n_output(&self) -> usize {
         1

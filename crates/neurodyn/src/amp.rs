@@ -8,6 +8,55 @@
 //! state-evolution prediction of it are reported too.
 
 use crate::StudyResult;
+use crate::kinds::{Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
+use neurodyn_io::IoError;
+use neurodyn_io::spec::SpecError;
+use std::path::Path;
+
+/// The `amp` kind: specs with an `[amp]` table.
+pub struct AmpKind;
+
+impl Kind for AmpKind {
+    fn name(&self) -> &'static str {
+        "amp"
+    }
+    fn table(&self) -> &'static str {
+        "amp"
+    }
+    fn prepare(
+        &self,
+        text: &str,
+        file: &str,
+        _base: &Path,
+        limits: &Limits,
+    ) -> Result<Box<dyn Prepared>, SpecError> {
+        let spec = neurodyn_io::spec::amp::parse(text, file)?;
+        // The data of every trial run at once (one per thread), a few copies each.
+        let entries = (spec.amp.n as f64).powi(spec.amp.order as i32);
+        let parallel = (spec.amp.trials.min(rayon::current_num_threads())) as f64;
+        MemoryEstimate::new()
+            .add("amp.n", entries * parallel, 8.0 * 3.0)
+            .check(limits, text, file)?;
+        Ok(Box::new(Study {
+            name: spec.name.clone(),
+            resolved: spec.to_toml(),
+            description: format!(
+                "AMP study, order {}, N = {}, {} SNRs × {} trials, seed {}",
+                spec.amp.order,
+                spec.amp.n,
+                spec.amp.snrs.len(),
+                spec.amp.trials,
+                spec.seed
+            ),
+            npz: "amp.npz",
+            run,
+            spec,
+        }))
+    }
+    fn figures(&self, dir: &Path, _: &str, _: &serde_json::Value) -> Result<Vec<Figure>, IoError> {
+        Ok(neurodyn_report::decomp::amp_figures(dir)?.into_iter().map(Figure::from).collect())
+    }
+}
 use neurodyn_analysis::decomp::amp::{
     Prior, Regime, amp, angular_error, rank1_als, regime, spiked, state_evolution,
 };

@@ -5,6 +5,90 @@
 //! single-cell extrapolation); and Jacobian spectra of deep networks against free probability.
 
 use crate::StudyResult;
+use crate::kinds::{Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
+use neurodyn_io::IoError;
+use neurodyn_io::spec::SpecError;
+use std::path::Path;
+
+/// The `chaos` kind: specs with a `[chaos]` table.
+pub struct ChaosKind;
+
+impl Kind for ChaosKind {
+    fn name(&self) -> &'static str {
+        "chaos"
+    }
+    fn table(&self) -> &'static str {
+        "chaos"
+    }
+    fn prepare(
+        &self,
+        text: &str,
+        file: &str,
+        base: &Path,
+        limits: &Limits,
+    ) -> Result<Box<dyn Prepared>, SpecError> {
+        let spec = neurodyn_io::spec::chaos::parse(text, file, base)?;
+        memory(&spec).check(limits, text, file)?;
+        let (study, what) = match &spec.chaos {
+            ChaosStudy::TanhGainSweep(t) => {
+                ("tanh gain sweep", format!("sizes {:?}, {} gains", t.sizes, t.gains.len()))
+            }
+            ChaosStudy::ThetaBalanced(t) => {
+                ("balanced theta networks", format!("sizes {:?}", t.sizes))
+            }
+            ChaosStudy::ThetaDriven(t) => ("driven theta networks", format!("sizes {:?}", t.sizes)),
+            ChaosStudy::DeepJacobian(t) => {
+                ("deep Jacobians", format!("width {}, depths {:?}", t.width, t.depths))
+            }
+        };
+        Ok(Box::new(Study {
+            name: spec.name.clone(),
+            resolved: spec.to_toml(),
+            description: format!("chaos study: {study}, {what}, seed {}", spec.seed),
+            npz: "chaos.npz",
+            run,
+            spec,
+        }))
+    }
+    fn figures(
+        &self,
+        dir: &Path,
+        _: &str,
+        metrics: &serde_json::Value,
+    ) -> Result<Vec<Figure>, IoError> {
+        Ok(neurodyn_report::chaos::figures(dir, metrics)?.into_iter().map(Figure::from).collect())
+    }
+}
+
+/// The memory a study needs: `N × N` Jacobians and bases (and for the driven networks the
+/// spike trains of every trial, bounded by the rate).
+pub fn memory(spec: &ChaosSpec) -> MemoryEstimate {
+    let max = |v: &[usize]| v.iter().copied().max().unwrap_or(0) as f64;
+    let threads = rayon::current_num_threads() as f64;
+    let mut m = MemoryEstimate::new();
+    match &spec.chaos {
+        ChaosStudy::TanhGainSweep(t) => {
+            m.add("chaos.tanh_gain_sweep.sizes", max(&t.sizes).powi(2), 8.0 * 5.0)
+        }
+        ChaosStudy::ThetaBalanced(t) => {
+            m.add("chaos.theta_balanced.sizes", max(&t.sizes).powi(2), 8.0 * 5.0)
+        }
+        ChaosStudy::ThetaDriven(t) => {
+            let n = max(&t.sizes);
+            m.add("chaos.theta_driven.sizes", n * n, 8.0 * 5.0);
+            m.add(
+                "chaos.theta_driven.trials",
+                t.trials as f64 * n * (t.duration + t.transient),
+                8.0,
+            )
+        }
+        ChaosStudy::DeepJacobian(t) => {
+            let samples = (t.samples as f64).min(threads);
+            m.add("chaos.deep_jacobian.width", (t.width as f64).powi(2) * samples, 8.0 * 6.0)
+        }
+    };
+    m
+}
 use neurodyn_analysis::deep_jacobian::{
     DeepNetConfig, empirical_moments, free_density, free_moments, jacobian_singular_values,
 };
@@ -41,19 +125,6 @@ fn tanh_sweep(
     spec: &ChaosSpec,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<StudyResult, String> {
-    let n = t.n;
-    let mut r = rng::stream(spec.seed, "tanh_network", 0);
-    let scale = 1.0 / (n as f64).sqrt();
-    let mut w = faer::Mat::from_fn(n, n, |_, _| {
-        scale * rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut r)
-    });
-    let mut h0: Vec<f64> = (0..n).map(|_| r.random_range(-0.5..0.5)).collect();
-    if let Some(loaded) = &t.loaded {
-        w = faer::Mat::from_fn(n, n, |i, j| loaded.w[i * n + j]);
-        if let Some(given) = &loaded.h0 {
-            h0.clone_from(given);
-        }
-    }
     let config = LyapunovConfig {
         n_exponents: t.n_exponents,
         n_transient: t.n_transient,
@@ -61,47 +132,122 @@ fn tanh_sweep(
         qr_every: t.qr_every,
         n_segments: 10,
     };
-    let (mut lam, mut err) = (Vec::new(), Vec::new());
-    let (mut entropy, mut kaplan_yorke, mut spectra) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, &g) in t.gains.iter().enumerate() {
-        let system = TanhMap { w: w.clone(), gain: g };
-        let s = lyapunov_spectrum(&system, &h0, &[], &config).map_err(|e| e.to_string())?;
-        lam.push(s.exponents[0]);
-        err.push(s.std_error[0]);
-        entropy.push(s.entropy_rate);
-        kaplan_yorke.push(s.kaplan_yorke);
-        spectra.extend(s.exponents);
-        progress(i + 1, t.gains.len());
+    let k = t.gains.len();
+    let total = t.sizes.len() * t.networks * k;
+    let mut done = 0;
+    let mut arrays = Vec::new();
+    let mut rows = Vec::new();
+    for &n in &t.sizes {
+        let (mut lam, mut err, mut crossings) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut entropy, mut kaplan_yorke, mut spectra) = (Vec::new(), Vec::new(), Vec::new());
+        for net in 0..t.networks {
+            let (w, h0) = tanh_network(t, spec.seed, n, net);
+            let mut lam_net = Vec::new();
+            for &g in &t.gains {
+                let system = TanhMap { w: w.clone(), gain: g };
+                let s = lyapunov_spectrum(&system, &h0, &[], &config).map_err(|e| e.to_string())?;
+                lam_net.push(s.exponents[0]);
+                err.push(s.std_error[0]);
+                entropy.push(s.entropy_rate);
+                kaplan_yorke.push(s.kaplan_yorke);
+                spectra.extend(s.exponents);
+                done += 1;
+                progress(done, total);
+            }
+            crossings.push(zero_crossing(&t.gains, &lam_net));
+            lam.extend(lam_net);
+        }
+        // Mean and standard error of the crossing over the networks that have one.
+        let found: Vec<f64> = crossings.iter().flatten().copied().collect();
+        let m = found.len() as f64;
+        let mean = found.iter().sum::<f64>() / m;
+        let se = if found.len() > 1 {
+            (found.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (m - 1.0) / m).sqrt()
+        } else {
+            f64::NAN
+        };
+        rows.push(json!({
+            "n": n,
+            "zero_crossing_gain": mean.is_finite().then_some(mean),
+            "zero_crossing_std_error": se.is_finite().then_some(se),
+            "zero_crossing_per_network": crossings,
+            "deviation_from_paper": mean.is_finite().then_some(mean - 1.0),
+            "lambda_max_per_step": lam,
+            "std_error": err,
+            "entropy_rate_per_step": entropy,
+            "kaplan_yorke_dimension": kaplan_yorke,
+        }));
+        let r = t.networks;
+        arrays.push((
+            format!("lambda_max_{n}"),
+            Array::f64(&[r, k], rows_of(&rows, "lambda_max_per_step")),
+        ));
+        arrays.push((format!("std_error_{n}"), Array::f64(&[r, k], rows_of(&rows, "std_error"))));
+        arrays.push((format!("spectra_{n}"), Array::f64(&[r, k, t.n_exponents], spectra)));
     }
-    // The gain where λ_max first turns positive, by linear interpolation.
-    let crossing = (1..lam.len()).find(|&i| lam[i - 1] < 0.0 && lam[i] >= 0.0).map(|i| {
-        let (g0, g1, l0, l1) = (t.gains[i - 1], t.gains[i], lam[i - 1], lam[i]);
-        g0 + (g1 - g0) * (-l0) / (l1 - l0)
-    });
+    let deviation = |i: usize| rows[i]["deviation_from_paper"].as_f64().map(f64::abs);
+    let last = rows.len() - 1;
     let metrics = json!({
         "name": spec.name,
         "study": "tanh_gain_sweep",
-        "n": n,
+        "sizes": rows,
         "gains": t.gains,
-        "lambda_max_per_step": lam,
-        "std_error": err,
+        "networks_per_size": t.networks,
         "n_exponents": t.n_exponents,
         "qr_every": t.qr_every,
-        "entropy_rate_per_step": entropy,
-        "kaplan_yorke_dimension": kaplan_yorke,
-        "zero_crossing_gain": crossing,
+        "largest_size": {
+            "n": t.sizes[last],
+            "zero_crossing_gain": rows[last]["zero_crossing_gain"],
+            "abs_deviation_from_paper": deviation(last),
+        },
+        // > 0 when the crossing moves toward g = 1 from the smallest to the largest size.
+        "deviation_shrinks_by": match (deviation(0), deviation(last)) {
+            (Some(a), Some(b)) if last > 0 => Some(a - b),
+            _ => None,
+        },
         "paper": "Sompolinsky, Crisanti & Sommers (1988): the largest exponent crosses 0 at g = 1 for N → ∞",
-        "paper_value": 1.0,
-        "deviation_from_paper": crossing.map(|c| c - 1.0),
     });
-    let k = t.gains.len();
-    let arrays = vec![
-        ("gains".into(), Array::f64(&[k], t.gains.clone())),
-        ("lambda_max".into(), Array::f64(&[k], lam)),
-        ("std_error".into(), Array::f64(&[k], err)),
-        ("spectra".into(), Array::f64(&[k, t.n_exponents], spectra)),
-    ];
+    arrays.push(("gains".into(), Array::f64(&[k], t.gains.clone())));
+    arrays.push((
+        "sizes".into(),
+        Array::f64(&[t.sizes.len()], t.sizes.iter().map(|&n| n as f64).collect()),
+    ));
     Ok(StudyResult { arrays, metrics })
+}
+
+/// The coupling and initial state of network `net` of size `n`: from the spec's file, or
+/// `W_ij ~ N(0, 1/N)` and `h0 ~ U(−0.5, 0.5)` from the stream `(seed, "tanh_network/<n>", net)`.
+fn tanh_network(t: &TanhGainSweep, seed: u64, n: usize, net: usize) -> (faer::Mat<f64>, Vec<f64>) {
+    let mut r = rng::stream(seed, &format!("tanh_network/{n}"), net as u64);
+    if let Some(loaded) = &t.loaded {
+        let w = faer::Mat::from_fn(n, n, |i, j| loaded.w[i * n + j]);
+        let h0 = loaded
+            .h0
+            .clone()
+            .unwrap_or_else(|| (0..n).map(|_| r.random_range(-0.5..0.5)).collect());
+        return (w, h0);
+    }
+    let scale = 1.0 / (n as f64).sqrt();
+    let w = faer::Mat::from_fn(n, n, |_, _| {
+        scale * rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut r)
+    });
+    (w, (0..n).map(|_| r.random_range(-0.5..0.5)).collect())
+}
+
+/// The gain where `lambda` first turns positive, by linear interpolation.
+fn zero_crossing(gains: &[f64], lambda: &[f64]) -> Option<f64> {
+    (1..lambda.len()).find(|&i| lambda[i - 1] < 0.0 && lambda[i] >= 0.0).map(|i| {
+        let (g0, g1, l0, l1) = (gains[i - 1], gains[i], lambda[i - 1], lambda[i]);
+        g0 + (g1 - g0) * (-l0) / (l1 - l0)
+    })
+}
+
+/// The numbers of field `key` of the last row, flattened.
+fn rows_of(rows: &[serde_json::Value], key: &str) -> Vec<f64> {
+    rows.last()
+        .and_then(|r| r[key].as_array())
+        .map(|a| a.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect())
+        .unwrap_or_default()
 }
 
 fn theta_sizes(

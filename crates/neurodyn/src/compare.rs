@@ -9,16 +9,67 @@
 //! flip-flop memory), so labels mean the same thing in every network.
 
 use crate::StudyResult;
-use crate::experiment::{Analysis, analyse, train, trainer};
+use crate::kinds::{Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
+use crate::rnn::{Analysis, analyse, train, trainer};
 use neurodyn_analysis::fixed_points::unstable_manifold_ends;
 use neurodyn_analysis::similarity::{linear_cka, procrustes_distance, svcca};
+use neurodyn_io::IoError;
 use neurodyn_io::npz::Array;
-use neurodyn_io::spec::{CompareSpec, Spec};
+use neurodyn_io::spec::SpecError;
+use neurodyn_io::spec::{CompareSpec, RnnSpec as Spec};
 use neurodyn_models::rnn::Rnn;
 use neurodyn_train::evaluate;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
+use std::path::Path;
+
+/// The `compare` kind: specs with a `[compare]` table.
+pub struct CompareKind;
+
+impl Kind for CompareKind {
+    fn name(&self) -> &'static str {
+        "compare"
+    }
+    fn table(&self) -> &'static str {
+        "compare"
+    }
+    fn prepare(
+        &self,
+        text: &str,
+        file: &str,
+        base: &Path,
+        limits: &Limits,
+    ) -> Result<Box<dyn Prepared>, SpecError> {
+        let spec = neurodyn_io::spec::compare::parse(text, file, base)?;
+        // Members train one after the other: the largest one bounds the memory.
+        let largest = spec
+            .networks
+            .iter()
+            .map(crate::rnn::memory)
+            .max_by(|a, b| a.total().total_cmp(&b.total()))
+            .unwrap_or_default();
+        let mut m = MemoryEstimate::new();
+        m.add("compare.specs", largest.total(), 1.0);
+        m.check(limits, text, file)?;
+        Ok(Box::new(Study {
+            name: spec.name.clone(),
+            resolved: spec.to_toml(),
+            description: format!("comparison of {} networks", spec.networks.len()),
+            npz: "comparison.npz",
+            run,
+            spec,
+        }))
+    }
+    fn figures(
+        &self,
+        dir: &Path,
+        _: &str,
+        metrics: &serde_json::Value,
+    ) -> Result<Vec<Figure>, IoError> {
+        Ok(neurodyn_report::compare::figures(dir, metrics)?.into_iter().map(Figure::from).collect())
+    }
+}
 
 /// The fixed-point topology of one network.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,17 +1,154 @@
-//! A decomposition spec run end to end: data (file or planted), the fit, a rank sweep with
-//! random restarts in parallel, arrays and metrics. No filesystem and no clock.
+//! The `decomp` run kind (`[method]` specs): data (file or planted), the fit, a rank sweep
+//! with random restarts in parallel, arrays and metrics. No filesystem and no clock.
+//!
+//! `relative_error` is `‖M ⊙ (X − X̂)‖ / ‖M ⊙ X‖`, as TensorLy reports it;
+//! `squared_relative_error` is its square (the normalised objective).
 
+use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Outcome, Prepared};
 use neurodyn_analysis::decomp::cnmf::{CnmfAlgorithm, CnmfConfig, cnmf, reconstruct};
 use neurodyn_analysis::decomp::cp::{CpConfig, cp_als, nncp_hals};
 use neurodyn_analysis::decomp::factor_match_score;
 use neurodyn_analysis::decomp::nmf::{NmfAlgorithm, NmfConfig, nmf};
 use neurodyn_core::rng;
+use neurodyn_io::IoError;
 use neurodyn_io::npz::Array;
 use neurodyn_io::spec::DecompSpec;
+use neurodyn_io::spec::SpecError;
 use neurodyn_io::spec::decomp::{Data, MethodSpec, PlantedKind, PlantedSpec};
 use rand::RngExt;
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use std::path::Path;
+
+/// The `decomp` kind: specs with a `[method]` table.
+pub struct DecompKind;
+
+/// A decomposition spec with its data loaded (or planted) and checked.
+pub struct PreparedDecomp {
+    spec: DecompSpec,
+    data: Data,
+}
+
+impl Kind for DecompKind {
+    fn name(&self) -> &'static str {
+        "decomp"
+    }
+    fn table(&self) -> &'static str {
+        "method"
+    }
+    fn prepare(
+        &self,
+        text: &str,
+        file: &str,
+        base: &Path,
+        limits: &Limits,
+    ) -> Result<Box<dyn Prepared>, SpecError> {
+        let spec = neurodyn_io::spec::decomp::parse(text, file, base)?;
+        let located = |field: &str, message: String| SpecError {
+            file: file.to_string(),
+            position: neurodyn_io::spec::locate_field(text, field),
+            field: Some(field.to_string()),
+            message,
+        };
+        // Planted data are estimated before they are drawn; a file's data are already on
+        // disk at their real size, so the fit is estimated once they are read.
+        let data = match &spec.data.planted {
+            Some(p) => {
+                memory(&spec, &p.shape).check(limits, text, file)?;
+                planted(p, spec.seed)
+            }
+            None => {
+                let data = spec.load_data().map_err(|e| located("data.path", e))?;
+                memory(&spec, &data.shape).check(limits, text, file)?;
+                data
+            }
+        };
+        check_data(&spec, &data).map_err(|e| located("data", e))?;
+        Ok(Box::new(PreparedDecomp { spec, data }))
+    }
+    fn figures(&self, dir: &Path, _spec: &str, _: &Value) -> Result<Vec<Figure>, IoError> {
+        Ok(neurodyn_report::decomp::figures(dir)?.into_iter().map(Figure::from).collect())
+    }
+}
+
+/// The memory a fit needs: the data, mask and reconstruction (a few copies), the planted
+/// factors, and per restart the factors and their products, at the largest rank.
+pub fn memory(spec: &DecompSpec, shape: &[usize]) -> MemoryEstimate {
+    let entries: f64 = shape.iter().map(|&n| n as f64).product();
+    let sum: f64 = shape.iter().map(|&n| n as f64).sum();
+    let s = spec.method.settings();
+    let ranks = spec.selection.as_ref().map_or(vec![], |sel| sel.ranks.clone());
+    let rank = ranks.iter().copied().chain([s.rank]).max().unwrap_or(1) as f64;
+    let lag = s.lag.unwrap_or(1) as f64;
+    let restarts = spec.selection.as_ref().map_or(1, |sel| sel.restarts) as f64;
+    let data_field = if spec.data.planted.is_some() { "data.planted.shape" } else { "data.path" };
+    let mut m = MemoryEstimate::new();
+    m.add(data_field, entries, 8.0 * 4.0);
+    if let Some(p) = &spec.data.planted {
+        m.add("data.planted.rank", p.rank as f64 * (sum + 2.0) * p.lag as f64, 8.0);
+    }
+    let field = format!("method.{}.rank", spec.method.kind());
+    m.add(
+        &field,
+        restarts.min(rayon::current_num_threads() as f64)
+            * rank
+            * (sum * lag + rank + entries.sqrt()),
+        8.0 * 4.0,
+    );
+    m
+}
+
+impl Prepared for PreparedDecomp {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn resolved(&self) -> String {
+        self.spec.to_toml()
+    }
+    fn describe(&self) -> String {
+        format!(
+            "{} of data shaped {:?}, rank {}, seed {}",
+            self.spec.method.kind(),
+            self.data.shape,
+            self.spec.method.settings().rank,
+            self.spec.seed
+        )
+    }
+    fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
+        let (spec, data) = (&self.spec, &self.data);
+        let progress = ctx.progress;
+        progress.phase("fit", 1);
+        let t0 = progress.seconds();
+        let f = fit(spec, data, spec.method.settings().rank, 0)?;
+        let fit_seconds = progress.seconds() - t0;
+        let summary = match &spec.selection {
+            Some(sel) => {
+                progress.phase("rank sweep", 1);
+                progress.advance(
+                    0,
+                    Some(format!("{} ranks × {} restarts", sel.ranks.len(), sel.restarts)),
+                );
+                Some(select(spec, data, &sel.ranks, sel.restarts)?)
+            }
+            None => None,
+        };
+        let mut files = vec![("factors.npz".to_string(), fit_arrays(&f))];
+        if let Some(s) = &summary {
+            files.push(("selection.npz".into(), selection_arrays(s)));
+        }
+        let metrics = metrics(spec, &f, summary.as_deref(), fit_seconds);
+        let line = format!(
+            "{}: {} rank {}: relative error {:.4e} after {} sweeps ({:.3} s)",
+            spec.name,
+            spec.method.kind(),
+            f.rank,
+            f.relative_error,
+            f.loss.len() - 1,
+            fit_seconds
+        );
+        Ok(Outcome { files, metrics, claim: None, summary: line })
+    }
+}
 
 /// One fitted model.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,7 +167,7 @@ pub struct Fit {
     /// factor match score between restarts (per-component reconstructions for convolutive
     /// NMF, which are blind to its shift ambiguity; the concatenated factors otherwise).
     pub signature: (usize, Vec<f64>),
-    /// `‖M ⊙ (X − X̂)‖² / ‖M ⊙ X‖²`.
+    /// `‖M ⊙ (X − X̂)‖ / ‖M ⊙ X‖` (TensorLy's `parafac` reports the same number).
     pub relative_error: f64,
 }
 
@@ -205,9 +342,14 @@ pub fn fit(spec: &DecompSpec, data: &Data, rank: usize, restart: usize) -> Resul
             (f.loss, f.converged, named, (rows, sig))
         }
     };
-    let relative_error =
-        2.0 * loss.last().copied().unwrap_or(f64::NAN) / observed_energy.max(f64::MIN_POSITIVE);
+    let relative_error = relative_error(loss.last().copied().unwrap_or(f64::NAN), observed_energy);
     Ok(Fit { rank, restart, loss, converged, factors, signature, relative_error })
+}
+
+/// `‖M ⊙ (X − X̂)‖ / ‖M ⊙ X‖` from the objective `½‖M ⊙ (X − X̂)‖²` and the observed energy
+/// `‖M ⊙ X‖²`.
+pub fn relative_error(half_squared_residual: f64, observed_energy: f64) -> f64 {
+    (2.0 * half_squared_residual / observed_energy.max(f64::MIN_POSITIVE)).sqrt()
 }
 
 /// One rank of a sweep.
@@ -308,6 +450,7 @@ pub fn metrics(
         "converged": f.converged,
         "final_loss": f.loss.last(),
         "relative_error": f.relative_error,
+        "squared_relative_error": f.relative_error * f.relative_error,
         "fit_seconds": fit_seconds,
     });
     if let Some(s) = summary {

@@ -11,7 +11,8 @@
 //! | [`train`] | `neurodyn-train` | BPTT, Adam/SGD, checkpoints |
 //! | [`analysis`] | `neurodyn-analysis` | fixed points, Lyapunov spectra, dimensionality, similarity, spike-train measures |
 //! | [`io`] | `neurodyn-io` | specs, npz, run directories |
-//! | [`experiment`], [`spiking`], [`decomp`], [`chaos`], [`amp`], [`compare`] | here | a spec, run end to end, as arrays and metrics |
+//! | [`kinds`] | here | the registry of run kinds: spec → prepared run → outcome (arrays, metrics, claim) → figures |
+//! | [`rnn`], [`spiking`], [`decomp`], [`chaos`], [`amp`], [`compare`] | here | one run kind each |
 //!
 //! ## A user guide in one example
 //! Train a small flip-flop network and find the fixed points of its autonomous dynamics:
@@ -41,7 +42,8 @@ pub mod amp;
 pub mod chaos;
 pub mod compare;
 pub mod decomp;
-pub mod experiment;
+pub mod kinds;
+pub mod rnn;
 pub mod spiking;
 
 pub use neurodyn_analysis as analysis;

@@ -1,12 +1,137 @@
-//! A spiking spec run end to end: build the network, simulate it while recording, and turn
-//! the recording into named arrays and per-population statistics. No filesystem and no clock:
-//! the caller times the phases and writes the results.
+//! The `spiking` run kind (`[populations]` specs): build the network, simulate it while
+//! recording, and turn the recording into named arrays and per-population statistics. No
+//! filesystem and no clock: the caller's progress observer times the phases.
 
+use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Outcome, Prepared};
 use neurodyn_analysis::spikes::{isi_cv, mean_pairwise_correlation};
+use neurodyn_io::IoError;
 use neurodyn_io::npz::Array;
 use neurodyn_io::spec::{SpecError, SpikingSpec};
+use neurodyn_sim::config::ConnectRule;
 use neurodyn_sim::{Network, Recording, RunStats, SimError};
 use serde_json::{Value, json};
+use std::path::Path;
+
+/// The `spiking` kind: specs with a `[populations]` table.
+pub struct SpikingKind;
+
+/// A spiking spec whose network was built once (building is the full validation; the run
+/// builds it again, timed, rather than hold it between the two).
+pub struct PreparedSpiking {
+    spec: SpikingSpec,
+    description: String,
+}
+
+impl Kind for SpikingKind {
+    fn name(&self) -> &'static str {
+        "spiking"
+    }
+    fn table(&self) -> &'static str {
+        "populations"
+    }
+    fn prepare(
+        &self,
+        text: &str,
+        file: &str,
+        base: &Path,
+        limits: &Limits,
+    ) -> Result<Box<dyn Prepared>, SpecError> {
+        let spec = neurodyn_io::spec::spiking::parse(text, file, base)?;
+        memory(&spec).check(limits, text, file)?;
+        let (network, _) = build(&spec)?;
+        let n: usize = network.populations().iter().map(|p| p.n).sum();
+        let m: usize = network.projections().iter().map(|p| p.n_synapses).sum();
+        let description = format!(
+            "spiking network, {} populations, {n} neurons, {m} synapses, seed {}",
+            network.populations().len(),
+            spec.seed
+        );
+        Ok(Box::new(PreparedSpiking { spec, description }))
+    }
+    fn figures(&self, dir: &Path, _spec: &str, metrics: &Value) -> Result<Vec<Figure>, IoError> {
+        Ok(neurodyn_report::spiking::figures(dir, metrics)?.into_iter().map(Figure::from).collect())
+    }
+}
+
+/// The memory a network needs: neuron state and ring buffers per neuron, and each synapse
+/// (index, weight, delay) by the expected count of its rule.
+pub fn memory(spec: &SpikingSpec) -> MemoryEstimate {
+    let mut m = MemoryEstimate::new();
+    let slots = (spec.simulation.max_delay / spec.simulation.dt).max(0.0) + 2.0;
+    for (name, p) in &spec.populations {
+        m.add(&format!("populations.{name}.n"), p.n as f64, 8.0 * (8.0 + slots));
+    }
+    let size = |name: &str| spec.populations.get(name).map_or(0.0, |p| p.n as f64);
+    for (name, p) in &spec.projections {
+        let (pre, post) = (size(&p.pre), size(&p.post));
+        let count = match &p.rule {
+            ConnectRule::FixedProbability { p } => p * pre * post,
+            ConnectRule::FixedIndegree { k } => *k as f64 * post,
+            ConnectRule::FixedOutdegree { k } => *k as f64 * pre,
+            ConnectRule::AllToAll {} | ConnectRule::Ring { .. } => pre * post,
+            ConnectRule::OneToOne {} => pre,
+            ConnectRule::File { .. } => 0.0,
+            ConnectRule::List(l) => l.pre.len() as f64,
+        };
+        m.add(&format!("projections.{name}.rule"), count, 16.0);
+    }
+    m
+}
+
+impl Prepared for PreparedSpiking {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn resolved(&self) -> String {
+        self.spec.to_toml()
+    }
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+    fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
+        let spec = &self.spec;
+        let progress = ctx.progress;
+        let t0 = progress.seconds();
+        progress.phase("build", 1);
+        let (mut network, mut recording) = build(spec).map_err(|e| e.to_string())?;
+        let build_seconds = progress.seconds() - t0;
+        progress.phase("simulate", spec.simulation.n_steps());
+        let t1 = progress.seconds();
+        let stats = simulate(spec, &mut network, &mut recording, &mut |k| {
+            progress.advance(k, None);
+            true
+        })
+        .map_err(|e| format!("simulation stopped: {e}"))?;
+        let sim_seconds = progress.seconds() - t1;
+        let mut files = vec![("spikes.npz".to_string(), spike_arrays(&network, &recording))];
+        let (state, weights) = recorded_arrays(&network, &recording);
+        if !state.is_empty() {
+            files.push(("state.npz".into(), state));
+        }
+        if !weights.is_empty() {
+            files.push(("weights.npz".into(), weights));
+        }
+        let metrics = metrics(spec, &network, &recording, &stats, build_seconds, sim_seconds);
+        let rates: Vec<String> = metrics["populations"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        format!("{k} {:.2} Hz", v["mean_rate_hz"].as_f64().unwrap_or(f64::NAN))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let summary = format!(
+            "{}: {} ms simulated in {sim_seconds:.3} s, {} synaptic events; {}",
+            spec.name,
+            metrics["simulated_ms"],
+            stats.synaptic_events,
+            rates.join(", ")
+        );
+        Ok(Outcome { files, metrics, claim: None, summary })
+    }
+}
 
 /// Builds the spec's network and its recorders; errors are located in the spec.
 pub fn build(spec: &SpikingSpec) -> Result<(Network, Recording), SpecError> {

@@ -3,7 +3,7 @@
 
 use neurodyn::analysis::spikes::isi_cv;
 use neurodyn::io::npz::read_f64;
-use neurodyn::io::spec::{Experiment, load_experiment};
+use neurodyn::io::spec::{read_spec, spiking};
 use std::path::Path;
 
 /// `[mean_rate, mean_cv, rate_q10, rate_q50, rate_q90, cv_q10, cv_q50, cv_q90]`, as the
@@ -35,11 +35,8 @@ fn stats(trains: &[Vec<f64>]) -> [f64; 8] {
 fn cuba_statistics_fall_within_brian2_seed_spread() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let golden = root.join("tests/golden/brian2_cuba/data.npz");
-    let Experiment::Spiking(mut spec) =
-        load_experiment(&root.join("examples/spiking/cuba.toml")).unwrap()
-    else {
-        panic!("cuba.toml is a spiking spec")
-    };
+    let cuba = root.join("examples/spiking/cuba.toml");
+    let mut spec = spiking::parse(&read_spec(&cuba).unwrap(), "cuba.toml", &root).unwrap();
     let columns =
         ["mean_rate", "mean_cv", "rate_q10", "rate_q50", "rate_q90", "cv_q10", "cv_q50", "cv_q90"];
     let seeds = [1u64, 2, 3, 4];

@@ -34,11 +34,12 @@ fn cp_als_follows_tensorly_parafac_from_the_same_start() {
         }
     }
     assert!(worst < 1e-9 * scale, "largest difference from TensorLy's model {worst:e}");
-    // TensorLy's relative error after every sweep, from our objective ½‖X − X̂‖².
+    // TensorLy's relative error after every sweep: the `relative_error` our runs report, from
+    // our objective ½‖X − X̂‖².
     let (_, errors) = get("relative_errors");
-    let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let energy = x.iter().map(|v| v * v).sum::<f64>();
     for (s, e) in errors.iter().enumerate() {
-        let ours = (2.0 * fit.loss[s + 1]).sqrt() / norm;
+        let ours = neurodyn::decomp::relative_error(fit.loss[s + 1], energy);
         assert!((ours - e).abs() < 1e-9, "sweep {}: {ours} vs TensorLy {e}", s + 1);
     }
 }

@@ -86,8 +86,11 @@ fn eight() -> usize {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TanhGainSweep {
-    /// Network size [1].
-    pub n: usize,
+    /// Network sizes `N`, swept to see the finite-size shift of the transition [1].
+    pub sizes: Vec<usize>,
+    /// Independent networks per size (each its own draw of `W` and `h0`) [1].
+    #[serde(default = "one_usize")]
+    pub networks: usize,
     /// Gains `g` [1].
     pub gains: Vec<f64>,
     /// Steps discarded [1].
@@ -102,8 +105,9 @@ pub struct TanhGainSweep {
     /// Steps between re-orthonormalisations [1].
     #[serde(default = "one_usize")]
     pub qr_every: usize,
-    /// Optional `.npz` with the coupling `w` (`n × n`, used as is: no scaling) and optionally
-    /// the initial state `h0` (`n`); relative to the spec's folder. Without it `W_ij ~ N(0, 1/N)`
+    /// Optional `.npz` with the coupling `w` (`N × N`, used as is: no scaling) and optionally
+    /// the initial state `h0` (`N`), for one size and one network; relative to the spec's
+    /// folder. Without it `W_ij ~ N(0, 1/N)`
     /// and `h0 ~ U(−0.5, 0.5)` are drawn from the seed.
     #[serde(default)]
     pub network: Option<String>,
@@ -283,7 +287,19 @@ impl ChaosSpec {
         match &self.chaos {
             ChaosStudy::TanhGainSweep(t) => {
                 let f = "chaos.tanh_gain_sweep";
-                check(t.n >= 2, &format!("{f}.n"), t.n, "at least 2")?;
+                check(
+                    !t.sizes.is_empty() && t.sizes.iter().all(|&n| n >= 2),
+                    &format!("{f}.sizes"),
+                    format!("{:?}", t.sizes),
+                    "a non-empty list of sizes, each at least 2",
+                )?;
+                check(t.networks >= 1, &format!("{f}.networks"), t.networks, "at least 1")?;
+                check(
+                    t.network.is_none() || (t.sizes.len() == 1 && t.networks == 1),
+                    &format!("{f}.network"),
+                    format!("{:?}", t.network.as_deref().unwrap_or("")),
+                    "one size and networks = 1 when the network is read from a file",
+                )?;
                 check(
                     !t.gains.is_empty() && t.gains.iter().all(|g| *g > 0.0 && g.is_finite()),
                     &format!("{f}.gains"),
@@ -291,10 +307,10 @@ impl ChaosSpec {
                     "a non-empty list of finite gains > 0",
                 )?;
                 check(
-                    t.n_exponents >= 1 && t.n_exponents <= t.n,
+                    t.n_exponents >= 1 && t.sizes.iter().all(|&n| t.n_exponents <= n),
                     &format!("{f}.n_exponents"),
                     t.n_exponents,
-                    "between 1 and n",
+                    "between 1 and the smallest size",
                 )?;
                 check(t.qr_every >= 1, &format!("{f}.qr_every"), t.qr_every, "at least 1")?;
                 check(
@@ -436,12 +452,13 @@ pub fn parse(text: &str, file: &str, base: &std::path::Path) -> Result<ChaosSpec
         };
         let (shape, w) = crate::npz::read_f64(&full, "w")
             .map_err(|e| bad(format!("an .npz with a float array `w` ({e})")))?;
-        if shape != [t.n, t.n] {
-            return Err(bad(format!("`w` of shape [{}, {}], found {shape:?}", t.n, t.n)));
+        let n = t.sizes[0];
+        if shape != [n, n] {
+            return Err(bad(format!("`w` of shape [{n}, {n}], found {shape:?}")));
         }
         let h0 = match crate::npz::read_f64(&full, "h0") {
-            Ok((shape, h0)) if shape == [t.n] => Some(h0),
-            Ok((shape, _)) => return Err(bad(format!("`h0` of shape [{}], found {shape:?}", t.n))),
+            Ok((shape, h0)) if shape == [n] => Some(h0),
+            Ok((shape, _)) => return Err(bad(format!("`h0` of shape [{n}], found {shape:?}"))),
             Err(_) => None,
         };
         if !w.iter().chain(h0.iter().flatten()).all(|v| v.is_finite()) {

@@ -11,7 +11,7 @@
 //! ```
 
 use super::{
-    SCHEMA_VERSION, Spec, SpecError, check_name, range_error, schema_version, serde_error,
+    RnnSpec, SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
 };
 use neurodyn_core::{RangeError, check};
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,7 @@ pub struct CompareSpec {
     /// Member specs written inline (the resolved spec holds every member this way); those
     /// named in `compare.specs` are loaded and appended.
     #[serde(default)]
-    pub networks: Vec<Spec>,
+    pub networks: Vec<RnnSpec>,
 }
 
 /// Settings of a comparison.
@@ -95,10 +95,10 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<CompareSpec, SpecErr
     let inline = std::mem::take(&mut spec.networks);
     for (i, net) in inline.iter().enumerate() {
         let text = toml::to_string(net).expect("a spec serialises to TOML");
-        spec.networks.push(super::parse(&text, &format!("{file} (networks[{i}])"))?);
+        spec.networks.push(super::rnn::parse(&text, &format!("{file} (networks[{i}])"))?);
     }
     for path in &spec.compare.specs {
-        spec.networks.push(super::load(&base.join(path))?);
+        spec.networks.push(super::rnn::load(&base.join(path))?);
     }
     if let Some(other) = spec.networks.iter().find(|n| n.task != spec.networks[0].task) {
         let e = RangeError {

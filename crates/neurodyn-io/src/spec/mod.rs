@@ -1,42 +1,15 @@
-//! Experiment specs: what to build, how to train it and how to dissect it.
+//! Specs: one TOML file says what to build, run and dissect.
 //!
-//! A spec is a TOML file:
-//!
-//! ```toml
-//! name = "flipflop_3bit"
-//! seed = 1
-//!
-//! [task.flip_flop]          # or pulse_integration, context_integration
-//! n_bits = 3
-//! n_steps = 100
-//! p_pulse = 0.05
-//!
-//! [model]
-//! cell = "vanilla"          # or "gru", "lstm"
-//! n_hidden = 64
-//! dt = 10.0                 # [ms]
-//! tau = 50.0                # [ms]; α = dt/τ
-//!
-//! [train]
-//! learning_rate = 0.01
-//! batch_size = 64
-//! max_steps = 2000
-//!
-//! [fixed_points]
-//! n_initial = 256
-//! ```
-//!
-//! Unknown keys, wrong types, unknown names and out-of-range values are refused with a
-//! [`SpecError`] naming the file, line, column and field. [`Spec::to_toml`] writes the resolved
-//! spec: every default filled in, the seed included.
+//! Each run kind has its schema in its own module here — [`rnn`] (`[task]`, `[model]`,
+//! `[train]`), [`spiking`] (`[populations]`), [`decomp`] (`[method]`), [`chaos`], [`amp`] and
+//! [`compare`] — parsed into a typed value and validated once. Unknown keys, wrong types,
+//! unknown names and out-of-range values are refused with a [`SpecError`] naming the file,
+//! line, column and field. Which kind a spec is, and what runs it, is the facade's registry
+//! (`neurodyn::kinds`); this module knows only the schemas and the rules every spec shares:
+//! the schema version, a safe `name`, and [`apply_overrides`] of dotted fields.
 
 use crate::location::{line_col, locate, path_at};
-use neurodyn_analysis::fixed_points::FixedPointConfig;
 use neurodyn_core::RangeError;
-use neurodyn_models::rnn::{Activation, CellKind, DaleConfig, RnnConfig};
-use neurodyn_tasks::{ContextIntegration, FlipFlop, PulseIntegration, Task};
-use neurodyn_train::TrainConfig;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
@@ -44,11 +17,13 @@ pub mod amp;
 pub mod chaos;
 pub mod compare;
 pub mod decomp;
+pub mod rnn;
 pub mod spiking;
 pub use amp::AmpSpec;
 pub use chaos::ChaosSpec;
 pub use compare::CompareSpec;
 pub use decomp::DecompSpec;
+pub use rnn::RnnSpec;
 pub use spiking::SpikingSpec;
 
 /// The spec format version written into every resolved spec and manifest.
@@ -57,154 +32,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The built-in default experiment run by `neurodyn demo`: the 3-bit flip-flop.
 pub const DEMO_SPEC: &str = include_str!("../../../../examples/rnn/flipflop.toml");
 
-/// A whole experiment.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Spec {
-    /// Spec format version.
-    #[serde(default = "schema_version")]
-    pub schema_version: u32,
-    /// Name of the experiment; the run directory starts with it.
-    pub name: String,
-    /// Seed of every random stream in the run.
-    #[serde(default)]
-    pub seed: u64,
-    /// The task the network is trained on.
-    pub task: TaskSpec,
-    /// The network.
-    pub model: ModelSpec,
-    /// Training.
-    pub train: TrainConfig,
-    /// Fixed-point analysis.
-    #[serde(default)]
-    pub fixed_points: FixedPointConfig,
-    /// Held-out evaluation and plotting.
-    #[serde(default)]
-    pub evaluation: EvaluationSpec,
-}
-
 pub(crate) fn schema_version() -> u32 {
     SCHEMA_VERSION
-}
-
-/// The task, one table named after it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum TaskSpec {
-    /// [`FlipFlop`].
-    FlipFlop(FlipFlop),
-    /// [`PulseIntegration`].
-    PulseIntegration(PulseIntegration),
-    /// [`ContextIntegration`].
-    ContextIntegration(ContextIntegration),
-}
-
-impl TaskSpec {
-    /// The task behind the spec.
-    pub fn task(&self) -> &dyn Task {
-        match self {
-            TaskSpec::FlipFlop(t) => t,
-            TaskSpec::PulseIntegration(t) => t,
-            TaskSpec::ContextIntegration(t) => t,
-        }
-    }
-
-    /// The table name of the task.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TaskSpec::FlipFlop(_) => "flip_flop",
-            TaskSpec::PulseIntegration(_) => "pulse_integration",
-            TaskSpec::ContextIntegration(_) => "context_integration",
-        }
-    }
-}
-
-/// The network, in the units a modeller writes (time constants, not leak rates).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelSpec {
-    /// Recurrent cell.
-    pub cell: CellKind,
-    /// Number of hidden units [1].
-    pub n_hidden: usize,
-    /// Integration time step `dt` [ms].
-    #[serde(default = "one")]
-    pub dt: f64,
-    /// Membrane/rate time constant `τ` of the vanilla cell; `α = dt/τ` [ms]. Gated cells
-    /// require `τ = dt`.
-    pub tau: Option<f64>,
-    /// Nonlinearity of the vanilla cell.
-    #[serde(default = "tanh")]
-    pub activation: Activation,
-    /// Spectral scale of the initial recurrent weights (vanilla cell) [1].
-    #[serde(default = "init_gain")]
-    pub init_gain: f64,
-    /// Probability of each recurrent connection in the fixed mask [1].
-    #[serde(default = "one")]
-    pub connection_prob: f64,
-    /// Dale's-law sign constraint.
-    pub dale: Option<DaleConfig>,
-}
-
-fn one() -> f64 {
-    1.0
-}
-fn tanh() -> Activation {
-    Activation::Tanh
-}
-fn init_gain() -> f64 {
-    0.9
-}
-
-impl ModelSpec {
-    /// The `RnnConfig` for a task with the given input and output sizes.
-    pub fn rnn_config(&self, n_input: usize, n_output: usize) -> RnnConfig {
-        RnnConfig {
-            cell: self.cell,
-            n_input,
-            n_hidden: self.n_hidden,
-            n_output,
-            alpha: self.dt / self.tau.unwrap_or(self.dt),
-            activation: self.activation,
-            init_gain: self.init_gain,
-            dale: self.dale,
-            connection_prob: self.connection_prob,
-        }
-    }
-
-    fn validate(&self, n_input: usize, n_output: usize) -> Result<(), RangeError> {
-        use neurodyn_core::check;
-        check(self.dt > 0.0 && self.dt.is_finite(), "dt", self.dt, "a finite value > 0 [ms]")?;
-        if let Some(tau) = self.tau {
-            check(tau > 0.0 && tau.is_finite(), "tau", tau, "a finite value > 0 [ms]")?;
-            let alpha = self.dt / tau;
-            check(alpha <= 1.0, "tau", tau, "tau >= dt (alpha = dt/tau must be in (0, 1])")?;
-            let gated = self.cell != CellKind::Vanilla;
-            check(
-                !gated || alpha == 1.0,
-                "tau",
-                tau,
-                "tau = dt for gated cells (GRU and LSTM have no leak)",
-            )?;
-        }
-        self.rnn_config(n_input, n_output).validate()
-    }
-}
-
-/// Held-out evaluation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvaluationSpec {
-    /// Held-out trials for the NMSE and the fixed-point initial states [1].
-    pub n_trials: usize,
-    /// Trials drawn in the example-trial and state-space figures [1].
-    pub n_plot_trials: usize,
-}
-
-impl Default for EvaluationSpec {
-    fn default() -> Self {
-        EvaluationSpec { n_trials: 128, n_plot_trials: 8 }
-    }
 }
 
 /// A spec that could not be read, with where and why.
@@ -235,12 +64,6 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
-/// Reads and validates a spec file.
-pub fn load(path: &Path) -> Result<Spec, SpecError> {
-    let (text, file) = read(path)?;
-    parse(&text, &file)
-}
-
 /// The text of a spec file and its label for errors.
 fn read(path: &Path) -> Result<(String, String), SpecError> {
     let file = path.display().to_string();
@@ -264,7 +87,7 @@ pub(crate) fn range_error(text: &str, file: &str, e: RangeError) -> SpecError {
 }
 
 /// A TOML or serde error located in `text`.
-pub(crate) fn serde_error(text: &str, file: &str, e: toml::de::Error) -> SpecError {
+pub fn serde_error(text: &str, file: &str, e: toml::de::Error) -> SpecError {
     let span = e.span();
     SpecError {
         file: file.to_string(),
@@ -283,159 +106,88 @@ pub(crate) fn check_name(name: &str) -> Result<(), RangeError> {
     neurodyn_core::check(safe, "name", format!("{name:?}"), rule)
 }
 
-/// Any experiment spec: an RNN to train and dissect, or a spiking network to simulate.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Experiment {
-    /// A task-trained rate RNN (`[task]`, `[model]`, `[train]`).
-    Rnn(Spec),
-    /// A spiking network (`[populations]`, `[projections]`, …).
-    Spiking(SpikingSpec),
-    /// A decomposition of data (`[data]`, `[method]`).
-    Decomp(DecompSpec),
-    /// A Lyapunov-spectrum study (`[chaos]`).
-    Chaos(ChaosSpec),
-    /// AMP against ALS on planted spiked data (`[amp]`).
-    Amp(AmpSpec),
-    /// Trained RNNs compared (`[compare]`).
-    Compare(CompareSpec),
+/// `path` against `base` when relative, as a string (for resolved specs).
+pub(crate) fn absolute(base: &Path, path: &str) -> String {
+    let joined = base.join(path);
+    std::path::absolute(&joined).unwrap_or(joined).display().to_string()
 }
 
-impl Experiment {
-    /// The experiment's name.
-    pub fn name(&self) -> &str {
-        match self {
-            Experiment::Rnn(s) => &s.name,
-            Experiment::Spiking(s) => &s.name,
-            Experiment::Decomp(s) => &s.name,
-            Experiment::Chaos(s) => &s.name,
-            Experiment::Amp(s) => &s.name,
-            Experiment::Compare(s) => &s.name,
-        }
-    }
-
-    /// Replaces the seed.
-    pub fn set_seed(&mut self, seed: u64) {
-        match self {
-            Experiment::Rnn(s) => s.seed = seed,
-            Experiment::Spiking(s) => s.seed = seed,
-            Experiment::Decomp(s) => s.seed = seed,
-            Experiment::Chaos(s) => s.seed = seed,
-            Experiment::Amp(s) => s.seed = seed,
-            Experiment::Compare(s) => s.seed = seed,
-        }
-    }
-
-    /// The resolved spec as TOML.
-    pub fn to_toml(&self) -> String {
-        match self {
-            Experiment::Rnn(s) => s.to_toml(),
-            Experiment::Spiking(s) => s.to_toml(),
-            Experiment::Decomp(s) => s.to_toml(),
-            Experiment::Chaos(s) => s.to_toml(),
-            Experiment::Amp(s) => s.to_toml(),
-            Experiment::Compare(s) => s.to_toml(),
-        }
-    }
+/// Reads a spec file's text; errors name the file.
+pub fn read_spec(path: &Path) -> Result<String, SpecError> {
+    read(path).map(|(text, _)| text)
 }
 
-/// Reads any experiment spec: a spiking spec if it has a `populations` table, a chaos spec
-/// if it has `chaos`, an AMP study if it has `amp`, a comparison if it
-/// has `compare`, a decomposition spec if it has `method`, an RNN spec otherwise.
-pub fn load_experiment(path: &Path) -> Result<Experiment, SpecError> {
-    let (text, file) = read(path)?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    parse_experiment(&text, &file, base)
-}
+/// A TOML value set at a dotted path of a spec (`"model.n_hidden" = 128`).
+pub type Override = (String, toml::Value);
 
-/// Parses any experiment spec text; `base` resolves relative file paths.
-pub fn parse_experiment(text: &str, file: &str, base: &Path) -> Result<Experiment, SpecError> {
-    let has = |table: &str| {
-        toml::de::DeTable::parse(text)
-            .map(|t| t.get_ref().iter().any(|(k, _)| k.get_ref().as_ref() == table))
-            .unwrap_or(false)
-    };
-    if has("populations") {
-        spiking::parse(text, file, base).map(Experiment::Spiking)
-    } else if has("chaos") {
-        chaos::parse(text, file, base).map(Experiment::Chaos)
-    } else if has("amp") {
-        amp::parse(text, file).map(Experiment::Amp)
-    } else if has("compare") {
-        compare::parse(text, file, base).map(Experiment::Compare)
-    } else if has("method") {
-        decomp::parse(text, file).map(Experiment::Decomp)
-    } else {
-        parse(text, file).map(Experiment::Rnn)
+/// The spec text with each dotted field set to its value (tables created as needed) and the
+/// top-level tables in `remove` taken out; the text is returned unchanged when there is
+/// nothing to do, so error positions stay those of the file.
+pub fn apply_overrides(
+    text: &str,
+    file: &str,
+    overrides: &[Override],
+    remove: &[&str],
+) -> Result<String, SpecError> {
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
+    let removed = remove.iter().filter(|k| table.remove(**k).is_some()).count();
+    if overrides.is_empty() && removed == 0 {
+        return Ok(text.to_string());
     }
-}
-
-/// Parses and validates spec text; `file` labels errors.
-pub fn parse(text: &str, file: &str) -> Result<Spec, SpecError> {
-    let spec: Spec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
-    spec.validate().map_err(|(section, e)| {
-        let field =
-            if section.is_empty() { e.field.clone() } else { format!("{section}.{}", e.field) };
-        SpecError {
+    for (path, value) in overrides {
+        let parts: Vec<&str> = path.split('.').collect();
+        let bad = |message: String| SpecError {
             file: file.to_string(),
-            position: locate(text, &field).map(|s| line_col(text, s.start)),
-            field: Some(field),
-            message: format!("{} is out of range: expected {}", e.value, e.expected),
+            position: None,
+            field: Some(path.clone()),
+            message,
+        };
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(bad("an override needs a dotted field path like `model.n_hidden`".into()));
         }
-    })?;
-    Ok(spec)
+        let mut at = &mut table;
+        for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
+            let entry = at
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            at = match entry {
+                toml::Value::Table(t) => t,
+                other => {
+                    return Err(bad(format!(
+                        "`{}` is a {}, not a table, so it has no field `{}`",
+                        parts[..=i].join("."),
+                        other.type_str(),
+                        parts[i + 1]
+                    )));
+                }
+            };
+        }
+        at.insert(parts[parts.len() - 1].to_string(), value.clone());
+    }
+    Ok(toml::to_string(&table).expect("a TOML table serialises"))
 }
 
-impl Spec {
-    /// Checks every range; the error carries the section it came from.
-    pub fn validate(&self) -> Result<(), (String, RangeError)> {
-        let at = |section: &str| {
-            let section = section.to_string();
-            move |e: RangeError| (section, e)
-        };
-        neurodyn_core::check(
-            self.schema_version == SCHEMA_VERSION,
-            "schema_version",
-            self.schema_version,
-            "1",
-        )
-        .map_err(at(""))?;
-        check_name(&self.name).map_err(at(""))?;
-        let task = self.task.task();
-        task.validate().map_err(at(&format!("task.{}", self.task.kind())))?;
-        self.model.validate(task.n_input(), task.n_output()).map_err(at("model"))?;
-        self.train.validate().map_err(at("train"))?;
-        self.fixed_points.validate().map_err(at("fixed_points"))?;
-        let input_ok =
-            self.fixed_points.input.is_empty() || self.fixed_points.input.len() == task.n_input();
-        neurodyn_core::check(
-            input_ok,
-            "input",
-            format!("{:?}", self.fixed_points.input),
-            "one value per task input",
-        )
-        .map_err(at("fixed_points"))?;
-        let e = &self.evaluation;
-        neurodyn_core::check(e.n_trials > 0, "n_trials", e.n_trials, "at least 1")
-            .map_err(at("evaluation"))?;
-        neurodyn_core::check(
-            e.n_plot_trials > 0 && e.n_plot_trials <= e.n_trials,
-            "n_plot_trials",
-            e.n_plot_trials,
-            "between 1 and n_trials",
-        )
-        .map_err(at("evaluation"))
-    }
+/// Re-locates an error of rewritten text (see [`apply_overrides`]) in the original file: its
+/// field is looked up there; a field only an override set has no position.
+pub fn relocate(mut e: SpecError, original: &str) -> SpecError {
+    e.position = e.field.as_deref().and_then(|f| locate_field(original, f));
+    e
+}
 
-    /// The network config implied by the model and the task.
-    pub fn rnn_config(&self) -> RnnConfig {
-        let task = self.task.task();
-        self.model.rnn_config(task.n_input(), task.n_output())
-    }
+/// The names of the top-level tables of a spec text (empty if it is not TOML).
+pub fn top_level_keys(text: &str) -> Vec<String> {
+    toml::de::DeTable::parse(text)
+        .map(|t| t.get_ref().iter().map(|(k, _)| k.get_ref().to_string()).collect())
+        .unwrap_or_default()
+}
 
-    /// The resolved spec as TOML: every default filled in.
-    pub fn to_toml(&self) -> String {
-        // Serialising plain data to TOML cannot fail for these types (no maps with non-string
-        // keys, no values after tables); a failure would be a bug in the types above.
-        toml::to_string_pretty(self).expect("a spec serialises to TOML")
-    }
+/// 1-based line and column of the field at a dotted path of `text` (or of its deepest
+/// existing ancestor).
+pub fn locate_field(text: &str, field: &str) -> Option<(usize, usize)> {
+    locate(text, field).map(|s| line_col(text, s.start))
+}
+
+/// The dotted path of the field at a byte span of `text`.
+pub fn field_at(text: &str, span: std::ops::Range<usize>) -> Option<String> {
+    path_at(text, span)
 }
