@@ -1,5 +1,6 @@
 //! Exact, event-based Lyapunov spectra of pulse-coupled theta-neuron networks (Monteforte &
-//! Wolf 2010, PRL 105:268104; the balanced-network chaos seeds, arXiv:1311.7128).
+//! Wolf 2010, PRL 105:268104, arXiv:1003.4410; used by the driven-network seeds of Lajoie,
+//! Thivierge & Shea-Brown 2014, arXiv:1311.7128).
 //!
 //! ## Model
 //! `N` theta neurons with `τ dθ_i/dt = (1 − cos θ_i) + (1 + cos θ_i) η_i`, `η_i > 0`

@@ -371,7 +371,10 @@ fn write_report(dir: &Path) -> Result<()> {
     };
     let metrics: serde_json::Value = serde_json::from_str(&metrics_text)
         .with_context(|| format!("reading {}", dir.join("metrics.json").display()))?;
-    let figures = kind.figures(dir, &spec_text, &metrics).context("drawing the figures")?;
+    // The kind reads its own tables only.
+    let kind_spec = spec::apply_overrides(&spec_text, "spec.toml", &[], &[spec::REPRODUCE_TABLE])
+        .map_err(bad_input)?;
+    let figures = kind.figures(dir, &kind_spec, &metrics).context("drawing the figures")?;
     // The title is the run's name: its directory's, without the partial run's dot and suffix.
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("run");
     let title = name.trim_start_matches('.').trim_end_matches(".partial");

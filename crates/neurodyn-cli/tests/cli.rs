@@ -668,3 +668,93 @@ fn tanh_sweep_runs_on_a_given_network_and_refuses_a_misshapen_one() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("chaos.tanh_gain_sweep.network"), "{}", stderr(&o));
 }
+
+/// Every spec under `examples/` passes `check`, and every reproduction among them says so.
+#[test]
+fn every_example_passes_check() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut specs = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                specs.push(p);
+            }
+        }
+    }
+    assert!(specs.len() >= 15, "{specs:?}");
+    for spec in &specs {
+        let o = neurodyn(&["check", spec.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", spec.display(), stderr(&o));
+        let text = std::fs::read_to_string(spec).unwrap();
+        let says = String::from_utf8_lossy(&o.stdout).contains("reproduces a published claim");
+        assert_eq!(says, text.contains("[reproduce]"), "{}", spec.display());
+    }
+}
+
+/// A run that could not fit in memory is refused by `check` (and `run`) from its estimate,
+/// naming the field, before anything is allocated: a planted decomposition of rank 10⁹ once
+/// aborted the process trying to allocate 240 GB.
+#[test]
+fn regression_huge_planted_rank_is_refused_from_the_memory_estimate() {
+    let dir = scratch("memory");
+    let spec = dir.join("huge.toml");
+    let text = "name = \"huge\"\n[data.planted]\nkind = \"cp\"\nshape = [30, 40, 50]\nrank = 1000000000\n[method.cp]\nrank = 3\n";
+    std::fs::write(&spec, text).unwrap();
+    for args in [vec!["check"], vec!["run", "--out", dir.join("out").to_str().unwrap()]] {
+        let mut args = args.clone();
+        args.push(spec.to_str().unwrap());
+        let o = neurodyn(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("data.planted.rank") && e.contains("GiB of memory"), "{e}");
+        assert!(e.contains("huge.toml:5:"), "located in the file: {e}");
+    }
+    assert!(!dir.join("out").exists());
+}
+
+/// `reproduce --quick` runs a reproduction, prints its claim in the table and writes the
+/// claim into metrics.json; a spec with a malformed `[reproduce]` table is refused.
+#[test]
+fn reproduce_runs_a_reproduction_and_tabulates_its_claim() {
+    let dir = scratch("reproduce");
+    let spec = dir.join("repro.toml");
+    let text = SMALL.to_string()
+        + r#"
+[reproduce]
+paper = { authors = "Nobody", year = 2000 }
+statement = "the loss goes down"
+checks = [{ quantity = "final loss", metric = "final_loss", expected = { below = { limit = 1e9 } }, why = "any finite loss" }]
+quick = { "train.max_steps" = 4 }
+"#;
+    std::fs::write(&spec, &text).unwrap();
+    let out = dir.join("out");
+    let o =
+        neurodyn(&["reproduce", "--quick", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("| repro | Nobody 2000 | the loss goes down |"), "{table}");
+    assert!(table.contains("**yes**"), "{table}");
+    let run = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["claim"]["holds"], true, "{metrics}");
+    assert!(std::fs::read_to_string(run.join("spec.toml")).unwrap().contains("max_steps = 4"));
+    // A claim that cannot hold fails the full run (exit 1) and is marked in the table.
+    std::fs::write(
+        &spec,
+        text.replace("limit = 1e9", "limit = -1.0")
+            .replace("quick = { \"train.max_steps\" = 4 }", ""),
+    )
+    .unwrap();
+    let o = neurodyn(&["reproduce", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("**no** ✗"));
+    std::fs::write(&spec, text.replace("statement", "statment")).unwrap();
+    let o = neurodyn(&["check", spec.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("reproduce"), "{}", stderr(&o));
+}

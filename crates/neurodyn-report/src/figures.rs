@@ -144,7 +144,8 @@ pub fn eigenvalues(re: &[f64], im: &[f64], dim: usize, stability: &[i32]) -> Str
         .equal_aspect()
         .with_size(520.0, 480.0);
     p.circle(0.0, 0.0, 1.0, "#888888");
-    for class in 0..3 {
+    // Unstable first, stable last: the memories' eigenvalues stay visible on top.
+    for class in (0..3).rev() {
         let mut xs = Vec::new();
         let mut ys = Vec::new();
         for (k, s) in stability.iter().enumerate() {

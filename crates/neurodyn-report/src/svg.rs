@@ -210,12 +210,16 @@ impl Plot {
         }
         let px = |x: f64| ml + (x - xr[0]) / (xr[1] - xr[0]) * pw;
         let py = |y: f64| mt + ph - (y - yr[0]) / (yr[1] - yr[0]) * ph;
+        // The legend gets a column right of the axes, so it never covers data.
+        let total_w = self.total_width();
+        // Clip paths are looked up by id in the whole page: each plot gets its own.
+        let clip = format!("c{:016x}", self.fingerprint(xr, yr));
         let mut s = String::new();
         let _ = write!(
             s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{h}" viewBox="0 0 {total_w} {h}" font-family="sans-serif" font-size="11">"#
         );
-        let _ = write!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+        let _ = write!(s, r#"<rect width="{total_w}" height="{h}" fill="white"/>"#);
         let _ = write!(
             s,
             r#"<text x="{}" y="18" font-size="13" text-anchor="middle">{}</text>"#,
@@ -273,7 +277,7 @@ impl Plot {
         }
         let _ = write!(
             s,
-            r#"<clipPath id="c"><rect x="{ml}" y="{mt}" width="{pw}" height="{ph}"/></clipPath><g clip-path="url(#c)">"#
+            r#"<clipPath id="{clip}"><rect x="{ml}" y="{mt}" width="{pw}" height="{ph}"/></clipPath><g clip-path="url(#{clip})">"#
         );
         for e in &self.elements {
             match e {
@@ -330,7 +334,7 @@ impl Plot {
         }
         s.push_str("</g>");
         for (k, (label, color, marker)) in self.legend.iter().enumerate() {
-            let (x, y) = (ml + pw - 150.0, mt + 14.0 + 15.0 * k as f64);
+            let (x, y) = (ml + pw + 12.0, mt + 14.0 + 15.0 * k as f64);
             match marker {
                 Some(m) => s.push_str(&marker_svg(*m, x + 8.0, y - 4.0, 4.0, color)),
                 None => {
@@ -347,6 +351,32 @@ impl Plot {
         }
         s.push_str("</svg>");
         s
+    }
+}
+
+impl Plot {
+    /// A hash of what the plot shows, for ids that differ between plots of one page.
+    fn fingerprint(&self, xr: [f64; 2], yr: [f64; 2]) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        eat(self.title.as_bytes());
+        eat(self.x_label.as_bytes());
+        eat(self.y_label.as_bytes());
+        for v in [xr[0], xr[1], yr[0], yr[1], self.size.0, self.size.1] {
+            eat(&v.to_bits().to_le_bytes());
+        }
+        eat(&(self.elements.len() as u64).to_le_bytes());
+        h
+    }
+
+    /// Total width including the legend column.
+    fn total_width(&self) -> f64 {
+        let longest = self.legend.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);
+        self.size.0 + if self.legend.is_empty() { 0.0 } else { 34.0 + 6.3 * longest as f64 }
     }
 }
 
@@ -379,7 +409,7 @@ fn marker_svg(m: Marker, x: f64, y: f64, r: f64, color: &str) -> String {
 
 /// Stacks panels vertically into one SVG.
 pub fn stack(panels: &[Plot]) -> String {
-    let w = panels.iter().map(|p| p.size.0).fold(0.0, f64::max);
+    let w = panels.iter().map(Plot::total_width).fold(0.0, f64::max);
     let h: f64 = panels.iter().map(|p| p.size.1).sum();
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#
@@ -389,8 +419,8 @@ pub fn stack(panels: &[Plot]) -> String {
         // Each panel's clip path needs its own id inside one document.
         let body = p
             .to_svg()
-            .replace(r#"id="c""#, &format!(r#"id="c{k}""#))
-            .replace("url(#c)", &format!("url(#c{k})"));
+            .replace(r#"id="c"#, &format!(r#"id="p{k}c"#))
+            .replace("url(#c", &format!("url(#p{k}c"));
         let _ = write!(s, r#"<g transform="translate(0 {y})">{body}</g>"#);
         y += p.size.1;
     }

@@ -570,7 +570,7 @@ pub enum InputConfig {
     },
     /// Closed-loop spike-triggered stimulation: each spike of neuron `neuron` of `source`
     /// turns on a current `amplitude` into the targets for `duration`, `delay` later (as a
-    /// bidirectional brain–computer interface, arXiv:1905.12080).
+    /// bidirectional brain–computer interface: Lajoie et al. 2017, arXiv:1609.00762).
     SpikeTriggered {
         /// Target population.
         target: String,

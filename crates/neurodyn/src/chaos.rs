@@ -93,7 +93,7 @@ use neurodyn_analysis::deep_jacobian::{
     DeepNetConfig, empirical_moments, free_density, free_moments, jacobian_singular_values,
 };
 use neurodyn_analysis::driven_theta::DrivenTheta;
-use neurodyn_analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
+use neurodyn_analysis::lyapunov::{LyapunovConfig, LyapunovResult, lyapunov_spectrum};
 use neurodyn_analysis::spikes::{schreiber_reliability, word_noise_entropy_rate};
 use neurodyn_analysis::theta_lyapunov::{
     EventSpectrumConfig, FrozenKicks, ThetaNetwork, theta_event_spectrum_driven,
@@ -105,6 +105,7 @@ use neurodyn_io::spec::chaos::{
     ChaosStudy, DeepJacobian, TanhGainSweep, ThetaBalanced, ThetaDriven,
 };
 use rand::RngExt;
+use rayon::prelude::*;
 use serde_json::json;
 
 /// Runs the study; `progress(done, total)` after each network.
@@ -140,23 +141,36 @@ fn tanh_sweep(
     for &n in &t.sizes {
         let (mut lam, mut err, mut crossings) = (Vec::new(), Vec::new(), Vec::new());
         let (mut entropy, mut kaplan_yorke, mut spectra) = (Vec::new(), Vec::new(), Vec::new());
-        for net in 0..t.networks {
-            let (w, h0) = tanh_network(t, spec.seed, n, net);
-            let mut lam_net = Vec::new();
-            for &g in &t.gains {
-                let system = TanhMap { w: w.clone(), gain: g };
-                let s = lyapunov_spectrum(&system, &h0, &[], &config).map_err(|e| e.to_string())?;
+        // Networks in parallel: each has its own keyed stream, so the thread count does not
+        // change any of them.
+        let per_network: Vec<Result<Vec<LyapunovResult>, String>> = (0..t.networks)
+            .into_par_iter()
+            .map(|net| {
+                let (w, h0) = tanh_network(t, spec.seed, n, net);
+                t.gains
+                    .iter()
+                    .map(|&g| {
+                        let system = TanhMap { w: w.clone(), gain: g };
+                        lyapunov_spectrum(&system, &h0, &[], &config).map_err(|e| e.to_string())
+                    })
+                    .collect()
+            })
+            .collect();
+        for spectra_net in per_network {
+            let (mut lam_net, mut err_net) = (Vec::new(), Vec::new());
+            for s in spectra_net? {
                 lam_net.push(s.exponents[0]);
+                err_net.push(s.std_error[0]);
                 err.push(s.std_error[0]);
                 entropy.push(s.entropy_rate);
                 kaplan_yorke.push(s.kaplan_yorke);
                 spectra.extend(s.exponents);
-                done += 1;
-                progress(done, total);
             }
-            crossings.push(zero_crossing(&t.gains, &lam_net));
+            crossings.push(chaos_onset(&t.gains, &lam_net, &err_net));
             lam.extend(lam_net);
         }
+        done += t.networks * k;
+        progress(done, total);
         // Mean and standard error of the crossing over the networks that have one.
         let found: Vec<f64> = crossings.iter().flatten().copied().collect();
         let m = found.len() as f64;
@@ -186,6 +200,28 @@ fn tanh_sweep(
         arrays.push((format!("spectra_{n}"), Array::f64(&[r, k, t.n_exponents], spectra)));
     }
     let deviation = |i: usize| rows[i]["deviation_from_paper"].as_f64().map(f64::abs);
+    // Finite-size extrapolation: c(N) = c_∞ + a/√N by least squares over every network's
+    // crossing.
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .flat_map(|r| {
+            let x = 1.0 / r["n"].as_f64().unwrap_or(f64::NAN).sqrt();
+            r["zero_crossing_per_network"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(move |c| c.as_f64().map(|c| (x, c)))
+        })
+        .collect();
+    let extrapolation = linear_fit(&points).map(|(c_inf, se, slope)| {
+        json!({
+            "model": "zero_crossing_gain = c_infinity + slope / sqrt(N)",
+            "c_infinity": c_inf,
+            "c_infinity_std_error": se,
+            "slope": slope,
+            "abs_c_infinity_minus_paper": (c_inf - 1.0).abs(),
+        })
+    });
     let last = rows.len() - 1;
     let metrics = json!({
         "name": spec.name,
@@ -205,6 +241,7 @@ fn tanh_sweep(
             (Some(a), Some(b)) if last > 0 => Some(a - b),
             _ => None,
         },
+        "finite_size_extrapolation": extrapolation,
         "paper": "Sompolinsky, Crisanti & Sommers (1988): the largest exponent crosses 0 at g = 1 for N → ∞",
     });
     arrays.push(("gains".into(), Array::f64(&[k], t.gains.clone())));
@@ -234,10 +271,33 @@ fn tanh_network(t: &TanhGainSweep, seed: u64, n: usize, net: usize) -> (faer::Ma
     (w, (0..n).map(|_| r.random_range(-0.5..0.5)).collect())
 }
 
-/// The gain where `lambda` first turns positive, by linear interpolation.
-fn zero_crossing(gains: &[f64], lambda: &[f64]) -> Option<f64> {
-    (1..lambda.len()).find(|&i| lambda[i - 1] < 0.0 && lambda[i] >= 0.0).map(|i| {
-        let (g0, g1, l0, l1) = (gains[i - 1], gains[i], lambda[i - 1], lambda[i]);
+/// Least-squares line `y = a + b x` through `(x, y)` points: `(a, standard error of a, b)`;
+/// `None` with fewer than three points or one distinct `x`.
+fn linear_fit(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+    let m = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / m;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / m;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if points.len() < 3 || sxx <= 0.0 {
+        return None;
+    }
+    let b = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+    let a = my - b * mx;
+    let residual: f64 = points.iter().map(|p| (p.1 - a - b * p.0).powi(2)).sum();
+    let sigma2 = residual / (m - 2.0);
+    Some((a, (sigma2 * (1.0 / m + mx * mx / sxx)).sqrt(), b))
+}
+
+/// The onset of chaos: the gain where `λ_max − 2·s.e.` first turns positive (linear
+/// interpolation between the two gains around it). A finite network is marginal at g ≈ 1
+/// (λ_max ≈ 0 within its error, the zero state losing stability) and may pass through
+/// periodic or quasi-periodic windows (λ_max ≤ 0) before chaos, so "λ_max > 0" alone would
+/// count the marginal point as chaos; requiring λ_max to exceed twice its standard error
+/// shifts the onset up by at most 2·s.e. / (dλ/dg), a few thousandths here.
+fn chaos_onset(gains: &[f64], lambda: &[f64], std_error: &[f64]) -> Option<f64> {
+    let excess: Vec<f64> = lambda.iter().zip(std_error).map(|(l, e)| l - 2.0 * e).collect();
+    (1..excess.len()).find(|&i| excess[i - 1] <= 0.0 && excess[i] > 0.0).map(|i| {
+        let (g0, g1, l0, l1) = (gains[i - 1], gains[i], excess[i - 1], excess[i]);
         g0 + (g1 - g0) * (-l0) / (l1 - l0)
     })
 }
@@ -309,6 +369,10 @@ fn theta_sizes(
         "sizes": rows,
         "paper": "Monteforte & Wolf (2010): extensive chaos — the number of positive exponents and the entropy rate grow in proportion to N",
         "relative_spread_of_positive_fraction": spread,
+        "min_lambda_max_per_s": rows
+            .iter()
+            .map(|r| r["lambda_max_per_s"].as_f64().unwrap_or(f64::NAN))
+            .fold(f64::NAN, f64::min),
     });
     if t.drive.is_some() {
         let field = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap_or(f64::NAN);
@@ -317,11 +381,16 @@ fn theta_sizes(
         );
         metrics["driven_still_chaotic"] =
             json!(rows.iter().all(|r| field(&r["driven"], "lambda_max_per_s") > 0.0));
-        metrics["driven_over_autonomous_positive_fraction"] = json!(
-            rows.iter()
-                .map(|r| field(&r["driven"], "fraction_positive") / field(r, "fraction_positive"))
-                .collect::<Vec<f64>>()
+        let ratios: Vec<f64> = rows
+            .iter()
+            .map(|r| field(&r["driven"], "fraction_positive") / field(r, "fraction_positive"))
+            .collect();
+        metrics["max_driven_over_autonomous_positive_fraction"] =
+            json!(ratios.iter().copied().fold(f64::NAN, f64::max));
+        metrics["min_driven_lambda_max_per_s"] = json!(
+            rows.iter().map(|r| field(&r["driven"], "lambda_max_per_s")).fold(f64::NAN, f64::min)
         );
+        metrics["driven_over_autonomous_positive_fraction"] = json!(ratios);
     }
     arrays.push((
         "sizes".into(),
@@ -361,16 +430,25 @@ fn theta_driven(
                 })
                 .collect()
         };
-        let (reliability, entropy): (Vec<f64>, Vec<f64>) = (0..n)
+        // Word settings: the spec's own first, then the sensitivity ones.
+        let settings: Vec<(f64, usize)> = std::iter::once((t.bin, t.word_len))
+            .chain(t.word_sensitivity.iter().copied())
+            .collect();
+        let (reliability, entropies): (Vec<f64>, Vec<Vec<f64>>) = (0..n)
             .into_par_iter()
             .map(|i| {
                 let tr = per_neuron(i);
-                (
-                    schreiber_reliability(&tr, end - start, t.reliability_sigma, t.dt),
-                    word_noise_entropy_rate(&tr, 0.0, end - start, t.bin, t.word_len),
-                )
+                let h = settings
+                    .iter()
+                    .map(|&(bin, len)| word_noise_entropy_rate(&tr, 0.0, end - start, bin, len))
+                    .collect();
+                (schreiber_reliability(&tr, end - start, t.reliability_sigma, t.dt), h)
             })
             .unzip();
+        let mean_entropy = |j: usize| {
+            entropies.iter().map(|h| h[j]).filter(|h| h.is_finite()).sum::<f64>() / n as f64
+        };
+        let entropy: Vec<f64> = entropies.iter().map(|h| h[0]).collect();
         let spikes: f64 =
             trials.iter().flatten().map(|s| s.iter().filter(|&&x| x >= start).count() as f64).sum();
         let rate = spikes / (t.trials * n) as f64 / (end - start);
@@ -387,6 +465,13 @@ fn theta_driven(
         let positive = lam.iter().filter(|&&l| l > 0.0).count();
         let bound_bits = s.entropy_rate / t.dt / std::f64::consts::LN_2;
         let extrapolated = n as f64 * h1;
+        let sensitivity: Vec<serde_json::Value> = settings
+            .iter()
+            .enumerate()
+            .map(|(j, &(bin, len))| {
+                json!({"bin": bin, "word_len": len, "extrapolation_over_bound": n as f64 * mean_entropy(j) / bound_bits})
+            })
+            .collect();
         rows.push(json!({
             "n": n,
             "mean_rate_per_time": rate,
@@ -398,6 +483,7 @@ fn theta_driven(
             "single_cell_noise_entropy_bits_per_time": h1,
             "single_cell_extrapolation_bits_per_time": extrapolated,
             "extrapolation_over_bound": extrapolated / bound_bits,
+            "word_sensitivity": sensitivity,
             "mean_reliability": mean_rel,
             "fraction_reliable_above_0_8": reliable,
         }));
@@ -440,6 +526,9 @@ fn theta_driven(
         "paper": "Lajoie, Thivierge & Shea-Brown (2014): the network's spike-pattern entropy (bounded by the sum of positive Lyapunov exponents) is an order of magnitude lower than the single-cell extrapolation N·h₁; Lajoie, Lin & Shea-Brown (2013): chaos persists under drive while some neurons spike reliably",
         "paper_value": 10.0,
         "extrapolation_over_bound": ratios,
+        "min_extrapolation_over_bound": ratios.iter().copied().fold(f64::NAN, f64::min),
+        "max_extrapolation_over_bound": ratios.iter().copied().fold(f64::NAN, f64::max),
+        "min_lambda_max_per_time": rows.iter().map(|r| r["lambda_max_per_time"].as_f64().unwrap_or(f64::NAN)).fold(f64::NAN, f64::min),
         "chaotic_under_drive": chaotic,
     });
     arrays.push((
@@ -531,6 +620,12 @@ fn deep_jacobian(
         arrays.push((format!("spread_empirical_case{ci}"), Array::f64(&[d], emp_width)));
         arrays.push((format!("spread_predicted_case{ci}"), Array::f64(&[d], pred_width)));
     }
+    let deepest = *t.depths.iter().max().expect("non-empty");
+    let spread_at_deepest: Vec<f64> = rows
+        .iter()
+        .filter(|r| r["depth"] == deepest)
+        .map(|r| r["relative_spread_empirical"].as_f64().unwrap_or(f64::NAN))
+        .collect();
     let labels: Vec<String> = t
         .cases
         .iter()
@@ -544,6 +639,8 @@ fn deep_jacobian(
         "rows": rows,
         "case_labels": labels,
         "largest_deviation_in_standard_errors": worst_z,
+        "deepest": deepest,
+        "spread_at_deepest": spread_at_deepest,
         "paper": "Pennington, Schoenholz & Ganguli (2017): the squared singular values of the input-output Jacobian follow the free-probability prediction; orthogonal tanh networks near criticality keep their spread small with depth (dynamical isometry), ReLU and Gaussian networks cannot",
     });
     arrays.push((

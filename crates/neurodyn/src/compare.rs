@@ -245,12 +245,24 @@ pub fn run(
         })
         .collect();
     let universal = (0..k).all(|b| same_topology[b] == 1.0);
+    let off_diagonal = |m: &[f64], f: fn(f64, f64) -> f64, init: f64| {
+        (0..k * k).filter(|q| q / k != q % k).map(|q| m[q]).fold(init, f)
+    };
+    let count = |key: &str, f: fn(u64, u64) -> u64, init: u64| {
+        networks.iter().map(|n| n[key].as_u64().unwrap_or(0)).fold(init, f)
+    };
     let metrics = json!({
         "name": spec.name,
         "study": "compare",
         "networks": networks,
         "pairs": pairs,
         "all_topologies_equal": universal,
+        "summary": {
+            "min_stable_memories": networks.iter().map(|n| n["stable_labels"].as_array().map_or(0, |a| a.len())).min(),
+            "min_edges_between_labels_one_sign_apart": count("edges_between_labels_one_sign_apart", u64::min, u64::MAX),
+            "max_pairwise_svcca": off_diagonal(&svcca_m, f64::max, f64::MIN),
+            "max_pairwise_linear_cka": off_diagonal(&cka_m, f64::max, f64::MIN),
+        },
         "n_heldout_trials": spec.compare.n_trials,
         "paper": "Maheswaranathan et al. (2019): networks of different architectures trained on one task differ in representational geometry (CCA) but share one fixed-point topology",
     });

@@ -39,8 +39,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::compare::CompareKind,
 ];
 
-/// The table a spec may carry that belongs to no kind (see the module docs).
-pub const REPRODUCE_TABLE: &str = "reproduce";
+pub use neurodyn_io::spec::REPRODUCE_TABLE;
 
 /// One kind of run.
 pub trait Kind: Sync {

@@ -11,7 +11,7 @@
 //!
 //! so that, for every `p`, the field on one mode `B = (scale) · Y ×_{other modes} x̂` is a
 //! Gaussian channel `B = A x + √A z` with `A = λ Π_{other modes} q`, `q = ‖x̂‖²/N`
-//! (Kadmon & Ganguli 2018, arXiv:1810.10531; Lesieur et al. 2017). AMP (parallel schedule)
+//! (Kadmon & Ganguli 2018, arXiv:1810.10065; Lesieur et al. 2017). AMP (parallel schedule)
 //! subtracts the Onsager reaction `λ x̂_α^{t−1} Σ_{γ≠α} σ̄_γ Π_{δ∉{α,γ}} x̂_δ^t·x̂_δ^{t−1}/N`
 //! (`σ̄`: the mean posterior variance) and applies the posterior-mean denoiser of the prior. State evolution
 //! tracks the overlap `m = E[x x̂]` per mode: `m_α ← F(λ Π_{γ≠α} m_γ)` with

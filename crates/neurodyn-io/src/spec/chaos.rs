@@ -219,6 +219,10 @@ pub struct ThetaDriven {
     /// Width of the Gaussian of the reliability measure [time units].
     #[serde(default = "half")]
     pub reliability_sigma: f64,
+    /// Further `[bin, word_len]` word settings at which the entropy ratio is also reported,
+    /// to show how it depends on the choice [time units, 1].
+    #[serde(default)]
+    pub word_sensitivity: Vec<(f64, usize)>,
 }
 
 fn frac_exc() -> f64 {
@@ -422,6 +426,12 @@ impl ChaosSpec {
                     &format!("{f}.word_len"),
                     t.word_len,
                     "between 1 and 20",
+                )?;
+                check(
+                    t.word_sensitivity.iter().all(|&(b, l)| b > 0.0 && (1..=20).contains(&l)),
+                    &format!("{f}.word_sensitivity"),
+                    format!("{:?}", t.word_sensitivity),
+                    "[bin > 0, word_len in 1..=20] pairs",
                 )?;
                 check(
                     t.reliability_sigma > 0.0,

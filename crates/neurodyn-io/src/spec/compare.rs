@@ -47,6 +47,9 @@ pub struct CompareSettings {
     /// Trials of the common held-out batch [1].
     #[serde(default = "n_trials")]
     pub n_trials: usize,
+    /// Caps every member's training steps (a quick look at a comparison) [1].
+    #[serde(default)]
+    pub max_train_steps: Option<usize>,
     /// Fraction of variance SVCCA keeps on each side [1].
     #[serde(default = "variance")]
     pub svcca_variance: f64,
@@ -98,7 +101,15 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<CompareSpec, SpecErr
         spec.networks.push(super::rnn::parse(&text, &format!("{file} (networks[{i}])"))?);
     }
     for path in &spec.compare.specs {
-        spec.networks.push(super::rnn::load(&base.join(path))?);
+        // A member file may be a reproduction of its own: its claim is not the comparison's.
+        let path = base.join(path);
+        let file = path.display().to_string();
+        let text = super::read_spec(&path)?;
+        let text = super::apply_overrides(&text, &file, &[], &[super::REPRODUCE_TABLE])?;
+        spec.networks.push(super::rnn::parse(&text, &file)?);
+    }
+    if let Some(steps) = spec.compare.max_train_steps {
+        spec.networks.iter_mut().for_each(|n| n.train.max_steps = n.train.max_steps.min(steps));
     }
     if let Some(other) = spec.networks.iter().find(|n| n.task != spec.networks[0].task) {
         let e = RangeError {

@@ -29,6 +29,10 @@ pub use spiking::SpikingSpec;
 /// The spec format version written into every resolved spec and manifest.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A table any spec may carry besides its kind's: `[reproduce]`, the published claim the spec
+/// checks (read by `neurodyn::kinds`). Kinds never see it.
+pub const REPRODUCE_TABLE: &str = "reproduce";
+
 /// The built-in default experiment run by `neurodyn demo`: the 3-bit flip-flop.
 pub const DEMO_SPEC: &str = include_str!("../../../../examples/rnn/flipflop.toml");
 

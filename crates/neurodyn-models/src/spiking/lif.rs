@@ -625,7 +625,7 @@ params! {
     ///
     /// References: Gerstner & Kistler (2002) *Spiking Neuron Models* §5.3; Jolivet et al.
     /// (2006) J. Neurophysiol. 96:3396; the probabilistic-spiking network of the BBCI model
-    /// (Lajoie et al., arXiv:1905.12080).
+    /// (Lajoie et al. 2017, arXiv:1609.00762).
     pub struct LifEscapeConfig {
         /// Membrane capacitance `C_m` [pF].
         c_m = 250.0,

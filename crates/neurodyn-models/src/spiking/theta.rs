@@ -23,8 +23,8 @@ params! {
     /// currents are dimensionless.
     ///
     /// References: Ermentrout & Kopell (1986) SIAM J. Appl. Math. 46:233; Monteforte & Wolf
-    /// (2010) Phys. Rev. Lett. 105:268104 (balanced theta networks, arXiv:1311.7128 and the
-    /// chaos seeds).
+    /// (2010) Phys. Rev. Lett. 105:268104, arXiv:1003.4410 (balanced theta networks; also the
+    /// model of Lajoie, Thivierge & Shea-Brown 2014, arXiv:1311.7128).
     pub struct ThetaConfig {
         /// Membrane time constant `τ_m` [ms].
         tau_m = 10.0,
