@@ -4,7 +4,7 @@
     python peers.py tensorly {cp|ncp|nmf} DATA.npz RANK ITERS
 
 Prints one JSON line: {"tool", "method", "loop_s", "iters", "relative_error"} where
-relative_error = ‖X − X̂‖² / ‖X‖² and loop_s the time of the fit alone (data loaded before).
+relative_error = ‖X − X̂‖ / ‖X‖ (TensorLy's and neurodyn's convention) and loop_s the time of the fit alone (data loaded before).
 Sizes: CP and non-negative CP on a 100 × 100 × 100 tensor of rank 5 (+ noise), NMF on a
 1000 × 500 matrix of rank 10 (TensorLy has no matrix NMF: its non-negative CP of an order-2
 tensor is NMF, fitted by HALS).
@@ -44,7 +44,7 @@ def tensorly_fit(method, x, rank, iters):
                                        random_state=0)
     loop = time.perf_counter() - t0
     xhat = tl.cp_to_tensor(cp)
-    err = float(((x - xhat) ** 2).sum() / (x ** 2).sum())
+    err = float(np.sqrt(((x - xhat) ** 2).sum() / (x ** 2).sum()))
     return loop, err
 
 

@@ -22,5 +22,5 @@ spec.write_text(f'name = "bench_lyapunov"\n\n[chaos.tanh_gain_sweep]\nsizes = [{
 res = subprocess.run([str(root / "target/release/neurodyn"), "run", str(spec), "--out", out, "--threads", "1",
                       "--quiet"], capture_output=True, text=True, check=True)
 m = json.loads((pathlib.Path(res.stdout.strip().splitlines()[-1]) / "metrics.json").read_text())
-print(json.dumps({"tool": "neurodyn", "loop_s": m["seconds"], "lambda_max": m["lambda_max_per_step"][0],
-                  "entropy_rate": m["entropy_rate_per_step"][0]}), flush=True)
+print(json.dumps({"tool": "neurodyn", "loop_s": m["seconds"], "lambda_max": m["sizes"][0]["lambda_max_per_step"][0],
+                  "entropy_rate": m["sizes"][0]["entropy_rate_per_step"][0]}), flush=True)

@@ -162,6 +162,17 @@ pub fn fixed_point_arrays(a: &Analysis) -> Vec<(&'static str, Array)> {
 /// spectrum, components for 90 % of the variance, and the TwoNN and Levina–Bickel (k = 10)
 /// intrinsic dimensions on at most 2000 evenly spaced states (NaN written as null).
 pub fn dimensionality_metrics(states: &[f64], dim: usize) -> Value {
+    dimensionality_metrics_with(states, dim, 10, 2000)
+}
+
+/// [`dimensionality_metrics`] with `k` neighbours for Levina–Bickel and at most `max_points`
+/// evenly spaced rows for the nearest-neighbour estimates.
+pub fn dimensionality_metrics_with(
+    states: &[f64],
+    dim: usize,
+    k: usize,
+    max_points: usize,
+) -> Value {
     use neurodyn_analysis::dimensionality::{levina_bickel, participation_ratio, two_nn};
     let rows = states.len() / dim.max(1);
     let Some(pca) = Pca::fit(states, dim, dim) else {
@@ -176,7 +187,7 @@ pub fn dimensionality_metrics(states: &[f64], dim: usize) -> Value {
             cumulative >= 0.9
         })
         .map(|i| i + 1);
-    let stride = rows.div_ceil(2000).max(1);
+    let stride = rows.div_ceil(max_points).max(1);
     let sample: Vec<f64> =
         states.chunks_exact(dim).step_by(stride).flat_map(|r| r.iter().copied()).collect();
     let finite = |v: f64| v.is_finite().then_some(v);
@@ -184,7 +195,7 @@ pub fn dimensionality_metrics(states: &[f64], dim: usize) -> Value {
         "participation_ratio": participation_ratio(&pca.explained_variance),
         "components_for_90_percent_variance": for_90,
         "two_nn": finite(two_nn(&sample, dim, 0.1)),
-        "levina_bickel": finite(levina_bickel(&sample, dim, 10)),
+        "levina_bickel": finite(levina_bickel(&sample, dim, k)),
         "n_states": sample.len() / dim,
     })
 }

@@ -36,7 +36,8 @@ pub const REPRODUCE_TABLE: &str = "reproduce";
 /// The built-in default experiment run by `neurodyn demo`: the 3-bit flip-flop.
 pub const DEMO_SPEC: &str = include_str!("../../../../examples/rnn/flipflop.toml");
 
-pub(crate) fn schema_version() -> u32 {
+/// [`SCHEMA_VERSION`], as a serde default.
+pub fn schema_version() -> u32 {
     SCHEMA_VERSION
 }
 
@@ -81,7 +82,7 @@ fn read(path: &Path) -> Result<(String, String), SpecError> {
 }
 
 /// A validation error (its field a dotted path in `text`) located in the spec.
-pub(crate) fn range_error(text: &str, file: &str, e: RangeError) -> SpecError {
+pub fn range_error(text: &str, file: &str, e: RangeError) -> SpecError {
     SpecError {
         file: file.to_string(),
         position: locate(text, &e.field).map(|s| line_col(text, s.start)),
@@ -102,7 +103,7 @@ pub fn serde_error(text: &str, file: &str, e: toml::de::Error) -> SpecError {
 }
 
 /// The name becomes a directory name: keep it to one safe path component.
-pub(crate) fn check_name(name: &str) -> Result<(), RangeError> {
+pub fn check_name(name: &str) -> Result<(), RangeError> {
     let safe = !name.is_empty()
         && !name.starts_with('.')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
