@@ -758,3 +758,48 @@ quick = { "train.max_steps" = 4 }
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("reproduce"), "{}", stderr(&o));
 }
+
+/// The `dimensionality` kind: a flat 3-D subspace has linear and intrinsic dimension 3; the
+/// same latent points curved through cosine features keep intrinsic dimension ≈ 3 while the
+/// participation ratio grows; a 1-D array is refused naming the field.
+#[test]
+fn dimensionality_tells_linear_from_intrinsic_dimension() {
+    use neurodyn::io::npz::{Array, write};
+    let dir = scratch("dimensionality");
+    let out = dir.join("out");
+    let flat = "name = \"flat\"\n[dimensionality]\nplanted = { dim = 3, ambient = 30, n = 1500 }\nmax_points = 1500\n";
+    let mut measured = Vec::new();
+    for (file, text) in [
+        ("flat.toml", flat.to_string()),
+        ("curved.toml", flat.replace("n = 1500 }", "n = 1500, curved = true }")),
+    ] {
+        let spec = dir.join(file);
+        std::fs::write(&spec, &text).unwrap();
+        let o =
+            neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let run = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+        assert!(run.join("figures/variance.svg").exists() && run.join("report.html").exists());
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
+                .unwrap();
+        measured.push(m);
+    }
+    let get = |m: &serde_json::Value, k: &str| m[k].as_f64().unwrap();
+    // Flat: exactly 3 non-zero covariance eigenvalues, so 90 % needs at most 3 components.
+    assert!(get(&measured[0], "components_for_90_percent_variance") <= 3.0, "{}", measured[0]);
+    for m in &measured {
+        for k in ["two_nn", "levina_bickel"] {
+            assert!((get(m, k) - 3.0).abs() < 0.5, "{k}: {m}");
+        }
+    }
+    assert!(
+        get(&measured[1], "participation_ratio") > 2.0 * get(&measured[0], "participation_ratio")
+    );
+    write(&dir.join("bad.npz"), &[("x", Array::f64(&[30], vec![0.0; 30]))]).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "name = \"bad\"\n[dimensionality]\npath = \"bad.npz\"\n").unwrap();
+    let o = neurodyn(&["check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("dimensionality.array"), "{}", stderr(&o));
+}

@@ -37,6 +37,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::chaos::ChaosKind,
     &crate::amp::AmpKind,
     &crate::compare::CompareKind,
+    &crate::dimensionality::DimensionalityKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

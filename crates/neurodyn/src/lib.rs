@@ -42,6 +42,7 @@ pub mod amp;
 pub mod chaos;
 pub mod compare;
 pub mod decomp;
+pub mod dimensionality;
 pub mod kinds;
 pub mod rnn;
 pub mod spiking;
