@@ -513,6 +513,28 @@ fn decomposition_runs_from_npz_and_bad_data_exit_2() {
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
     assert!(metrics["relative_error"].as_f64().unwrap() < 0.5, "{metrics}");
+    let (rel, sq) = (
+        metrics["relative_error"].as_f64().unwrap(),
+        metrics["squared_relative_error"].as_f64().unwrap(),
+    );
+    assert!((rel * rel - sq).abs() < 1e-12, "{metrics}");
+    // The resolved spec names the data absolutely: it runs again from another folder.
+    let moved = scratch("decomp-moved");
+    std::fs::copy(run.join("spec.toml"), moved.join("spec.toml")).unwrap();
+    let o = neurodyn(&[
+        "run",
+        moved.join("spec.toml").to_str().unwrap(),
+        "--out",
+        moved.join("out").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let again = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    assert_eq!(
+        std::fs::read(again.join("factors.npz")).unwrap(),
+        std::fs::read(run.join("factors.npz")).unwrap(),
+        "the same factors from the resolved spec"
+    );
 }
 
 #[test]
