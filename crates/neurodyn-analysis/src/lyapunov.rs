@@ -193,6 +193,37 @@ pub fn lyapunov_spectrum<D: Dynamics>(
     })
 }
 
+/// Mean-field theory of the random tanh map `h ← tanh(g W h)`, `W_ij ~ N(0, 1/N)`, as
+/// `N → ∞` (the discrete-time analogue of Sompolinsky, Crisanti & Sommers 1988): the
+/// pre-activation variance `q*` solves `q = g² E[tanh²(√q z)]` (`q* = 0` for `g ≤ 1`), and the
+/// largest Lyapunov exponent is `λ = ½ ln(g² E[sech⁴(√q* z)])` per step — `ln g < 0` below the
+/// transition at `g = 1`, positive above it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TanhMeanField {
+    /// The self-consistent pre-activation variance `q*` [1].
+    pub q: f64,
+    /// The largest Lyapunov exponent [1/step].
+    pub lambda_max: f64,
+}
+
+/// [`TanhMeanField`] at gain `g > 0`; `q*` by bisection on `(0, g²]` to 1e-14.
+pub fn tanh_mean_field(g: f64) -> TanhMeanField {
+    use crate::quad::gaussian_expectation as e;
+    if g <= 1.0 {
+        return TanhMeanField { q: 0.0, lambda_max: g.ln() };
+    }
+    // f(q) = g² E[tanh²(√q z)] − q is positive near 0 (slope g² − 1) and ≤ 0 at q = g².
+    let f = |q: f64| g * g * e(|z| (q.sqrt() * z).tanh().powi(2)) - q;
+    let (mut lo, mut hi) = (1e-12, g * g);
+    while hi - lo > 1e-14 * hi {
+        let mid = 0.5 * (lo + hi);
+        if f(mid) > 0.0 { lo = mid } else { hi = mid }
+    }
+    let q = 0.5 * (lo + hi);
+    let lambda_max = 0.5 * (g * g * e(|z| (q.sqrt() * z).cosh().powi(-4))).ln();
+    TanhMeanField { q, lambda_max }
+}
+
 /// Kaplan–Yorke dimension of a descending spectrum.
 pub fn kaplan_yorke(exponents: &[f64]) -> f64 {
     let mut sum = 0.0;

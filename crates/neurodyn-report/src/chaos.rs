@@ -13,7 +13,7 @@ pub type SizeCurve = (usize, (Vec<f64>, Vec<f64>));
 
 /// λ_max against the gain, one curve per size, with the zero line and the infinite-size
 /// transition g = 1.
-pub fn lambda_vs_gain(gains: &[f64], curves: &[SizeCurve]) -> String {
+pub fn lambda_vs_gain(gains: &[f64], curves: &[SizeCurve], theory: Option<&[f64]>) -> String {
     let mut p = Plot::new("Largest Lyapunov exponent vs gain", "gain g", "λ_max [1/step]");
     let lo = gains.iter().cloned().fold(f64::MAX, f64::min);
     let hi = gains.iter().cloned().fold(f64::MIN, f64::max);
@@ -33,6 +33,10 @@ pub fn lambda_vs_gain(gains: &[f64], curves: &[SizeCurve]) -> String {
     }
     p.dashed(&[1.0, 1.0], &[ymin, ymax], "#d62728", 1.0);
     p.legend("g = 1 (theory, N → ∞)", "#d62728", None);
+    if let Some(t) = theory {
+        p.dashed(gains, t, "#000000", 1.2);
+        p.legend("mean field (N → ∞)", "#000000", None);
+    }
     p.to_svg()
 }
 
@@ -161,10 +165,11 @@ pub fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Fig>, IoEr
                 Ok((n as usize, mean_over_rows(&lambda, shape[1])))
             })
             .collect::<Result<Vec<_>, IoError>>()?;
+        let theory = read_f64(&path, "mean_field_lambda_max").ok().map(|(_, t)| t);
         return Ok(vec![(
             "lambda_vs_gain.svg".into(),
-            lambda_vs_gain(&gains, &curves),
-            "Largest Lyapunov exponent of h ← tanh(g W h) against g for each size N: mean over networks, ±2 standard errors across networks (or across time segments for one network); theory puts the transition to chaos at g = 1 for N → ∞.",
+            lambda_vs_gain(&gains, &curves, theory.as_deref()),
+            "Largest Lyapunov exponent of h ← tanh(g W h) against g for each size N: mean over networks, ±2 standard errors across networks (or across time segments for one network), and the mean-field prediction for N → ∞ (black dashed), which turns positive at g = 1.",
         )]);
     }
     if let Ok((_, n_cases)) = read_f64(&path, "n_cases") {

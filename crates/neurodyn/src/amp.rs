@@ -65,7 +65,6 @@ use neurodyn_io::npz::Array;
 use neurodyn_io::spec::AmpSpec;
 use neurodyn_io::spec::amp::PriorKind;
 use rayon::prelude::*;
-use serde_json::json;
 
 /// The prior named by the spec.
 pub fn prior(spec: &AmpSpec) -> Prior {
@@ -151,23 +150,24 @@ pub fn run(spec: &AmpSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<Stu
         prior_mean: trivial.clone(),
         state_evolution: se_mse.clone(),
     };
-    let metrics = json!({
-        "name": spec.name,
-        "study": "amp_vs_als",
-        "order": a.order,
-        "n": a.n,
-        "prior": format!("{prior:?}"),
-        "snrs": a.snrs,
-        "amp_rescaled_mse": amp_mse,
-        "amp_mse": amp_raw,
-        "state_evolution_mse": se_mse,
-        "als_rescaled_mse": als_mse,
-        "prior_mean_rescaled_mse": trivial,
-        "regime": regimes,
-        "als_threshold_snr": threshold,
-        "comparison": columns.compare(threshold),
-        "paper": "Kadmon & Ganguli (2018, arXiv:1810.10065): Bayes-optimal AMP has lower error than ALS at SNRs below ALS's threshold, and its error follows state evolution",
-    });
+    let metrics = AmpMetrics {
+        name: spec.name.clone(),
+        study: "amp_vs_als".into(),
+        order: a.order,
+        n: a.n,
+        prior: format!("{prior:?}"),
+        snrs: a.snrs.clone(),
+        amp_rescaled_mse: amp_mse.clone(),
+        amp_mse: amp_raw.clone(),
+        state_evolution_mse: se_mse.clone(),
+        als_rescaled_mse: als_mse.clone(),
+        prior_mean_rescaled_mse: trivial.clone(),
+        regime: regimes.iter().map(|r| r.to_string()).collect(),
+        als_threshold_snr: threshold,
+        comparison: columns.compare(threshold),
+        paper: "Kadmon & Ganguli (2018, arXiv:1810.10065): Bayes-optimal AMP has lower error than ALS at SNRs below ALS's threshold, and its error follows state evolution".into(),
+    };
+    let metrics = serde_json::to_value(metrics).expect("metrics serialise");
     let v = |x: Vec<f64>| Array::f64(&[k], x);
     let arrays = vec![
         ("snrs".into(), v(a.snrs.clone())),
@@ -179,6 +179,56 @@ pub fn run(spec: &AmpSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<Stu
         ("als_threshold".into(), Array::f64(&[1], vec![threshold.unwrap_or(f64::NAN)])),
     ];
     Ok(StudyResult { arrays, metrics })
+}
+
+/// `metrics.json` of an AMP study: the error curves per SNR and their comparison.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AmpMetrics {
+    /// The run's name.
+    pub name: String,
+    /// `amp_vs_als`.
+    pub study: String,
+    /// Tensor order (2: matrix) [1].
+    pub order: usize,
+    /// Size of each mode [1].
+    pub n: usize,
+    /// The prior.
+    pub prior: String,
+    /// SNRs λ [1].
+    pub snrs: Vec<f64>,
+    /// AMP's rescaled MSE per SNR.
+    pub amp_rescaled_mse: Vec<f64>,
+    /// AMP's own-scale MSE per SNR.
+    pub amp_mse: Vec<f64>,
+    /// State evolution's prediction of `amp_mse`.
+    pub state_evolution_mse: Vec<f64>,
+    /// ALS's rescaled MSE per SNR.
+    pub als_rescaled_mse: Vec<f64>,
+    /// The prior mean's rescaled MSE per SNR.
+    pub prior_mean_rescaled_mse: Vec<f64>,
+    /// `impossible`, `hard` or `easy` per SNR.
+    pub regime: Vec<String>,
+    /// ALS's threshold (order 2).
+    pub als_threshold_snr: Option<f64>,
+    /// What the claim is checked on.
+    pub comparison: Comparison,
+    /// The paper's statement.
+    pub paper: String,
+}
+
+/// AMP against ALS, the prior mean and state evolution (see [`Columns::compare`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Comparison {
+    /// SNRs below ALS's threshold [1].
+    pub snrs_below_als_threshold: usize,
+    /// Largest AMP / ALS error ratio below the threshold [1].
+    pub worst_amp_over_als_below_threshold: Option<f64>,
+    /// The highest SNR below the threshold.
+    pub highest_snr_below_threshold: Option<f64>,
+    /// AMP / prior-mean error ratio there [1].
+    pub amp_over_prior_mean_at_highest_snr_below_threshold: Option<f64>,
+    /// Largest |AMP's own-scale MSE − state evolution| over all SNRs.
+    pub max_abs_amp_minus_state_evolution: Option<f64>,
 }
 
 /// The error curves of a sweep, per SNR.
@@ -203,27 +253,26 @@ impl Columns {
     /// (worst ratio) and against the prior mean's at the highest such SNR, where the data
     /// carry the most information ALS cannot use; at every SNR, AMP's distance from state
     /// evolution.
-    pub fn compare(&self, threshold: Option<f64>) -> serde_json::Value {
+    pub fn compare(&self, threshold: Option<f64>) -> Comparison {
         let below: Vec<usize> =
             (0..self.snrs.len()).filter(|&i| threshold.is_some_and(|t| self.snrs[i] < t)).collect();
-        let worst =
-            |v: &[f64], w: &[f64]| below.iter().map(|&i| v[i] / w[i]).fold(f64::NAN, f64::max);
-        let top = below.last().copied();
         let finite = |x: f64| x.is_finite().then_some(x);
-        json!({
-            "snrs_below_als_threshold": below.len(),
-            "worst_amp_over_als_below_threshold": finite(worst(&self.amp, &self.als)),
-            "highest_snr_below_threshold": top.map(|i| self.snrs[i]),
-            "amp_over_prior_mean_at_highest_snr_below_threshold":
-                top.and_then(|i| finite(self.amp[i] / self.prior_mean[i])),
-            "max_abs_amp_minus_state_evolution": finite(
-                self.amp_own
-                    .iter()
-                    .zip(&self.state_evolution)
-                    .map(|(a, s)| (a - s).abs())
-                    .fold(f64::NAN, f64::max)
-            ),
-        })
+        let worst = below.iter().map(|&i| self.amp[i] / self.als[i]).fold(f64::NAN, f64::max);
+        let top = below.last().copied();
+        let distance = self
+            .amp_own
+            .iter()
+            .zip(&self.state_evolution)
+            .map(|(a, s)| (a - s).abs())
+            .fold(f64::NAN, f64::max);
+        Comparison {
+            snrs_below_als_threshold: below.len(),
+            worst_amp_over_als_below_threshold: finite(worst),
+            highest_snr_below_threshold: top.map(|i| self.snrs[i]),
+            amp_over_prior_mean_at_highest_snr_below_threshold: top
+                .and_then(|i| finite(self.amp[i] / self.prior_mean[i])),
+            max_abs_amp_minus_state_evolution: finite(distance),
+        }
     }
 }
 
@@ -261,7 +310,7 @@ mod tests {
             state_evolution: column("state_evolution_mse"),
         };
         let threshold = m["als_threshold_snr"].as_f64();
-        let with = |c: &Columns| json!({ "comparison": c.compare(threshold) });
+        let with = |c: &Columns| serde_json::json!({ "comparison": c.compare(threshold) });
         let holds = repro.claim(&with(&honest));
         assert!(holds.holds, "the reduced run should already show the effect: {holds:#?}");
         // The prior mean as "AMP": its own-scale error is the prior variance.

@@ -93,7 +93,9 @@ use neurodyn_analysis::deep_jacobian::{
     DeepNetConfig, empirical_moments, free_density, free_moments, jacobian_singular_values,
 };
 use neurodyn_analysis::driven_theta::DrivenTheta;
-use neurodyn_analysis::lyapunov::{LyapunovConfig, LyapunovResult, lyapunov_spectrum};
+use neurodyn_analysis::lyapunov::{
+    LyapunovConfig, LyapunovResult, lyapunov_spectrum, tanh_mean_field,
+};
 use neurodyn_analysis::spikes::{schreiber_reliability, word_noise_entropy_rate};
 use neurodyn_analysis::theta_lyapunov::{
     EventSpectrumConfig, FrozenKicks, ThetaNetwork, theta_event_spectrum_driven,
@@ -106,7 +108,7 @@ use neurodyn_io::spec::chaos::{
 };
 use rand::RngExt;
 use rayon::prelude::*;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// Runs the study; `progress(done, total)` after each network.
 pub fn run(
@@ -121,6 +123,84 @@ pub fn run(
     }
 }
 
+/// `metrics.json` of a tanh gain sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TanhSweepMetrics {
+    /// The run's name.
+    pub name: String,
+    /// `tanh_gain_sweep`.
+    pub study: String,
+    /// One row per network size.
+    pub sizes: Vec<TanhSizeRow>,
+    /// Gains `g` [1].
+    pub gains: Vec<f64>,
+    /// Networks per size [1].
+    pub networks_per_size: usize,
+    /// Exponents computed [1].
+    pub n_exponents: usize,
+    /// The mean-field λ_max at each gain (N → ∞) [1/step].
+    pub mean_field_lambda_max: Vec<f64>,
+    /// Largest λ_max of any network at a gain below 1 [1/step].
+    pub max_lambda_below_gain_1: f64,
+    /// The largest size against theory.
+    pub largest_size: LargestSize,
+    /// Mean |λ_max − λ_MF| at g ≥ 1.2 of the largest size over that of the smallest [1].
+    pub mean_field_deviation_largest_over_smallest_size: f64,
+    /// The onset of chaos extrapolated in N (descriptive).
+    pub finite_size_extrapolation: Option<Extrapolation>,
+    /// The paper's statement.
+    pub paper: String,
+}
+
+/// One network size of a tanh gain sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TanhSizeRow {
+    /// Network size [1].
+    pub n: usize,
+    /// λ_max averaged over networks, per gain [1/step].
+    pub mean_lambda_max: Vec<f64>,
+    /// Largest λ_max at a gain below 1 [1/step].
+    pub max_lambda_below_gain_1: f64,
+    /// Mean |mean λ_max − λ_MF| over gains ≥ 1.2 [1/step].
+    pub mean_abs_deviation_from_mean_field_at_gains_from_1_2: f64,
+    /// Onset of chaos (λ_max > 2 s.e.), mean over the networks that have one.
+    pub zero_crossing_gain: Option<f64>,
+    /// Its standard error over networks.
+    pub zero_crossing_std_error: Option<f64>,
+    /// Each network's onset.
+    pub zero_crossing_per_network: Vec<Option<f64>>,
+    /// λ_max, networks × gains (row-major) [1/step].
+    pub lambda_max_per_step: Vec<f64>,
+    /// Its standard error across time segments [1/step].
+    pub std_error: Vec<f64>,
+    /// Entropy rate (sum of positive computed exponents), networks × gains [1/step].
+    pub entropy_rate_per_step: Vec<f64>,
+    /// Kaplan–Yorke dimension of the computed exponents, networks × gains [1].
+    pub kaplan_yorke_dimension: Vec<f64>,
+}
+
+/// The largest size of a sweep against theory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LargestSize {
+    /// Its size [1].
+    pub n: usize,
+    /// Its mean onset of chaos.
+    pub zero_crossing_gain: Option<f64>,
+    /// (mean λ_max − λ_MF) / |λ_MF| at the largest gain [1].
+    pub relative_deviation_from_mean_field_at_largest_gain: f64,
+}
+
+/// `onset(N) = c∞ + slope / √N`, fitted over every network's onset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Extrapolation {
+    /// The onset as N → ∞.
+    pub c_infinity: f64,
+    /// Its standard error.
+    pub c_infinity_std_error: f64,
+    /// The slope in 1/√N.
+    pub slope: f64,
+}
+
 fn tanh_sweep(
     t: &TanhGainSweep,
     spec: &ChaosSpec,
@@ -133,17 +213,14 @@ fn tanh_sweep(
         qr_every: t.qr_every,
         n_segments: 10,
     };
-    let k = t.gains.len();
-    let total = t.sizes.len() * t.networks * k;
-    let mut done = 0;
+    let (k, r) = (t.gains.len(), t.networks);
+    let mean_field: Vec<f64> = t.gains.iter().map(|&g| tanh_mean_field(g).lambda_max).collect();
     let mut arrays = Vec::new();
     let mut rows = Vec::new();
-    for &n in &t.sizes {
-        let (mut lam, mut err, mut crossings) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut entropy, mut kaplan_yorke, mut spectra) = (Vec::new(), Vec::new(), Vec::new());
+    for (size_index, &n) in t.sizes.iter().enumerate() {
         // Networks in parallel: each has its own keyed stream, so the thread count does not
         // change any of them.
-        let per_network: Vec<Result<Vec<LyapunovResult>, String>> = (0..t.networks)
+        let per_network: Vec<Result<Vec<LyapunovResult>, String>> = (0..r)
             .into_par_iter()
             .map(|net| {
                 let (w, h0) = tanh_network(t, spec.seed, n, net);
@@ -156,100 +233,93 @@ fn tanh_sweep(
                     .collect()
             })
             .collect();
-        for spectra_net in per_network {
-            let (mut lam_net, mut err_net) = (Vec::new(), Vec::new());
-            for s in spectra_net? {
-                lam_net.push(s.exponents[0]);
-                err_net.push(s.std_error[0]);
-                err.push(s.std_error[0]);
-                entropy.push(s.entropy_rate);
-                kaplan_yorke.push(s.kaplan_yorke);
-                spectra.extend(s.exponents);
-            }
-            crossings.push(chaos_onset(&t.gains, &lam_net, &err_net));
-            lam.extend(lam_net);
-        }
-        done += t.networks * k;
-        progress(done, total);
-        // Mean and standard error of the crossing over the networks that have one.
-        let found: Vec<f64> = crossings.iter().flatten().copied().collect();
-        let m = found.len() as f64;
-        let mean = found.iter().sum::<f64>() / m;
-        let se = if found.len() > 1 {
-            (found.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (m - 1.0) / m).sqrt()
-        } else {
-            f64::NAN
-        };
-        rows.push(json!({
-            "n": n,
-            "zero_crossing_gain": mean.is_finite().then_some(mean),
-            "zero_crossing_std_error": se.is_finite().then_some(se),
-            "zero_crossing_per_network": crossings,
-            "deviation_from_paper": mean.is_finite().then_some(mean - 1.0),
-            "lambda_max_per_step": lam,
-            "std_error": err,
-            "entropy_rate_per_step": entropy,
-            "kaplan_yorke_dimension": kaplan_yorke,
-        }));
-        let r = t.networks;
-        arrays.push((
-            format!("lambda_max_{n}"),
-            Array::f64(&[r, k], rows_of(&rows, "lambda_max_per_step")),
-        ));
-        arrays.push((format!("std_error_{n}"), Array::f64(&[r, k], rows_of(&rows, "std_error"))));
+        let results: Vec<LyapunovResult> =
+            per_network.into_iter().collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect();
+        let lam: Vec<f64> = results.iter().map(|s| s.exponents[0]).collect();
+        let err: Vec<f64> = results.iter().map(|s| s.std_error[0]).collect();
+        let crossings: Vec<Option<f64>> = (0..r)
+            .map(|net| chaos_onset(&t.gains, &lam[net * k..][..k], &err[net * k..][..k]))
+            .collect();
+        let (mean, se) = mean_and_error(&crossings.iter().flatten().copied().collect::<Vec<_>>());
+        let mean_lambda: Vec<f64> =
+            (0..k).map(|j| (0..r).map(|net| lam[net * k + j]).sum::<f64>() / r as f64).collect();
+        let above: Vec<usize> = (0..k).filter(|&j| t.gains[j] >= 1.2).collect();
+        let deviation = above.iter().map(|&j| (mean_lambda[j] - mean_field[j]).abs()).sum::<f64>()
+            / above.len() as f64;
+        let below_one =
+            (0..r * k).filter(|q| t.gains[q % k] < 1.0).map(|q| lam[q]).fold(f64::NAN, f64::max);
+        arrays.push((format!("lambda_max_{n}"), Array::f64(&[r, k], lam.clone())));
+        arrays.push((format!("std_error_{n}"), Array::f64(&[r, k], err.clone())));
+        let spectra = results.iter().flat_map(|s| s.exponents.iter().copied()).collect();
         arrays.push((format!("spectra_{n}"), Array::f64(&[r, k, t.n_exponents], spectra)));
+        rows.push(TanhSizeRow {
+            n,
+            mean_lambda_max: mean_lambda,
+            max_lambda_below_gain_1: below_one,
+            mean_abs_deviation_from_mean_field_at_gains_from_1_2: deviation,
+            zero_crossing_gain: mean.is_finite().then_some(mean),
+            zero_crossing_std_error: se.is_finite().then_some(se),
+            zero_crossing_per_network: crossings,
+            lambda_max_per_step: lam,
+            std_error: err,
+            entropy_rate_per_step: results.iter().map(|s| s.entropy_rate).collect(),
+            kaplan_yorke_dimension: results.iter().map(|s| s.kaplan_yorke).collect(),
+        });
+        progress((size_index + 1) * r * k, t.sizes.len() * r * k);
     }
-    let deviation = |i: usize| rows[i]["deviation_from_paper"].as_f64().map(f64::abs);
-    // Finite-size extrapolation: c(N) = c_∞ + a/√N by least squares over every network's
-    // crossing.
+    let (first, last) = (&rows[0], &rows[rows.len() - 1]);
+    let top = (0..k).max_by(|&a, &b| t.gains[a].total_cmp(&t.gains[b])).unwrap_or(0);
+    // Finite-size extrapolation of the onset over every network's onset.
     let points: Vec<(f64, f64)> = rows
         .iter()
-        .flat_map(|r| {
-            let x = 1.0 / r["n"].as_f64().unwrap_or(f64::NAN).sqrt();
-            r["zero_crossing_per_network"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(move |c| c.as_f64().map(|c| (x, c)))
+        .flat_map(|row| {
+            let x = 1.0 / (row.n as f64).sqrt();
+            row.zero_crossing_per_network.iter().flatten().map(move |&c| (x, c))
         })
         .collect();
-    let extrapolation = linear_fit(&points).map(|(c_inf, se, slope)| {
-        json!({
-            "model": "zero_crossing_gain = c_infinity + slope / sqrt(N)",
-            "c_infinity": c_inf,
-            "c_infinity_std_error": se,
-            "slope": slope,
-            "abs_c_infinity_minus_paper": (c_inf - 1.0).abs(),
-        })
-    });
-    let last = rows.len() - 1;
-    let metrics = json!({
-        "name": spec.name,
-        "study": "tanh_gain_sweep",
-        "sizes": rows,
-        "gains": t.gains,
-        "networks_per_size": t.networks,
-        "n_exponents": t.n_exponents,
-        "qr_every": t.qr_every,
-        "largest_size": {
-            "n": t.sizes[last],
-            "zero_crossing_gain": rows[last]["zero_crossing_gain"],
-            "abs_deviation_from_paper": deviation(last),
+    let metrics = TanhSweepMetrics {
+        name: spec.name.clone(),
+        study: "tanh_gain_sweep".into(),
+        gains: t.gains.clone(),
+        networks_per_size: r,
+        n_exponents: t.n_exponents,
+        mean_field_lambda_max: mean_field.clone(),
+        max_lambda_below_gain_1: rows
+            .iter()
+            .map(|row| row.max_lambda_below_gain_1)
+            .fold(f64::NAN, f64::max),
+        largest_size: LargestSize {
+            n: last.n,
+            zero_crossing_gain: last.zero_crossing_gain,
+            relative_deviation_from_mean_field_at_largest_gain: (last.mean_lambda_max[top]
+                - mean_field[top])
+                / mean_field[top].abs(),
         },
-        // > 0 when the crossing moves toward g = 1 from the smallest to the largest size.
-        "deviation_shrinks_by": match (deviation(0), deviation(last)) {
-            (Some(a), Some(b)) if last > 0 => Some(a - b),
-            _ => None,
-        },
-        "finite_size_extrapolation": extrapolation,
-        "paper": "Sompolinsky, Crisanti & Sommers (1988): the largest exponent crosses 0 at g = 1 for N → ∞",
-    });
+        mean_field_deviation_largest_over_smallest_size: last
+            .mean_abs_deviation_from_mean_field_at_gains_from_1_2
+            / first.mean_abs_deviation_from_mean_field_at_gains_from_1_2,
+        finite_size_extrapolation: linear_fit(&points).map(|(c_infinity, se, slope)| {
+            Extrapolation { c_infinity, c_infinity_std_error: se, slope }
+        }),
+        paper: "Sompolinsky, Crisanti & Sommers (1988): the largest exponent crosses 0 at g = 1 for N → ∞, as mean-field theory predicts".into(),
+        sizes: rows,
+    };
     arrays.push(("gains".into(), Array::f64(&[k], t.gains.clone())));
+    arrays.push(("mean_field_lambda_max".into(), Array::f64(&[k], mean_field)));
     arrays.push((
         "sizes".into(),
         Array::f64(&[t.sizes.len()], t.sizes.iter().map(|&n| n as f64).collect()),
     ));
+    let metrics = serde_json::to_value(metrics).expect("metrics serialise");
     Ok(StudyResult { arrays, metrics })
+}
+
+/// Mean and standard error of the mean (NaN where undefined).
+fn mean_and_error(x: &[f64]) -> (f64, f64) {
+    let m = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / m;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1.0);
+    (mean, if x.len() > 1 { (var / m).sqrt() } else { f64::NAN })
 }
 
 /// The coupling and initial state of network `net` of size `n`: from the spec's file, or
@@ -302,12 +372,71 @@ fn chaos_onset(gains: &[f64], lambda: &[f64], std_error: &[f64]) -> Option<f64> 
     })
 }
 
-/// The numbers of field `key` of the last row, flattened.
-fn rows_of(rows: &[serde_json::Value], key: &str) -> Vec<f64> {
-    rows.last()
-        .and_then(|r| r[key].as_array())
-        .map(|a| a.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect())
-        .unwrap_or_default()
+/// `metrics.json` of balanced theta networks of growing size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThetaBalancedMetrics {
+    /// The run's name.
+    pub name: String,
+    /// `theta_balanced`.
+    pub study: String,
+    /// One row per size.
+    pub sizes: Vec<ThetaSizeRow>,
+    /// max/min − 1 of the fraction of positive exponents across sizes [1].
+    pub relative_spread_of_positive_fraction: f64,
+    /// Smallest λ_max across sizes [1/s].
+    pub min_lambda_max_per_s: f64,
+    /// Under the frozen drive, when the spec has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driven: Option<DrivenSummary>,
+    /// The paper's statement.
+    pub paper: String,
+}
+
+/// One size: the autonomous spectrum and, with a drive, the driven one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThetaSizeRow {
+    /// Network size [1].
+    pub n: usize,
+    /// The autonomous network.
+    #[serde(flatten)]
+    pub autonomous: SpectrumRow,
+    /// The same network under the frozen drive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driven: Option<SpectrumRow>,
+}
+
+/// What one exact spectrum says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpectrumRow {
+    /// Mean firing rate [Hz].
+    pub mean_rate_hz: f64,
+    /// Largest exponent [1/s].
+    pub lambda_max_per_s: f64,
+    /// Positive exponents [1].
+    pub n_positive: usize,
+    /// Their fraction of N [1].
+    pub fraction_positive: f64,
+    /// Sum of the positive exponents [nats/s].
+    pub entropy_rate_nats_per_s: f64,
+    /// Per neuron [nats/s].
+    pub entropy_per_neuron_nats_per_s: f64,
+    /// Σλ − the log-det rate (0 up to numerical error) [1/s].
+    pub sum_minus_log_det: f64,
+}
+
+/// Driven against autonomous chaos.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrivenSummary {
+    /// λ_max > 0 under drive at every size.
+    pub still_chaotic: bool,
+    /// Smallest driven λ_max [1/s].
+    pub min_lambda_max_per_s: f64,
+    /// Driven / autonomous fraction of positive exponents, per size [1].
+    pub over_autonomous_positive_fraction: Vec<f64>,
+    /// Its largest value [1].
+    pub max_over_autonomous_positive_fraction: f64,
+    /// The paper's statement.
+    pub paper: String,
 }
 
 fn theta_sizes(
@@ -327,76 +456,142 @@ fn theta_sizes(
             qr_every: 10,
         };
         // One spectrum, autonomous or under the frozen drive, and its row of metrics.
-        let spectrum =
-            |drive: Option<FrozenKicks>| -> Result<(serde_json::Value, Vec<f64>), String> {
-                let s = theta_event_spectrum_driven(&net, &net.random_phases(spec.seed), &c, drive)
-                    .map_err(|e| e.to_string())?;
-                let positive = s.exponents.iter().filter(|&&l| l > 0.0).count();
-                let row = json!({
-                    "mean_rate_hz": s.mean_rate,
-                    "lambda_max_per_s": s.exponents[0],
-                    "n_positive": positive,
-                    "fraction_positive": positive as f64 / n as f64,
-                    "entropy_rate_nats_per_s": s.entropy_rate,
-                    "entropy_per_neuron_nats_per_s": s.entropy_rate / n as f64,
-                    "sum_minus_log_det": s.exponents.iter().sum::<f64>() - s.log_det_rate,
-                });
-                Ok((row, s.exponents))
+        let spectrum = |drive: Option<FrozenKicks>| -> Result<(SpectrumRow, Vec<f64>), String> {
+            let s = theta_event_spectrum_driven(&net, &net.random_phases(spec.seed), &c, drive)
+                .map_err(|e| e.to_string())?;
+            let positive = s.exponents.iter().filter(|&&l| l > 0.0).count();
+            let row = SpectrumRow {
+                mean_rate_hz: s.mean_rate,
+                lambda_max_per_s: s.exponents[0],
+                n_positive: positive,
+                fraction_positive: positive as f64 / n as f64,
+                entropy_rate_nats_per_s: s.entropy_rate,
+                entropy_per_neuron_nats_per_s: s.entropy_rate / n as f64,
+                sum_minus_log_det: s.exponents.iter().sum::<f64>() - s.log_det_rate,
             };
-        let (mut row, exponents) = spectrum(None)?;
-        row["n"] = json!(n);
-        row["driven"] = match t.drive {
+            Ok((row, s.exponents))
+        };
+        let (autonomous, exponents) = spectrum(None)?;
+        let driven = match t.drive {
             Some(d) => {
                 let kicks = FrozenKicks { rate_hz: d.rate_hz, weight: d.weight, seed: spec.seed };
                 let (driven, exponents) = spectrum(Some(kicks))?;
                 arrays.push((format!("driven_spectrum_{n}"), Array::f64(&[n], exponents)));
-                driven
+                Some(driven)
             }
-            None => serde_json::Value::Null,
+            None => None,
         };
-        rows.push(row);
+        rows.push(ThetaSizeRow { n, autonomous, driven });
         arrays.push((format!("spectrum_{n}"), Array::f64(&[n], exponents)));
         progress(i + 1, t.sizes.len());
     }
-    let fractions: Vec<f64> =
-        rows.iter().map(|r| r["fraction_positive"].as_f64().unwrap_or(f64::NAN)).collect();
+    let fractions: Vec<f64> = rows.iter().map(|r| r.autonomous.fraction_positive).collect();
     let spread = fractions.iter().cloned().fold(f64::MIN, f64::max)
         / fractions.iter().cloned().fold(f64::MAX, f64::min)
         - 1.0;
-    let mut metrics = json!({
-        "name": spec.name,
-        "study": "theta_balanced",
-        "sizes": rows,
-        "paper": "Monteforte & Wolf (2010): extensive chaos — the number of positive exponents and the entropy rate grow in proportion to N",
-        "relative_spread_of_positive_fraction": spread,
-        "min_lambda_max_per_s": rows
-            .iter()
-            .map(|r| r["lambda_max_per_s"].as_f64().unwrap_or(f64::NAN))
-            .fold(f64::NAN, f64::min),
+    let driven = t.drive.map(|_| {
+        let pairs: Vec<(&SpectrumRow, &SpectrumRow)> =
+            rows.iter().filter_map(|r| r.driven.as_ref().map(|d| (&r.autonomous, d))).collect();
+        let ratios: Vec<f64> =
+            pairs.iter().map(|(a, d)| d.fraction_positive / a.fraction_positive).collect();
+        DrivenSummary {
+            still_chaotic: pairs.iter().all(|(_, d)| d.lambda_max_per_s > 0.0),
+            min_lambda_max_per_s: pairs
+                .iter()
+                .map(|(_, d)| d.lambda_max_per_s)
+                .fold(f64::NAN, f64::min),
+            max_over_autonomous_positive_fraction: ratios.iter().copied().fold(f64::NAN, f64::max),
+            over_autonomous_positive_fraction: ratios,
+            paper: "Lajoie, Lin & Shea-Brown (2013, arXiv:1209.3051): chaos persists under frozen drive (λ_max > 0), with a smaller unstable manifold".into(),
+        }
     });
-    if t.drive.is_some() {
-        let field = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap_or(f64::NAN);
-        metrics["driven_paper"] = json!(
-            "Lajoie, Lin & Shea-Brown (2013): chaos persists under frozen drive (λ_max > 0), with a smaller unstable manifold"
-        );
-        metrics["driven_still_chaotic"] =
-            json!(rows.iter().all(|r| field(&r["driven"], "lambda_max_per_s") > 0.0));
-        let ratios: Vec<f64> = rows
+    let metrics = ThetaBalancedMetrics {
+        name: spec.name.clone(),
+        study: "theta_balanced".into(),
+        relative_spread_of_positive_fraction: spread,
+        min_lambda_max_per_s: rows
             .iter()
-            .map(|r| field(&r["driven"], "fraction_positive") / field(r, "fraction_positive"))
-            .collect();
-        metrics["max_driven_over_autonomous_positive_fraction"] =
-            json!(ratios.iter().copied().fold(f64::NAN, f64::max));
-        metrics["min_driven_lambda_max_per_s"] = json!(
-            rows.iter().map(|r| field(&r["driven"], "lambda_max_per_s")).fold(f64::NAN, f64::min)
-        );
-        metrics["driven_over_autonomous_positive_fraction"] = json!(ratios);
-    }
+            .map(|r| r.autonomous.lambda_max_per_s)
+            .fold(f64::NAN, f64::min),
+        driven,
+        paper: "Monteforte & Wolf (2010, arXiv:1003.4410): extensive chaos — the number of positive exponents and the entropy rate grow in proportion to N".into(),
+        sizes: rows,
+    };
     arrays.push((
         "sizes".into(),
         Array::f64(&[t.sizes.len()], t.sizes.iter().map(|&n| n as f64).collect()),
     ));
+    let metrics = serde_json::to_value(metrics).expect("metrics serialise");
     Ok(StudyResult { arrays, metrics })
+}
+
+/// `metrics.json` of driven theta networks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThetaDrivenMetrics {
+    /// The run's name.
+    pub name: String,
+    /// `theta_driven`.
+    pub study: String,
+    /// One row per size.
+    pub sizes: Vec<DrivenSizeRow>,
+    /// Time analysed [time units].
+    pub duration: f64,
+    /// Trials under the same drive [1].
+    pub trials: usize,
+    /// The word bin of the stated ratio [time units].
+    pub bin: f64,
+    /// Its word length [bins].
+    pub word_len: usize,
+    /// Smallest N·h₁ / bound over sizes [1].
+    pub min_extrapolation_over_bound: f64,
+    /// Largest N·h₁ / bound over sizes [1].
+    pub max_extrapolation_over_bound: f64,
+    /// Smallest λ_max under drive [1/time unit].
+    pub min_lambda_max_per_time: f64,
+    /// The papers' statements.
+    pub paper: String,
+}
+
+/// One size of a driven network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrivenSizeRow {
+    /// Network size [1].
+    pub n: usize,
+    /// Mean rate [1/time unit].
+    pub mean_rate_per_time: f64,
+    /// Largest exponent [1/time unit].
+    pub lambda_max_per_time: f64,
+    /// Its standard error [1/time unit].
+    pub lambda_max_std_error: f64,
+    /// Positive exponents [1].
+    pub n_positive: usize,
+    /// Their fraction of N [1].
+    pub fraction_positive: f64,
+    /// Σλ⁺ / ln 2 [bits/time unit].
+    pub entropy_bound_bits_per_time: f64,
+    /// Mean single-cell noise entropy rate h₁ [bits/time unit].
+    pub single_cell_noise_entropy_bits_per_time: f64,
+    /// N·h₁ [bits/time unit].
+    pub single_cell_extrapolation_bits_per_time: f64,
+    /// N·h₁ / bound at the spec's word setting [1].
+    pub extrapolation_over_bound: f64,
+    /// The same ratio at every word setting (the spec's first).
+    pub word_sensitivity: Vec<WordSetting>,
+    /// Mean Schreiber reliability of active neurons [1].
+    pub mean_reliability: f64,
+    /// Fraction of neurons with reliability above 0.8 [1].
+    pub fraction_reliable_above_0_8: f64,
+}
+
+/// The entropy ratio at one way of cutting spike trains into words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WordSetting {
+    /// Bin [time units].
+    pub bin: f64,
+    /// Bins per word [1].
+    pub word_len: usize,
+    /// N·h₁ / bound [1].
+    pub extrapolation_over_bound: f64,
 }
 
 /// Reliability across trials under frozen drive, the driven spectrum, and the entropy bound
@@ -465,28 +660,30 @@ fn theta_driven(
         let positive = lam.iter().filter(|&&l| l > 0.0).count();
         let bound_bits = s.entropy_rate / t.dt / std::f64::consts::LN_2;
         let extrapolated = n as f64 * h1;
-        let sensitivity: Vec<serde_json::Value> = settings
+        let word_sensitivity = settings
             .iter()
             .enumerate()
-            .map(|(j, &(bin, len))| {
-                json!({"bin": bin, "word_len": len, "extrapolation_over_bound": n as f64 * mean_entropy(j) / bound_bits})
+            .map(|(j, &(bin, word_len))| WordSetting {
+                bin,
+                word_len,
+                extrapolation_over_bound: n as f64 * mean_entropy(j) / bound_bits,
             })
             .collect();
-        rows.push(json!({
-            "n": n,
-            "mean_rate_per_time": rate,
-            "lambda_max_per_time": lam[0],
-            "lambda_max_std_error": s.std_error[0] / t.dt,
-            "n_positive": positive,
-            "fraction_positive": positive as f64 / n as f64,
-            "entropy_bound_bits_per_time": bound_bits,
-            "single_cell_noise_entropy_bits_per_time": h1,
-            "single_cell_extrapolation_bits_per_time": extrapolated,
-            "extrapolation_over_bound": extrapolated / bound_bits,
-            "word_sensitivity": sensitivity,
-            "mean_reliability": mean_rel,
-            "fraction_reliable_above_0_8": reliable,
-        }));
+        rows.push(DrivenSizeRow {
+            n,
+            mean_rate_per_time: rate,
+            lambda_max_per_time: lam[0],
+            lambda_max_std_error: s.std_error[0] / t.dt,
+            n_positive: positive,
+            fraction_positive: positive as f64 / n as f64,
+            entropy_bound_bits_per_time: bound_bits,
+            single_cell_noise_entropy_bits_per_time: h1,
+            single_cell_extrapolation_bits_per_time: extrapolated,
+            extrapolation_over_bound: extrapolated / bound_bits,
+            word_sensitivity,
+            mean_reliability: mean_rel,
+            fraction_reliable_above_0_8: reliable,
+        });
         arrays.push((format!("spectrum_{n}"), Array::f64(&[n], lam)));
         arrays.push((format!("reliability_{n}"), Array::f64(&[n], reliability.clone())));
         if s_idx == 0 {
@@ -513,30 +710,82 @@ fn theta_driven(
         }
         progress(s_idx + 1, t.sizes.len());
     }
-    let ratios: Vec<f64> =
-        rows.iter().map(|r| r["extrapolation_over_bound"].as_f64().unwrap_or(f64::NAN)).collect();
-    let chaotic = rows.iter().all(|r| r["lambda_max_per_time"].as_f64().unwrap_or(0.0) > 0.0);
-    let metrics = json!({
-        "name": spec.name,
-        "study": "theta_driven",
-        "sizes": rows,
-        "duration": t.duration,
-        "trials": t.trials,
-        "word": {"bin": t.bin, "word_len": t.word_len},
-        "paper": "Lajoie, Thivierge & Shea-Brown (2014): the network's spike-pattern entropy (bounded by the sum of positive Lyapunov exponents) is an order of magnitude lower than the single-cell extrapolation N·h₁; Lajoie, Lin & Shea-Brown (2013): chaos persists under drive while some neurons spike reliably",
-        "paper_value": 10.0,
-        "extrapolation_over_bound": ratios,
-        "min_extrapolation_over_bound": ratios.iter().copied().fold(f64::NAN, f64::min),
-        "max_extrapolation_over_bound": ratios.iter().copied().fold(f64::NAN, f64::max),
-        "min_lambda_max_per_time": rows.iter().map(|r| r["lambda_max_per_time"].as_f64().unwrap_or(f64::NAN)).fold(f64::NAN, f64::min),
-        "chaotic_under_drive": chaotic,
-    });
+    let ratios: Vec<f64> = rows.iter().map(|r| r.extrapolation_over_bound).collect();
+    let metrics = ThetaDrivenMetrics {
+        name: spec.name.clone(),
+        study: "theta_driven".into(),
+        duration: t.duration,
+        trials: t.trials,
+        bin: t.bin,
+        word_len: t.word_len,
+        paper: "Lajoie, Thivierge & Shea-Brown (2014, arXiv:1311.7128): the network's spike-pattern entropy (bounded by the sum of positive Lyapunov exponents) is an order of magnitude lower than the single-cell extrapolation N·h₁; Lajoie, Lin & Shea-Brown (2013, arXiv:1209.3051): chaos persists under drive while some neurons spike reliably".into(),
+        min_extrapolation_over_bound: ratios.iter().copied().fold(f64::NAN, f64::min),
+        max_extrapolation_over_bound: ratios.iter().copied().fold(f64::NAN, f64::max),
+        min_lambda_max_per_time: rows
+            .iter()
+            .map(|r| r.lambda_max_per_time)
+            .fold(f64::NAN, f64::min),
+        sizes: rows,
+    };
+    let metrics = serde_json::to_value(metrics).expect("metrics serialise");
     arrays.push((
         "sizes".into(),
         Array::f64(&[t.sizes.len()], t.sizes.iter().map(|&n| n as f64).collect()),
     ));
     arrays.push(("driven".into(), Array::f64(&[1], vec![1.0])));
     Ok(StudyResult { arrays, metrics })
+}
+
+/// `metrics.json` of deep-Jacobian spectra against depth.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeepJacobianMetrics {
+    /// The run's name.
+    pub name: String,
+    /// `deep_jacobian`.
+    pub study: String,
+    /// Width of every layer [1].
+    pub width: usize,
+    /// Networks per case and depth [1].
+    pub samples: usize,
+    /// One row per case and depth.
+    pub rows: Vec<DepthRow>,
+    /// A label per case.
+    pub case_labels: Vec<String>,
+    /// Largest |measured − predicted| of the first two moments, in standard errors [1].
+    pub largest_deviation_in_standard_errors: f64,
+    /// The deepest depth [1].
+    pub deepest: usize,
+    /// Measured relative spread of λ at the deepest depth, per case [1].
+    pub spread_at_deepest: Vec<f64>,
+    /// The paper's statement.
+    pub paper: String,
+}
+
+/// One case at one depth.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DepthRow {
+    /// Case index.
+    pub case: usize,
+    /// `linear`, `tanh` or `relu`.
+    pub nonlinearity: String,
+    /// `gaussian` or `orthogonal`.
+    pub weights: String,
+    /// Weight scale σ_w [1].
+    pub sigma_w: f64,
+    /// Bias scale σ_b [1].
+    pub sigma_b: f64,
+    /// Layers [1].
+    pub depth: usize,
+    /// Mean over networks of the first four moments of λ = s² [1].
+    pub empirical_moments: Vec<f64>,
+    /// Their standard errors [1].
+    pub std_error: Vec<f64>,
+    /// The free-probability moments [1].
+    pub predicted_moments: Vec<f64>,
+    /// (m₂ − m₁²)/m₁², measured [1].
+    pub relative_spread_empirical: f64,
+    /// The same, predicted [1].
+    pub relative_spread_predicted: f64,
 }
 
 /// Jacobian spectra of deep networks against depth: empirical moments of `λ = s²` (mean and
@@ -585,19 +834,19 @@ fn deep_jacobian(
             let z: Vec<f64> =
                 (0..2).map(|k| (mean[k] - predicted[k]).abs() / se[k].max(1e-300)).collect();
             worst_z = z.iter().fold(worst_z, |a, &b| a.max(b));
-            rows.push(json!({
-                "case": ci,
-                "nonlinearity": format!("{:?}", case.nonlinearity).to_lowercase(),
-                "weights": format!("{:?}", case.weights).to_lowercase(),
-                "sigma_w": case.sigma_w,
-                "sigma_b": case.sigma_b,
-                "depth": depth,
-                "empirical_moments": mean,
-                "std_error": se,
-                "predicted_moments": predicted,
-                "relative_spread_empirical": width(&mean),
-                "relative_spread_predicted": width(&predicted),
-            }));
+            rows.push(DepthRow {
+                case: ci,
+                nonlinearity: format!("{:?}", case.nonlinearity).to_lowercase(),
+                weights: format!("{:?}", case.weights).to_lowercase(),
+                sigma_w: case.sigma_w,
+                sigma_b: case.sigma_b,
+                depth,
+                relative_spread_empirical: width(&mean),
+                relative_spread_predicted: width(&predicted),
+                empirical_moments: mean,
+                std_error: se,
+                predicted_moments: predicted,
+            });
             if depth == *t.depths.iter().max().expect("non-empty") {
                 let s = &spectra[0];
                 arrays
@@ -621,28 +870,26 @@ fn deep_jacobian(
         arrays.push((format!("spread_predicted_case{ci}"), Array::f64(&[d], pred_width)));
     }
     let deepest = *t.depths.iter().max().expect("non-empty");
-    let spread_at_deepest: Vec<f64> = rows
-        .iter()
-        .filter(|r| r["depth"] == deepest)
-        .map(|r| r["relative_spread_empirical"].as_f64().unwrap_or(f64::NAN))
-        .collect();
+    let spread_at_deepest: Vec<f64> =
+        rows.iter().filter(|r| r.depth == deepest).map(|r| r.relative_spread_empirical).collect();
     let labels: Vec<String> = t
         .cases
         .iter()
         .map(|c| format!("{:?} {:?} σw={:.3}", c.nonlinearity, c.weights, c.sigma_w).to_lowercase())
         .collect();
-    let metrics = json!({
-        "name": spec.name,
-        "study": "deep_jacobian",
-        "width": t.width,
-        "samples": t.samples,
-        "rows": rows,
-        "case_labels": labels,
-        "largest_deviation_in_standard_errors": worst_z,
-        "deepest": deepest,
-        "spread_at_deepest": spread_at_deepest,
-        "paper": "Pennington, Schoenholz & Ganguli (2017): the squared singular values of the input-output Jacobian follow the free-probability prediction; orthogonal tanh networks near criticality keep their spread small with depth (dynamical isometry), ReLU and Gaussian networks cannot",
-    });
+    let metrics = DeepJacobianMetrics {
+        name: spec.name.clone(),
+        study: "deep_jacobian".into(),
+        width: t.width,
+        samples: t.samples,
+        rows,
+        case_labels: labels,
+        largest_deviation_in_standard_errors: worst_z,
+        deepest,
+        spread_at_deepest,
+        paper: "Pennington, Schoenholz & Ganguli (2017, arXiv:1711.04735): the squared singular values of the input-output Jacobian follow the free-probability prediction; orthogonal tanh networks near criticality keep their spread small with depth (dynamical isometry), ReLU and Gaussian networks cannot".into(),
+    };
+    let metrics = serde_json::to_value(metrics).expect("metrics serialise");
     arrays.push((
         "depths".into(),
         Array::f64(&[t.depths.len()], t.depths.iter().map(|&d| d as f64).collect()),

@@ -19,7 +19,6 @@ use neurodyn_io::spec::SpecError;
 use neurodyn_io::spec::{CompareSpec, RnnSpec as Spec};
 use neurodyn_models::rnn::Rnn;
 use neurodyn_train::evaluate;
-use serde_json::json;
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -69,6 +68,82 @@ impl Kind for CompareKind {
     ) -> Result<Vec<Figure>, IoError> {
         Ok(neurodyn_report::compare::figures(dir, metrics)?.into_iter().map(Figure::from).collect())
     }
+}
+
+/// `metrics.json` of a comparison.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CompareMetrics {
+    /// The run's name.
+    pub name: String,
+    /// `compare`.
+    pub study: String,
+    /// Each network.
+    pub networks: Vec<NetworkMetrics>,
+    /// Each pair of networks.
+    pub pairs: Vec<PairMetrics>,
+    /// Every pair has the same topology.
+    pub all_topologies_equal: bool,
+    /// Extremes over networks and pairs.
+    pub summary: CompareSummary,
+    /// Trials of the common held-out batch [1].
+    pub n_heldout_trials: usize,
+    /// The paper's statement.
+    pub paper: String,
+}
+
+/// One compared network.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkMetrics {
+    /// Its spec's name.
+    pub name: String,
+    /// `vanilla`, `gru` or `lstm`.
+    pub cell: String,
+    /// Hidden units [1].
+    pub n_hidden: usize,
+    /// Last training loss.
+    pub final_training_loss: f64,
+    /// Held-out NMSE on the common batch [1].
+    pub heldout_nmse: f64,
+    /// Fixed points by number of unstable modes (index 0: stable) [1].
+    pub fixed_points_by_unstable_modes: Vec<usize>,
+    /// Readout-sign labels of the stable points.
+    pub stable_labels: Vec<String>,
+    /// Label pairs joined by index-1 saddles (`a~b`).
+    pub saddle_edges: Vec<String>,
+    /// Edges between labels that differ in one sign [1].
+    pub edges_between_labels_one_sign_apart: usize,
+}
+
+/// Two compared networks.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PairMetrics {
+    /// First network.
+    pub a: String,
+    /// Second network.
+    pub b: String,
+    /// SVCCA similarity [1].
+    pub svcca: f64,
+    /// Linear CKA [1].
+    pub linear_cka: f64,
+    /// Procrustes distance [1].
+    pub procrustes_distance: f64,
+    /// Same memories and same saddle edges.
+    pub same_topology: bool,
+    /// Jaccard index of the saddle edges [1].
+    pub edge_jaccard: f64,
+}
+
+/// Extremes over the networks and pairs of a comparison.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CompareSummary {
+    /// Fewest stable memories of any network [1].
+    pub min_stable_memories: usize,
+    /// Fewest saddle edges between labels one sign apart [1].
+    pub min_edges_between_labels_one_sign_apart: usize,
+    /// Largest SVCCA between two networks [1].
+    pub max_pairwise_svcca: f64,
+    /// Largest linear CKA between two networks [1].
+    pub max_pairwise_linear_cka: f64,
 }
 
 /// The fixed-point topology of one network.
@@ -216,56 +291,59 @@ pub fn run(
                 m[a * k + b] = v;
                 m[b * k + a] = v;
             }
-            pairs.push(json!({
-                "a": nets[a].0.name, "b": nets[b].0.name,
-                "svcca": s, "linear_cka": c, "procrustes_distance": p,
-                "same_topology": same, "edge_jaccard": j,
-            }));
+            pairs.push(PairMetrics {
+                a: nets[a].0.name.clone(),
+                b: nets[b].0.name.clone(),
+                svcca: s,
+                linear_cka: c,
+                procrustes_distance: p,
+                same_topology: same,
+                edge_jaccard: j,
+            });
         }
     }
-    let networks: Vec<_> = nets
+    let networks: Vec<NetworkMetrics> = nets
         .iter()
-        .map(|(m, a, t, loss)| {
-            json!({
-                "name": m.name,
-                "cell": format!("{:?}", a.rnn.config().cell).to_lowercase(),
-                "n_hidden": a.rnn.config().n_hidden,
-                "final_training_loss": loss,
-                "heldout_nmse": a.evaluation.score.nmse,
-                "fixed_points_by_unstable_modes": t.counts_by_index,
-                "stable_labels": t.stable,
-                "saddle_edges": t.edges.iter().map(|(x, y)| format!("{x}~{y}")).collect::<Vec<_>>(),
-                // For flip-flop memories: saddles should join memories one bit apart.
-                "edges_between_labels_one_sign_apart": t
-                    .edges
-                    .iter()
-                    .filter(|(x, y)| x.chars().zip(y.chars()).filter(|(a, b)| a != b).count() == 1)
-                    .count(),
-            })
+        .map(|(m, a, t, loss)| NetworkMetrics {
+            name: m.name.clone(),
+            cell: format!("{:?}", a.rnn.config().cell).to_lowercase(),
+            n_hidden: a.rnn.config().n_hidden,
+            final_training_loss: *loss,
+            heldout_nmse: a.evaluation.score.nmse,
+            fixed_points_by_unstable_modes: t.counts_by_index.clone(),
+            stable_labels: t.stable.clone(),
+            saddle_edges: t.edges.iter().map(|(x, y)| format!("{x}~{y}")).collect(),
+            // For flip-flop memories: saddles should join memories one bit apart.
+            edges_between_labels_one_sign_apart: t
+                .edges
+                .iter()
+                .filter(|(x, y)| x.chars().zip(y.chars()).filter(|(a, b)| a != b).count() == 1)
+                .count(),
         })
         .collect();
-    let universal = (0..k).all(|b| same_topology[b] == 1.0);
-    let off_diagonal = |m: &[f64], f: fn(f64, f64) -> f64, init: f64| {
-        (0..k * k).filter(|q| q / k != q % k).map(|q| m[q]).fold(init, f)
+    let off_diagonal =
+        |m: &[f64]| (0..k * k).filter(|q| q / k != q % k).map(|q| m[q]).fold(f64::NAN, f64::max);
+    let summary = CompareSummary {
+        min_stable_memories: networks.iter().map(|n| n.stable_labels.len()).min().unwrap_or(0),
+        min_edges_between_labels_one_sign_apart: networks
+            .iter()
+            .map(|n| n.edges_between_labels_one_sign_apart)
+            .min()
+            .unwrap_or(0),
+        max_pairwise_svcca: off_diagonal(&svcca_m),
+        max_pairwise_linear_cka: off_diagonal(&cka_m),
     };
-    let count = |key: &str, f: fn(u64, u64) -> u64, init: u64| {
-        networks.iter().map(|n| n[key].as_u64().unwrap_or(0)).fold(init, f)
+    let metrics = CompareMetrics {
+        name: spec.name.clone(),
+        study: "compare".into(),
+        all_topologies_equal: (0..k).all(|b| same_topology[b] == 1.0),
+        networks,
+        pairs,
+        summary,
+        n_heldout_trials: spec.compare.n_trials,
+        paper: "Maheswaranathan et al. (2019, arXiv:1907.08549): networks of different architectures trained on one task differ in representational geometry (CCA) but share one fixed-point topology".into(),
     };
-    let metrics = json!({
-        "name": spec.name,
-        "study": "compare",
-        "networks": networks,
-        "pairs": pairs,
-        "all_topologies_equal": universal,
-        "summary": {
-            "min_stable_memories": networks.iter().map(|n| n["stable_labels"].as_array().map_or(0, |a| a.len())).min(),
-            "min_edges_between_labels_one_sign_apart": count("edges_between_labels_one_sign_apart", u64::min, u64::MAX),
-            "max_pairwise_svcca": off_diagonal(&svcca_m, f64::max, f64::MIN),
-            "max_pairwise_linear_cka": off_diagonal(&cka_m, f64::max, f64::MIN),
-        },
-        "n_heldout_trials": spec.compare.n_trials,
-        "paper": "Maheswaranathan et al. (2019): networks of different architectures trained on one task differ in representational geometry (CCA) but share one fixed-point topology",
-    });
+    let metrics = serde_json::to_value(metrics).expect("metrics serialise");
     let matrix = |v: Vec<f64>| Array::f64(&[k, k], v);
     let arrays = vec![
         ("svcca".into(), matrix(svcca_m)),

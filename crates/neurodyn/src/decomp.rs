@@ -17,7 +17,7 @@ use neurodyn_io::spec::SpecError;
 use neurodyn_io::spec::decomp::{Data, MethodSpec, PlantedKind, PlantedSpec};
 use rand::RngExt;
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
 
 /// The `decomp` kind: specs with a `[method]` table.
@@ -136,7 +136,8 @@ impl Prepared for PreparedDecomp {
         if let Some(s) = &summary {
             files.push(("selection.npz".into(), selection_arrays(s)));
         }
-        let metrics = metrics(spec, &f, summary.as_deref(), fit_seconds);
+        let metrics = serde_json::to_value(metrics(spec, &f, summary.as_deref(), fit_seconds))
+            .expect("metrics serialise");
         let line = format!(
             "{}: {} rank {}: relative error {:.4e} after {} sweeps ({:.3} s)",
             spec.name,
@@ -434,35 +435,71 @@ pub fn selection_arrays(summary: &[RankSummary]) -> Vec<(String, Array)> {
     ]
 }
 
-/// `metrics.json`.
+/// `metrics.json` of a decomposition run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DecompMetrics {
+    /// The run's name.
+    pub name: String,
+    /// Its seed.
+    pub seed: u64,
+    /// `nmf`, `cnmf` or `cp`.
+    pub method: String,
+    /// Rank of the fit [1].
+    pub rank: usize,
+    /// Sweeps run [1].
+    pub iterations: usize,
+    /// Whether the tolerance was reached.
+    pub converged: bool,
+    /// The last objective `½‖M ⊙ (X − X̂)‖²` (+ penalty).
+    pub final_loss: Option<f64>,
+    /// `‖M ⊙ (X − X̂)‖ / ‖M ⊙ X‖`, as TensorLy reports it [1].
+    pub relative_error: f64,
+    /// Its square [1].
+    pub squared_relative_error: f64,
+    /// Fit wall time [s].
+    pub fit_seconds: f64,
+    /// The rank sweep, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<Vec<RankRow>>,
+}
+
+/// One rank of a sweep in the metrics.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RankRow {
+    /// Rank [1].
+    pub rank: usize,
+    /// Relative error of the best restart [1].
+    pub best_relative_error: f64,
+    /// Mean factor match score of the restarts against the best [1].
+    pub similarity_across_restarts: f64,
+}
+
+/// The metrics of a fit (and its rank sweep).
 pub fn metrics(
     spec: &DecompSpec,
     f: &Fit,
     summary: Option<&[RankSummary]>,
     fit_seconds: f64,
-) -> Value {
-    let mut m = json!({
-        "name": spec.name,
-        "seed": spec.seed,
-        "method": spec.method.kind(),
-        "rank": f.rank,
-        "iterations": f.loss.len() - 1,
-        "converged": f.converged,
-        "final_loss": f.loss.last(),
-        "relative_error": f.relative_error,
-        "squared_relative_error": f.relative_error * f.relative_error,
-        "fit_seconds": fit_seconds,
-    });
-    if let Some(s) = summary {
-        m["selection"] = json!(
+) -> DecompMetrics {
+    DecompMetrics {
+        name: spec.name.clone(),
+        seed: spec.seed,
+        method: spec.method.kind().to_string(),
+        rank: f.rank,
+        iterations: f.loss.len() - 1,
+        converged: f.converged,
+        final_loss: f.loss.last().copied(),
+        relative_error: f.relative_error,
+        squared_relative_error: f.relative_error * f.relative_error,
+        fit_seconds,
+        selection: summary.map(|s| {
             s.iter()
-                .map(|r| json!({
-                    "rank": r.rank,
-                    "best_relative_error": r.errors[r.best],
-                    "similarity_across_restarts": r.similarity,
-                }))
-                .collect::<Vec<_>>()
-        );
+                .map(|r| RankRow {
+                    rank: r.rank,
+                    best_relative_error: r.errors[r.best],
+                    similarity_across_restarts: r.similarity,
+                })
+                .collect()
+        }),
     }
-    m
 }

@@ -144,6 +144,64 @@ pub fn planted(p: &Planted, seed: u64) -> Vec<f64> {
     x
 }
 
+/// Linear and intrinsic dimension of a set of points.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dimensionality {
+    /// Participation ratio `(Σλ)²/Σλ²` of the covariance spectrum [1].
+    pub participation_ratio: f64,
+    /// Principal components needed for 90 % of the variance [1].
+    pub components_for_90_percent_variance: Option<usize>,
+    /// TwoNN intrinsic dimension (null when undefined) [1].
+    pub two_nn: Option<f64>,
+    /// Levina–Bickel intrinsic dimension (null when undefined) [1].
+    pub levina_bickel: Option<f64>,
+    /// Points the nearest-neighbour estimates used [1].
+    pub n_states: usize,
+}
+
+/// Dimensionality of `points` (`rows × dim`): the PCA measures on all rows; TwoNN and
+/// Levina–Bickel (`k` neighbours) on at most `max_points` evenly spaced rows. `None` when PCA
+/// is undefined (fewer than two rows).
+pub fn measure(points: &[f64], dim: usize, k: usize, max_points: usize) -> Option<Dimensionality> {
+    use neurodyn_analysis::dimensionality::{levina_bickel, participation_ratio, two_nn};
+    let rows = points.len() / dim.max(1);
+    let pca = Pca::fit(points, dim, dim)?;
+    let mut cumulative = 0.0;
+    let for_90 = pca
+        .explained_variance_ratio
+        .iter()
+        .position(|r| {
+            cumulative += r;
+            cumulative >= 0.9
+        })
+        .map(|i| i + 1);
+    let stride = rows.div_ceil(max_points).max(1);
+    let sample: Vec<f64> =
+        points.chunks_exact(dim).step_by(stride).flat_map(|r| r.iter().copied()).collect();
+    let finite = |v: f64| v.is_finite().then_some(v);
+    Some(Dimensionality {
+        participation_ratio: participation_ratio(&pca.explained_variance),
+        components_for_90_percent_variance: for_90,
+        two_nn: finite(two_nn(&sample, dim, 0.1)),
+        levina_bickel: finite(levina_bickel(&sample, dim, k)),
+        n_states: sample.len() / dim,
+    })
+}
+
+/// `metrics.json` of a dimensionality run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DimensionalityMetrics {
+    /// Samples (rows) [1].
+    pub n_samples: usize,
+    /// Units (columns) [1].
+    pub n_units: usize,
+    /// The planted manifold's dimension, when planted [1].
+    pub planted_dim: Option<usize>,
+    /// The measures.
+    #[serde(flatten)]
+    pub dimensionality: Dimensionality,
+}
+
 /// The `dimensionality` kind.
 pub struct DimensionalityKind;
 
@@ -246,25 +304,52 @@ impl Prepared for PreparedDimensionality {
         ctx.progress.phase("dimensionality", 1);
         let shown = cols.min(50);
         let pca = Pca::fit(&self.data, cols, shown).ok_or("PCA failed (constant data?)")?;
-        let mut metrics =
-            crate::rnn::dimensionality_metrics_with(&self.data, cols, s.k_neighbors, s.max_points);
-        metrics["n_samples"] = rows.into();
-        metrics["n_units"] = cols.into();
-        if let Some(p) = &s.planted {
-            metrics["planted_dim"] = p.dim.into();
-        }
+        let d = measure(&self.data, cols, s.k_neighbors, s.max_points)
+            .ok_or("PCA failed (constant data?)")?;
         let summary = format!(
             "{}: participation ratio {:.2}, TwoNN {:.2}, Levina–Bickel {:.2}",
             self.spec.name,
-            metrics["participation_ratio"].as_f64().unwrap_or(f64::NAN),
-            metrics["two_nn"].as_f64().unwrap_or(f64::NAN),
-            metrics["levina_bickel"].as_f64().unwrap_or(f64::NAN),
+            d.participation_ratio,
+            d.two_nn.unwrap_or(f64::NAN),
+            d.levina_bickel.unwrap_or(f64::NAN),
         );
+        let m = DimensionalityMetrics {
+            n_samples: rows,
+            n_units: cols,
+            planted_dim: s.planted.as_ref().map(|p| p.dim),
+            dimensionality: d,
+        };
+        let metrics = serde_json::to_value(&m).expect("metrics serialise");
         let ratio = pca.explained_variance_ratio.clone();
         let files = vec![(
             "dimensionality.npz".to_string(),
             vec![("explained_variance_ratio".to_string(), Array::f64(&[ratio.len()], ratio))],
         )];
         Ok(Outcome { files, metrics, claim: None, summary })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    #[test]
+    fn dimensionality_of_a_plane_in_eight_dimensions_is_two() {
+        let mut r = neurodyn_core::rng::stream(0, "plane", 0);
+        let (a, b) =
+            ([0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5]);
+        let points: Vec<f64> = (0..1500)
+            .flat_map(|_| {
+                let (u, v): (f64, f64) = (r.random_range(-1.0..1.0), r.random_range(-1.0..1.0));
+                (0..8).map(move |j| u * a[j] + v * b[j])
+            })
+            .collect();
+        let d = measure(&points, 8, 10, 2000).unwrap();
+        assert_eq!(d.components_for_90_percent_variance, Some(2));
+        assert!((d.participation_ratio - 2.0).abs() < 0.1, "{d:?}");
+        for x in [d.two_nn.unwrap(), d.levina_bickel.unwrap()] {
+            assert!((x - 2.0).abs() < 0.2, "{d:?}");
+        }
     }
 }

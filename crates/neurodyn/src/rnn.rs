@@ -4,6 +4,7 @@
 //! Nothing here touches the filesystem itself: checkpoints go through `neurodyn-io` into the
 //! run directory the caller made.
 
+use crate::dimensionality::{Dimensionality, measure};
 use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Outcome, Prepared};
 use neurodyn_analysis::dimensionality::Pca;
 use neurodyn_analysis::fixed_points::{
@@ -15,7 +16,7 @@ use neurodyn_io::spec::SpecError;
 use neurodyn_io::spec::rnn::RnnSpec as Spec;
 use neurodyn_models::rnn::Rnn;
 use neurodyn_train::{Evaluation, Event, StopReason, Trainer, evaluate};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -158,49 +159,50 @@ pub fn fixed_point_arrays(a: &Analysis) -> Vec<(&'static str, Array)> {
     out
 }
 
-/// Dimensionality of the held-out states (`rows × dim`): participation ratio of the covariance
-/// spectrum, components for 90 % of the variance, and the TwoNN and Levina–Bickel (k = 10)
-/// intrinsic dimensions on at most 2000 evenly spaced states (NaN written as null).
-pub fn dimensionality_metrics(states: &[f64], dim: usize) -> Value {
-    dimensionality_metrics_with(states, dim, 10, 2000)
+/// `metrics.json` of an RNN run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RnnMetrics {
+    /// Loss of the last training step.
+    pub final_loss: Option<f64>,
+    /// Training steps taken [1].
+    pub steps: usize,
+    /// Why training stopped (`MaxSteps`, `TargetLoss`, …).
+    pub stop_reason: String,
+    /// Normalised MSE on held-out trials [1].
+    pub heldout_nmse: f64,
+    /// MSE on held-out trials.
+    pub heldout_mse: f64,
+    /// Fixed points found, by stability.
+    pub fixed_points: FixedPointCounts,
+    /// Variance fractions of the top 3 principal components of the held-out states.
+    pub pca_explained_variance_ratio: Option<Vec<f64>>,
+    /// Dimensionality of the held-out states.
+    pub dimensionality: Option<Dimensionality>,
+    /// Training wall time [s].
+    pub train_seconds: f64,
+    /// Analysis wall time [s].
+    pub analysis_seconds: f64,
+    /// Line-attractor diagnostics (runs whose slow points are left unpolished).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_points: Option<LineAttractor>,
 }
 
-/// [`dimensionality_metrics`] with `k` neighbours for Levina–Bickel and at most `max_points`
-/// evenly spaced rows for the nearest-neighbour estimates.
-pub fn dimensionality_metrics_with(
-    states: &[f64],
-    dim: usize,
-    k: usize,
-    max_points: usize,
-) -> Value {
-    use neurodyn_analysis::dimensionality::{levina_bickel, participation_ratio, two_nn};
-    let rows = states.len() / dim.max(1);
-    let Some(pca) = Pca::fit(states, dim, dim) else {
-        return Value::Null;
-    };
-    let mut cumulative = 0.0;
-    let for_90 = pca
-        .explained_variance_ratio
-        .iter()
-        .position(|r| {
-            cumulative += r;
-            cumulative >= 0.9
-        })
-        .map(|i| i + 1);
-    let stride = rows.div_ceil(max_points).max(1);
-    let sample: Vec<f64> =
-        states.chunks_exact(dim).step_by(stride).flat_map(|r| r.iter().copied()).collect();
-    let finite = |v: f64| v.is_finite().then_some(v);
-    json!({
-        "participation_ratio": participation_ratio(&pca.explained_variance),
-        "components_for_90_percent_variance": for_90,
-        "two_nn": finite(two_nn(&sample, dim, 0.1)),
-        "levina_bickel": finite(levina_bickel(&sample, dim, k)),
-        "n_states": sample.len() / dim,
-    })
+/// Fixed points by stability.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FixedPointCounts {
+    /// Every eigenvalue inside the unit circle [1].
+    pub stable: usize,
+    /// Some inside, some outside [1].
+    pub saddle: usize,
+    /// Every eigenvalue outside [1].
+    pub unstable: usize,
+    /// All of them [1].
+    pub total: usize,
+    /// Initial states searched from [1].
+    pub n_initial: usize,
 }
 
-/// `metrics.json` of a run.
+/// The metrics of a run.
 pub fn metrics(
     spec: &Spec,
     trainer: &Trainer,
@@ -208,31 +210,28 @@ pub fn metrics(
     a: &Analysis,
     train_seconds: f64,
     analysis_seconds: f64,
-) -> Value {
+) -> RnnMetrics {
     let f = &a.fixed_points;
-    let mut m = json!({
-        "final_loss": trainer.history.loss.last().copied(),
-        "steps": trainer.step,
-        "stop_reason": format!("{stop:?}"),
-        "heldout_nmse": a.evaluation.score.nmse,
-        "heldout_mse": a.evaluation.score.mse,
-        "fixed_points": {
-            "stable": f.count(Stability::Stable),
-            "saddle": f.count(Stability::Saddle),
-            "unstable": f.count(Stability::Unstable),
-            "total": f.points.len(),
-            "n_initial": f.search_q.len(),
+    RnnMetrics {
+        final_loss: trainer.history.loss.last().copied(),
+        steps: trainer.step,
+        stop_reason: format!("{stop:?}"),
+        heldout_nmse: a.evaluation.score.nmse,
+        heldout_mse: a.evaluation.score.mse,
+        fixed_points: FixedPointCounts {
+            stable: f.count(Stability::Stable),
+            saddle: f.count(Stability::Saddle),
+            unstable: f.count(Stability::Unstable),
+            total: f.points.len(),
+            n_initial: f.search_q.len(),
         },
-        "pca_explained_variance_ratio": a.pca.as_ref().map(|p| p.explained_variance_ratio.clone()),
-        "dimensionality": dimensionality_metrics(&a.evaluation.states, a.rnn.state_len()),
-        "train_seconds": train_seconds,
-        "analysis_seconds": analysis_seconds,
-    });
-    if !spec.fixed_points.polish {
-        let la = line_attractor(&a.rnn, f, &a.evaluation.states);
-        m["slow_points"] = serde_json::to_value(la).expect("plain numbers serialise");
+        pca_explained_variance_ratio: a.pca.as_ref().map(|p| p.explained_variance_ratio.clone()),
+        dimensionality: measure(&a.evaluation.states, a.rnn.state_len(), 10, 2000),
+        train_seconds,
+        analysis_seconds,
+        slow_points: (!spec.fixed_points.polish)
+            .then(|| line_attractor(&a.rnn, f, &a.evaluation.states)),
     }
-    m
 }
 
 /// The `rnn` kind: specs with a `[task]` table.
@@ -349,17 +348,18 @@ impl Prepared for PreparedRnn {
         let analysis = analyse(spec, &trainer.rnn, &|done| progress.advance(done as u64, None))
             .map_err(|e| e.to_string())?;
         let t2 = progress.seconds();
-        let metrics = metrics(spec, &trainer, stop, &analysis, t1 - t0, t2 - t1);
-        let fp = &metrics["fixed_points"];
+        let m = metrics(spec, &trainer, stop, &analysis, t1 - t0, t2 - t1);
+        let fp = &m.fixed_points;
         let summary = format!(
             "{}: loss {:.3e}, held-out NMSE {:.4}, fixed points: {} stable, {} saddle, {} unstable",
             spec.name,
-            metrics["final_loss"].as_f64().unwrap_or(f64::NAN),
-            metrics["heldout_nmse"].as_f64().unwrap_or(f64::NAN),
-            fp["stable"],
-            fp["saddle"],
-            fp["unstable"]
+            m.final_loss.unwrap_or(f64::NAN),
+            m.heldout_nmse,
+            fp.stable,
+            fp.saddle,
+            fp.unstable
         );
+        let metrics = serde_json::to_value(&m).expect("metrics serialise");
         let named = |v: Vec<(&'static str, Array)>| {
             v.into_iter().map(|(k, a)| (k.to_string(), a)).collect::<Vec<_>>()
         };
@@ -378,7 +378,7 @@ impl Prepared for PreparedRnn {
 }
 
 /// Line-attractor diagnostics of a set of slow points.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LineAttractor {
     /// Slow points analysed [1].
     pub n_points: usize,
@@ -484,31 +484,4 @@ fn cosine(a: &[f64], b: &[f64]) -> f64 {
     let na: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
     let nb: f64 = b.iter().map(|x| x * x).sum::<f64>().sqrt();
     dot / (na * nb)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::RngExt;
-
-    #[test]
-    fn dimensionality_of_a_plane_in_eight_dimensions_is_two() {
-        let mut r = neurodyn_core::rng::stream(0, "plane", 0);
-        let (a, b) =
-            ([0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5]);
-        let states: Vec<f64> = (0..1500)
-            .flat_map(|_| {
-                let (u, v): (f64, f64) = (r.random_range(-1.0..1.0), r.random_range(-1.0..1.0));
-                (0..8).map(move |j| u * a[j] + v * b[j])
-            })
-            .collect();
-        let m = dimensionality_metrics(&states, 8);
-        assert_eq!(m["components_for_90_percent_variance"], 2);
-        let pr = m["participation_ratio"].as_f64().unwrap();
-        assert!((pr - 2.0).abs() < 0.1, "{m}");
-        for key in ["two_nn", "levina_bickel"] {
-            let d = m[key].as_f64().unwrap();
-            assert!((d - 2.0).abs() < 0.2, "{key}: {m}");
-        }
-    }
 }

@@ -9,7 +9,7 @@ use neurodyn_io::npz::Array;
 use neurodyn_io::spec::{SpecError, SpikingSpec};
 use neurodyn_sim::config::ConnectRule;
 use neurodyn_sim::{Network, Recording, RunStats, SimError};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
 
 /// The `spiking` kind: specs with a `[populations]` table.
@@ -111,24 +111,17 @@ impl Prepared for PreparedSpiking {
         if !weights.is_empty() {
             files.push(("weights.npz".into(), weights));
         }
-        let metrics = metrics(spec, &network, &recording, &stats, build_seconds, sim_seconds);
-        let rates: Vec<String> = metrics["populations"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| {
-                        format!("{k} {:.2} Hz", v["mean_rate_hz"].as_f64().unwrap_or(f64::NAN))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let m = metrics(spec, &network, &recording, &stats, build_seconds, sim_seconds);
+        let rates: Vec<String> =
+            m.populations.iter().map(|(k, p)| format!("{k} {:.2} Hz", p.mean_rate_hz)).collect();
         let summary = format!(
             "{}: {} ms simulated in {sim_seconds:.3} s, {} synaptic events; {}",
             spec.name,
-            metrics["simulated_ms"],
+            m.simulated_ms,
             stats.synaptic_events,
             rates.join(", ")
         );
+        let metrics = serde_json::to_value(&m).expect("metrics serialise");
         Ok(Outcome { files, metrics, claim: None, summary })
     }
 }
@@ -268,8 +261,54 @@ pub fn population_stats(trains: &[Vec<f64>], duration: f64, window: f64) -> Popu
     }
 }
 
-/// `metrics.json`: per recorded population its rate, ISI CV and Fano factor; run totals and
-/// the phase times the caller measured.
+/// `metrics.json` of a spiking run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SpikingMetrics {
+    /// The run's name.
+    pub name: String,
+    /// Its seed.
+    pub seed: u64,
+    /// Simulated time [ms].
+    pub simulated_ms: f64,
+    /// Time step [ms].
+    pub dt_ms: f64,
+    /// Neurons in all populations [1].
+    pub n_neurons: usize,
+    /// Synapses in all projections [1].
+    pub n_synapses: usize,
+    /// Population names in network order (the rows of `counts` in `spikes.npz`).
+    pub population_order: Vec<String>,
+    /// Statistics of each recorded population, by name.
+    pub populations: std::collections::BTreeMap<String, PopulationMetrics>,
+    /// Synaptic events delivered [1].
+    pub synaptic_events: u64,
+    /// Network build time [s].
+    pub build_seconds: f64,
+    /// Simulation time [s].
+    pub sim_seconds: f64,
+    /// Synaptic events per second of simulation [1/s].
+    pub events_per_second: f64,
+}
+
+/// Spike statistics of one population (null where undefined, e.g. a CV with too few spikes).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PopulationMetrics {
+    /// Neurons [1].
+    pub n: usize,
+    /// Spikes [1].
+    pub spikes: u64,
+    /// Mean rate [Hz].
+    pub mean_rate_hz: f64,
+    /// Mean ISI coefficient of variation of neurons with at least 3 spikes [1].
+    pub mean_isi_cv: Option<f64>,
+    /// Mean Fano factor of spike counts in 100 ms windows [1].
+    pub fano_factor_100ms: Option<f64>,
+    /// Mean pairwise correlation of spike counts in 100 ms windows [1].
+    pub pairwise_correlation_100ms: Option<f64>,
+}
+
+/// The metrics of a run: per recorded population its rate, ISI CV, Fano factor and
+/// correlation; run totals and the phase times the caller measured.
 pub fn metrics(
     spec: &SpikingSpec,
     network: &Network,
@@ -277,39 +316,40 @@ pub fn metrics(
     stats: &RunStats,
     build_seconds: f64,
     sim_seconds: f64,
-) -> Value {
+) -> SpikingMetrics {
     let duration = stats.steps as f64 * network.dt();
-    let mut populations = serde_json::Map::new();
-    for (m, &pop) in recording.spikes.populations.iter().enumerate() {
-        let s = population_stats(&spike_trains(network, recording, m), duration, 100.0);
-        populations.insert(
-            network.populations()[pop].name.clone(),
-            json!({
-                "n": network.populations()[pop].n,
-                "spikes": stats.spikes[pop],
-                "mean_rate_hz": s.mean_rate,
-                "mean_isi_cv": nan_to_null(s.mean_isi_cv),
-                "fano_factor_100ms": nan_to_null(s.fano_factor),
-                "pairwise_correlation_100ms": nan_to_null(s.pairwise_correlation),
-            }),
-        );
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let populations = recording
+        .spikes
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(m, &pop)| {
+            let s = population_stats(&spike_trains(network, recording, m), duration, 100.0);
+            let info = &network.populations()[pop];
+            let row = PopulationMetrics {
+                n: info.n,
+                spikes: stats.spikes[pop],
+                mean_rate_hz: s.mean_rate,
+                mean_isi_cv: finite(s.mean_isi_cv),
+                fano_factor_100ms: finite(s.fano_factor),
+                pairwise_correlation_100ms: finite(s.pairwise_correlation),
+            };
+            (info.name.clone(), row)
+        })
+        .collect();
+    SpikingMetrics {
+        name: spec.name.clone(),
+        seed: spec.seed,
+        simulated_ms: duration,
+        dt_ms: network.dt(),
+        n_neurons: network.populations().iter().map(|p| p.n).sum(),
+        n_synapses: network.projections().iter().map(|p| p.n_synapses).sum(),
+        population_order: network.populations().iter().map(|p| p.name.clone()).collect(),
+        populations,
+        synaptic_events: stats.synaptic_events,
+        build_seconds,
+        sim_seconds,
+        events_per_second: stats.synaptic_events as f64 / sim_seconds.max(1e-12),
     }
-    json!({
-        "name": spec.name,
-        "seed": spec.seed,
-        "simulated_ms": duration,
-        "dt_ms": network.dt(),
-        "n_neurons": network.populations().iter().map(|p| p.n).sum::<usize>(),
-        "n_synapses": network.projections().iter().map(|p| p.n_synapses).sum::<usize>(),
-        "population_order": network.populations().iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-        "populations": populations,
-        "synaptic_events": stats.synaptic_events,
-        "build_seconds": build_seconds,
-        "sim_seconds": sim_seconds,
-        "events_per_second": stats.synaptic_events as f64 / sim_seconds.max(1e-12),
-    })
-}
-
-fn nan_to_null(x: f64) -> Value {
-    if x.is_finite() { json!(x) } else { Value::Null }
 }
