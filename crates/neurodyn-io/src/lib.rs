@@ -11,7 +11,11 @@
 //!   never overwriting an earlier run; checkpoints; manifests.
 //!
 //! ```
-//! let spec = neurodyn_io::spec::rnn::parse(neurodyn_io::spec::DEMO_SPEC, "demo.toml").unwrap();
+//! use neurodyn_io::spec::{DEMO_SPEC, REPRODUCE_TABLE, apply_overrides, rnn};
+//! // The demo spec is also a reproduction: its [reproduce] table is the registry's, not the
+//! // RNN schema's, so it is taken out before the kind parses the rest.
+//! let text = apply_overrides(DEMO_SPEC, "demo.toml", &[], &[REPRODUCE_TABLE]).unwrap();
+//! let spec = rnn::parse(&text, "demo.toml").unwrap();
 //! assert_eq!(spec.name, "flipflop_3bit");
 //! ```
 #![deny(missing_docs)]

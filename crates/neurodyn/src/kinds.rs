@@ -490,7 +490,9 @@ mod tests {
 
     #[test]
     fn reproduce_table_is_read_checked_and_hidden_from_the_kind() {
-        let text = neurodyn_io::spec::DEMO_SPEC.to_string()
+        // The demo spec without its own claim, with this test's.
+        let demo = apply_overrides(neurodyn_io::spec::DEMO_SPEC, "demo", &[], &[REPRODUCE_TABLE]);
+        let text = demo.unwrap()
             + r#"
 [reproduce]
 paper = { authors = "A & B", year = 2013 }
