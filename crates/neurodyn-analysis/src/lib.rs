@@ -35,6 +35,7 @@ pub mod deep_jacobian;
 pub mod dimensionality;
 pub mod driven_theta;
 pub mod fixed_points;
+pub mod lif_mean_field;
 pub mod lyapunov;
 mod quad;
 pub mod similarity;
