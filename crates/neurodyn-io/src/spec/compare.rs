@@ -50,6 +50,9 @@ pub struct CompareSettings {
     /// Caps every member's training steps (a quick look at a comparison) [1].
     #[serde(default)]
     pub max_train_steps: Option<usize>,
+    /// Caps every member's fixed-point search: initial states and iterations per state [1].
+    #[serde(default)]
+    pub max_fixed_point_search: Option<(usize, usize)>,
     /// Fraction of variance SVCCA keeps on each side [1].
     #[serde(default = "variance")]
     pub svcca_variance: f64,
@@ -108,8 +111,14 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<CompareSpec, SpecErr
         let text = super::apply_overrides(&text, &file, &[], &[super::REPRODUCE_TABLE])?;
         spec.networks.push(super::rnn::parse(&text, &file)?);
     }
-    if let Some(steps) = spec.compare.max_train_steps {
-        spec.networks.iter_mut().for_each(|n| n.train.max_steps = n.train.max_steps.min(steps));
+    for n in &mut spec.networks {
+        if let Some(steps) = spec.compare.max_train_steps {
+            n.train.max_steps = n.train.max_steps.min(steps);
+        }
+        if let Some((starts, iters)) = spec.compare.max_fixed_point_search {
+            n.fixed_points.n_initial = n.fixed_points.n_initial.min(starts);
+            n.fixed_points.max_iters = n.fixed_points.max_iters.min(iters);
+        }
     }
     if let Some(other) = spec.networks.iter().find(|n| n.task != spec.networks[0].task) {
         let e = RangeError {
