@@ -814,7 +814,11 @@ fn deep_jacobian(
             };
             let spectra: Vec<Vec<f64>> = (0..t.samples as u64)
                 .into_par_iter()
-                .map(|k| jacobian_singular_values(&c, spec.seed.wrapping_mul(7919).wrapping_add(k)))
+                .map(|k| {
+                    // Network k of each case and depth: its own keyed stream.
+                    let object = format!("deep_jacobian/case{ci}/depth{depth}");
+                    jacobian_singular_values(&c, rng::key(spec.seed, &object, k) as u64)
+                })
                 .collect();
             let moments: Vec<Vec<f64>> = spectra.iter().map(|s| empirical_moments(s, K)).collect();
             let n = t.samples as f64;

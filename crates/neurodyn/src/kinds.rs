@@ -263,7 +263,10 @@ impl<S: Send + Sync> Prepared for Study<S> {
         })?;
         let mut metrics = result.metrics;
         metrics["seconds"] = serde_json::json!(progress.seconds() - t0);
-        let summary = format!("{}: done", self.name);
+        let summary = match metrics["paper"].as_str() {
+            Some(paper) => format!("{}: {paper}", self.name),
+            None => format!("{}: done", self.name),
+        };
         Ok(Outcome {
             files: vec![(self.npz.to_string(), result.arrays)],
             metrics,
