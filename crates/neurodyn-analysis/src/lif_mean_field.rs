@@ -139,8 +139,8 @@ mod tests {
     #[test]
     fn siegert_tends_to_the_noiseless_lif_rate() {
         // σ → 0 with μ above threshold: the deterministic period τ_rp + τ ln((μ − V_r)/(μ − θ)).
-        let mu = 30.0;
-        let exact = 1000.0 / (2.0 + 20.0 * ((mu - 10.0) / (mu - 20.0) as f64).ln());
+        let mu: f64 = 30.0;
+        let exact = 1000.0 / (2.0 + 20.0 * ((mu - 10.0) / (mu - 20.0)).ln());
         let rate = siegert_rate(&NEURON, mu, 0.05);
         assert!((rate - exact).abs() / exact < 1e-3, "{rate} vs {exact}");
         // Far below threshold with little noise: essentially silent.
