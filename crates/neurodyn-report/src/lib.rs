@@ -40,7 +40,7 @@ pub fn page(
     if let serde_json::Value::Object(m) = &metrics {
         for (k, v) in m.iter().filter(|(k, _)| *k != "claim") {
             rows.push_str(&format!(
-                "<tr><th>{}</th><td>{}</td></tr>\n",
+                "<tr><th>{}</th><td><div class=\"wide\">{}</div></td></tr>\n",
                 escape(k),
                 value_html(v, 0)
             ));
@@ -62,6 +62,7 @@ pub fn page(
 table{{border-collapse:collapse;margin:2px 0}}td,th{{border-bottom:1px solid #ddd;padding:2px 10px;text-align:left;vertical-align:top}}
 th{{font-weight:600;white-space:nowrap}}td.n{{text-align:right;font-variant-numeric:tabular-nums}}
 table table td,table table th{{font-size:90%;padding:1px 6px}}
+.wide{{overflow-x:auto;max-width:760px}}
 .claim{{border:2px solid;border-radius:6px;padding:0.5em 1em;margin:1em 0}}
 .holds{{border-color:#2ca02c;background:#f3fbf3}}.fails{{border-color:#d62728;background:#fdf3f3}}
 .ok{{color:#2ca02c;font-weight:bold}}.no{{color:#d62728;font-weight:bold}}
@@ -126,9 +127,12 @@ fn value_html(v: &serde_json::Value, depth: usize) -> String {
         Value::String(s) => escape(s),
         Value::Bool(b) => b.to_string(),
         Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
-            let shown: Vec<String> = a.iter().take(12).map(|x| value_html(x, depth + 1)).collect();
+            // Inside a table of records a list stays short; the arrays are in the .npz files.
+            let keep = if depth == 0 { 12 } else { 4 };
+            let shown: Vec<String> =
+                a.iter().take(keep).map(|x| value_html(x, depth + 1)).collect();
             let more =
-                if a.len() > 12 { format!(", … ({} values)", a.len()) } else { String::new() };
+                if a.len() > keep { format!(", … ({} values)", a.len()) } else { String::new() };
             format!("[{}{more}]", shown.join(", "))
         }
         Value::Array(a) if a.iter().all(Value::is_object) && depth < 3 => {
