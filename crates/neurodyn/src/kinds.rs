@@ -2,14 +2,15 @@
 //!
 //! Every kind — an RNN trained on a task, a spiking network, a decomposition, each study —
 //! is one module implementing [`Kind`] and one line in [`KINDS`]. A spec's kind is told by its
-//! marker table (`[task]`, `[populations]`, `[method]`, `[chaos]`, `[amp]`, `[compare]`);
-//! exactly one must be present. The life of a run:
+//! marker table (`[task]`, `[populations]`, `[method]`, `[chaos]`, `[amp]`, `[compare]`,
+//! `[dimensionality]`); exactly one must be present. The life of a run:
 //!
 //! 1. [`prepare`]: the overrides are applied, the kind parses and validates its schema, loads
 //!    its data and estimates the memory it needs ([`MemoryEstimate`]) — everything that can
 //!    fail on input fails here, as a [`SpecError`], before a run directory exists;
 //! 2. [`Prepared::run`] computes, reporting to a [`Progress`] observer, and returns an
-//!    [`Outcome`]: named arrays per `.npz` file, metrics, and the [`Claim`] it checks;
+//!    [`Outcome`]: named arrays per `.npz` file, metrics and a summary line; [`run`] adds the
+//!    [`Claim`] of the spec's `[reproduce]` table;
 //! 3. the caller (CLI, Python) writes the run directory; [`Kind::figures`] draws a run from its
 //!    directory, so `neurodyn report` re-renders any run by the kind its manifest records.
 //!
