@@ -1,12 +1,15 @@
 //! The `neurodyn` command line.
 //!
 //! Exit codes: 0 success; 2 bad input (spec, flags, run directory), nothing written;
-//! 1 failure during the run (the partial run directory stays, resumable from its checkpoint).
+//! 1 failure during the run (the partial run directory stays, resumable from its checkpoint);
+//! 130 / 143 interrupted by SIGINT / SIGTERM (the run stays `.partial`; a run with
+//! checkpoints saves one first and can be resumed).
 // The binary is where the clock is read (run names, timings); libraries never do.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod flags;
 mod run;
+mod signals;
 
 use clap::Parser;
 use flags::{Cli, Command};
@@ -24,6 +27,23 @@ impl std::fmt::Display for BadInput {
 
 impl std::error::Error for BadInput {}
 
+/// A run stopped by a signal after saving what it could (exit code 130 or 143).
+#[derive(Debug)]
+pub struct Interrupted {
+    /// The exit code.
+    pub code: u8,
+    /// What was saved and how to continue.
+    pub message: String,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// Wraps any error as bad input.
 pub fn bad_input(e: impl Into<anyhow::Error>) -> anyhow::Error {
     anyhow::Error::new(BadInput(e.into()))
@@ -37,6 +57,8 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    // From here on a signal exits with 130/143 (runs that checkpoint re-arm it to stop).
+    signals::disarm_to_exit();
     let result = match cli.command {
         Command::Run { spec, resume, options } => {
             run::run(spec.as_deref(), resume.as_deref(), &options)
@@ -48,12 +70,16 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => match e.downcast_ref::<BadInput>() {
-            Some(bad) => {
+        Err(e) => match (e.downcast_ref::<BadInput>(), e.downcast_ref::<Interrupted>()) {
+            (Some(bad), _) => {
                 eprintln!("error: {bad}");
                 ExitCode::from(2)
             }
-            None => {
+            (_, Some(stop)) => {
+                eprintln!("interrupted: {stop}");
+                ExitCode::from(stop.code)
+            }
+            (None, None) => {
                 eprintln!("error: {e:#}");
                 ExitCode::from(1)
             }

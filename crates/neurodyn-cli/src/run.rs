@@ -106,6 +106,12 @@ pub fn reproduce(paths: &[PathBuf], quick: bool, options: &RunOptions) -> Result
         let t0 = Instant::now();
         let result = start_with_claim(prepared, &quiet);
         let seconds = t0.elapsed().as_secs_f64();
+        if let Err(e) = &result
+            && e.downcast_ref::<crate::Interrupted>().is_some()
+        {
+            // Asked to stop: the interrupted run is saved; the rest are not started.
+            return result.map(|_| ());
+        }
         match &result {
             Ok((_, Some(c))) => {
                 eprintln!("      {} ({seconds:.1} s)", if c.holds { "holds" } else { "FAILS" })
@@ -251,9 +257,20 @@ fn execute(
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
     let started = utc_iso(SystemTime::now());
     let bars = Bars::new(options.quiet);
+    crate::signals::arm(prepared.run.resumable());
     let outcome = pool
-        .install(|| kinds::run(prepared, &mut Context { dir: &run_dir, resumed, progress: &bars }))
-        .map_err(|e| anyhow!("{e}. The partial run is in {}", run_dir.path().display()))?;
+        .install(|| kinds::run(prepared, &mut Context { dir: &run_dir, resumed, progress: &bars }));
+    crate::signals::disarm_to_exit();
+    let outcome = outcome.map_err(|e| match crate::signals::received() {
+        Some(code) => anyhow::Error::new(crate::Interrupted {
+            code,
+            message: format!(
+                "{e}. Continue with: neurodyn run --resume {}",
+                run_dir.path().display()
+            ),
+        }),
+        None => anyhow!("{e}. The partial run is in {}", run_dir.path().display()),
+    })?;
     let t_write = Instant::now();
     for (file, arrays) in &outcome.files {
         let named: Vec<(&str, neurodyn::io::npz::Array)> =
@@ -353,6 +370,9 @@ impl Progress for Bars {
     }
     fn seconds(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
+    }
+    fn interrupted(&self) -> bool {
+        crate::signals::received().is_some()
     }
 }
 

@@ -825,3 +825,69 @@ fn dimensionality_tells_linear_from_intrinsic_dimension() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("dimensionality.array"), "{}", stderr(&o));
 }
+
+/// Waits for a `.partial` run under `out` (with `file` in it, if given) while `child` runs.
+fn wait_for_partial(out: &Path, file: Option<&str>, child: &mut std::process::Child) -> PathBuf {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let found = entries(out).into_iter().find(|n| n.ends_with(".partial")).map(|n| out.join(n));
+        if let Some(p) = found.filter(|p| file.is_none_or(|f| p.join(f).exists())) {
+            return p;
+        }
+        assert!(std::time::Instant::now() < deadline, "no partial run appeared");
+        assert!(child.try_wait().unwrap().is_none(), "the run finished before the signal");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn send_sigterm(child: &std::process::Child) {
+    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+}
+
+/// SIGTERM (what Slurm sends before killing a job) stops a training run at the next step with
+/// a checkpoint, exit 143, the run still `.partial`, and the resume command printed; resuming
+/// gives the same weights as a run never interrupted.
+#[test]
+fn sigterm_checkpoints_a_training_run_that_resumes_to_the_same_weights() {
+    let dir = scratch("sigterm-train");
+    let spec = dir.join("long.toml");
+    std::fs::write(&spec, SMALL.replacen("max_steps = 60", "max_steps = 3000", 1)).unwrap();
+    let reference = run_small(&spec, &dir.join("reference"));
+    let out = dir.join("stopped");
+    let mut child = Command::new(BIN)
+        .args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partial = wait_for_partial(&out, Some("checkpoint.npz"), &mut child);
+    send_sigterm(&child);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    assert!(stderr(&o).contains("neurodyn run --resume"), "{}", stderr(&o));
+    assert!(entries(&out).iter().all(|n| n.starts_with('.')), "{:?}", entries(&out));
+    let o = neurodyn(&["run", "--resume", partial.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let resumed = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    assert_eq!(params(&resumed), params(&reference), "resumed weights differ");
+}
+
+/// A run without checkpoints (here a spiking network) exits at once on SIGTERM with 143 and
+/// leaves nothing that looks complete.
+#[test]
+fn sigterm_stops_a_run_without_checkpoints_leaving_it_partial() {
+    let dir = scratch("sigterm-spiking");
+    let cuba = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/spiking/cuba.toml");
+    let text = std::fs::read_to_string(cuba).unwrap();
+    let spec = dir.join("long.toml");
+    std::fs::write(&spec, text.replace("duration = 1000.0", "duration = 600000.0")).unwrap();
+    let out = dir.join("out");
+    let mut child = Command::new(BIN)
+        .args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .spawn()
+        .unwrap();
+    wait_for_partial(&out, None, &mut child);
+    send_sigterm(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+    assert!(entries(&out).iter().all(|n| n.starts_with('.')), "{:?}", entries(&out));
+}

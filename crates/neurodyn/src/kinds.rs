@@ -104,6 +104,11 @@ pub trait Progress: Sync {
     fn advance(&self, done: u64, message: Option<String>);
     /// Seconds since the run started.
     fn seconds(&self) -> f64;
+    /// Whether the caller asks the run to stop (Ctrl-C, SIGTERM). A resumable kind saves a
+    /// checkpoint and returns an error; others stop where they can.
+    fn interrupted(&self) -> bool {
+        false
+    }
 }
 
 /// A progress observer that shows nothing and has no clock (tests, benchmarks).

@@ -324,7 +324,11 @@ impl Prepared for PreparedRnn {
         let stop = train(spec, &mut trainer, &mut |event| match event {
             Event::Step { step, loss } => {
                 progress.advance(step as u64, Some(format!("loss {loss:.2e}")));
-                ControlFlow::Continue(())
+                if progress.interrupted() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
             }
             Event::Checkpoint(c) => match neurodyn_io::run_dir::save_checkpoint(ctx.dir, c) {
                 Ok(()) => ControlFlow::Continue(()),
@@ -336,6 +340,12 @@ impl Prepared for PreparedRnn {
         });
         if let Some(e) = save_error {
             return Err(format!("saving a checkpoint: {e}"));
+        }
+        if stop == StopReason::Interrupted {
+            // Asked to stop: keep everything up to this step, so a resume is bit-identical.
+            neurodyn_io::run_dir::save_checkpoint(ctx.dir, &trainer.checkpoint())
+                .map_err(|e| format!("saving the checkpoint on interruption: {e}"))?;
+            return Err(format!("interrupted at training step {}; checkpoint saved", trainer.step));
         }
         if stop == StopReason::Diverged {
             return Err(format!(

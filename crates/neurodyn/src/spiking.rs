@@ -99,7 +99,7 @@ impl Prepared for PreparedSpiking {
         let t1 = progress.seconds();
         let stats = simulate(spec, &mut network, &mut recording, &mut |k| {
             progress.advance(k, None);
-            true
+            !progress.interrupted()
         })
         .map_err(|e| format!("simulation stopped: {e}"))?;
         let sim_seconds = progress.seconds() - t1;

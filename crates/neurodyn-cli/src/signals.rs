@@ -1,0 +1,63 @@
+//! Ctrl-C (SIGINT) and SIGTERM (what Slurm sends before it kills a job).
+//!
+//! A run that keeps checkpoints is asked to stop: it finishes its current step, writes a
+//! checkpoint, and the command prints how to resume and exits 130 (SIGINT) or 143 (SIGTERM).
+//! A run without checkpoints exits at once with the same code. A second signal always exits
+//! at once. Either way the run directory keeps its `.partial` name: nothing that was
+//! interrupted looks complete.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// The flags the handlers set, registered once per process.
+struct Flags {
+    /// A signal arrived: `(SIGINT, SIGTERM)`.
+    seen: [Arc<AtomicBool>; 2],
+    /// The next signal exits at once.
+    armed: [Arc<AtomicBool>; 2],
+}
+
+const SIGNALS: [(i32, i32); 2] =
+    [(signal_hook::consts::SIGINT, 130), (signal_hook::consts::SIGTERM, 143)];
+
+fn flags() -> &'static Flags {
+    static FLAGS: OnceLock<Flags> = OnceLock::new();
+    FLAGS.get_or_init(|| {
+        let flags = Flags {
+            seen: [Arc::default(), Arc::default()],
+            armed: [Arc::new(AtomicBool::new(true)), Arc::new(AtomicBool::new(true))],
+        };
+        for (k, (signal, code)) in SIGNALS.into_iter().enumerate() {
+            // Handlers run in registration order: exit if armed, else arm and record. A failed
+            // registration leaves the default action (the process ends, the run stays partial).
+            let _ = signal_hook::flag::register_conditional_shutdown(
+                signal,
+                code,
+                Arc::clone(&flags.armed[k]),
+            );
+            let _ = signal_hook::flag::register(signal, Arc::clone(&flags.armed[k]));
+            let _ = signal_hook::flag::register(signal, Arc::clone(&flags.seen[k]));
+        }
+        flags
+    })
+}
+
+/// Before a run: a resumable run is asked to stop on the first signal, any other exits.
+pub fn arm(resumable: bool) {
+    let f = flags();
+    for k in 0..2 {
+        f.seen[k].store(false, Ordering::SeqCst);
+        f.armed[k].store(!resumable, Ordering::SeqCst);
+    }
+}
+
+/// After a run: nothing more to save, so a signal exits at once.
+pub fn disarm_to_exit() {
+    flags().armed.iter().for_each(|a| a.store(true, Ordering::SeqCst));
+}
+
+/// The exit code of the signal that asked the run to stop, if one did.
+pub fn received() -> Option<u8> {
+    let f = flags();
+    (0..2).find(|&k| f.seen[k].load(Ordering::SeqCst)).map(|k| SIGNALS[k].1 as u8)
+}
