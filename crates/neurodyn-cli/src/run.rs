@@ -27,7 +27,8 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
                 )));
             }
             let run_dir = RunDir::reopen(dir).map_err(bad_input)?;
-            execute(&prepared, run_dir, true, options).map(|done| println!("{}", done.display()))
+            execute(&prepared, run_dir, true, options)
+                .map(|(done, _)| println!("{}", done.display()))
         }
         (Some(path), None) => {
             let prepared = kinds::prepare_file(path, &seed_override(options)?, false, &limits())
@@ -91,8 +92,10 @@ pub fn reproduce(paths: &[PathBuf], quick: bool, options: &RunOptions) -> Result
         let text = spec::read_spec(&path).map_err(bad_input)?;
         let file = path.display().to_string();
         if kinds::Reproduction::of(&text, &file).map_err(bad_input)?.is_some() {
-            let prepared = kinds::prepare_file(&path, &seed_override(options)?, quick, &limits())
-                .map_err(bad_input)?;
+            let base = path.parent().unwrap_or(Path::new("."));
+            let prepared =
+                kinds::prepare(&text, &file, base, &seed_override(options)?, quick, &limits())
+                    .map_err(bad_input)?;
             found.push((path, prepared));
         }
     }
@@ -223,6 +226,7 @@ fn start(prepared: &PreparedRun, options: &RunOptions) -> Result<PathBuf> {
     start_with_claim(prepared, options).map(|(path, _)| path)
 }
 
+/// A new run directory for `prepared`, run to completion: its path and its claim.
 fn start_with_claim(
     prepared: &PreparedRun,
     options: &RunOptions,
@@ -235,22 +239,18 @@ fn start_with_claim(
     )
     .map_err(bad_input)?;
     run_dir.write_text("spec.toml", &prepared.resolved())?;
-    let done = execute(prepared, run_dir, false, options)?;
-    let claim = std::fs::read_to_string(done.join("metrics.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|m| Claim::from_metrics(&m));
-    Ok((done, claim))
+    execute(prepared, run_dir, false, options)
 }
 
 /// The one run skeleton: threads, clock and progress, the kind's run, then every file, the
-/// manifest and the report, and the rename that marks the run complete.
+/// manifest and the report, and the rename that marks the run complete. Returns the complete
+/// run's path and its claim.
 fn execute(
     prepared: &PreparedRun,
     run_dir: RunDir,
     resumed: bool,
     options: &RunOptions,
-) -> Result<PathBuf> {
+) -> Result<(PathBuf, Option<Claim>)> {
     let threads = options
         .threads
         .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
@@ -258,10 +258,10 @@ fn execute(
     let started = utc_iso(SystemTime::now());
     let bars = Bars::new(options.quiet);
     crate::signals::arm(prepared.run.resumable());
-    let outcome = pool
+    let finished = pool
         .install(|| kinds::run(prepared, &mut Context { dir: &run_dir, resumed, progress: &bars }));
     crate::signals::disarm_to_exit();
-    let outcome = outcome.map_err(|e| match crate::signals::received() {
+    let finished = finished.map_err(|e| match crate::signals::received() {
         Some(code) => anyhow::Error::new(crate::Interrupted {
             code,
             message: format!(
@@ -272,13 +272,13 @@ fn execute(
         None => anyhow!("{e}. The partial run is in {}", run_dir.path().display()),
     })?;
     let t_write = Instant::now();
-    for (file, arrays) in &outcome.files {
+    for (file, arrays) in &finished.outcome.files {
         let named: Vec<(&str, neurodyn::io::npz::Array)> =
             arrays.iter().map(|(k, a)| (k.as_str(), a.clone())).collect();
         run_dir.write_npz(file, &named)?;
     }
     let mut phases = bars.finish();
-    let metrics = outcome.metrics_json();
+    let metrics = finished.metrics_json();
     run_dir.write_text("metrics.json", &serde_json::to_string_pretty(&metrics)?)?;
     phases.push(("write".into(), t_write.elapsed().as_secs_f64()));
     let manifest = Manifest {
@@ -298,12 +298,12 @@ fn execute(
     write_report(run_dir.path())?;
     let done = run_dir.finish()?;
     if !options.quiet {
-        eprintln!("{}", outcome.summary);
-        if let Some(c) = &outcome.claim {
+        eprintln!("{}", finished.outcome.summary);
+        if let Some(c) = &finished.claim {
             eprintln!("claim ({}): {}", c.paper, if c.holds { "holds" } else { "DOES NOT HOLD" });
         }
     }
-    Ok(done)
+    Ok((done, finished.claim))
 }
 
 /// Progress bars, one per phase, and the wall time of each phase.
@@ -398,9 +398,7 @@ fn write_report(dir: &Path) -> Result<()> {
     // The title is the run's name: its directory's, without the partial run's dot and suffix.
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("run");
     let title = name.trim_start_matches('.').trim_end_matches(".partial");
-    let rows: Vec<(String, String, String)> =
-        figures.iter().map(|f| (f.file.clone(), f.svg.clone(), f.caption.clone())).collect();
-    let html = neurodyn_report::page(title, &metrics_text, &rows, &spec_text, &manifest);
+    let html = neurodyn_report::page(title, &metrics_text, &figures, &spec_text, &manifest);
     let figures_dir = dir.join("figures");
     std::fs::create_dir_all(&figures_dir)
         .with_context(|| format!("creating {}", figures_dir.display()))?;

@@ -23,17 +23,28 @@ pub mod svg;
 use neurodyn_io::claim::{Claim, sig};
 use svg::escape;
 
-/// A figure: file name, SVG text and caption.
+/// A figure as the topic modules build it: file name, SVG text and caption.
 pub type Fig = (String, String, &'static str);
 
+/// A figure of a run: its file name under `figures/`, the SVG and its caption.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// File name under `figures/`.
+    pub file: String,
+    /// The SVG.
+    pub svg: String,
+    /// What it shows.
+    pub caption: String,
+}
+
+impl From<Fig> for Figure {
+    fn from((file, svg, caption): Fig) -> Figure {
+        Figure { file, svg, caption: caption.to_string() }
+    }
+}
+
 /// The HTML page of a run: title, claim, metrics, figures, resolved spec and manifest.
-pub fn page(
-    title: &str,
-    metrics: &str,
-    figures: &[(String, String, String)],
-    spec: &str,
-    manifest: &str,
-) -> String {
+pub fn page(title: &str, metrics: &str, figures: &[Figure], spec: &str, manifest: &str) -> String {
     let metrics: serde_json::Value = serde_json::from_str(metrics).unwrap_or_default();
     let claim = Claim::from_metrics(&metrics).map(|c| claim_html(&c)).unwrap_or_default();
     let mut rows = String::new();
@@ -48,10 +59,12 @@ pub fn page(
     }
     let figs: String = figures
         .iter()
-        .map(|(file, svg, caption)| {
+        .map(|f| {
             format!(
-                "<figure>{svg}<figcaption><code>{file}</code>: {}</figcaption></figure>\n",
-                escape(caption)
+                "<figure>{}<figcaption><code>{}</code>: {}</figcaption></figure>\n",
+                f.svg,
+                f.file,
+                escape(&f.caption)
             )
         })
         .collect();

@@ -147,7 +147,7 @@ impl Prepared for PreparedDecomp {
             f.loss.len() - 1,
             fit_seconds
         );
-        Ok(Outcome { files, metrics, claim: None, summary: line })
+        Ok(Outcome { files, metrics, summary: line })
     }
 }
 

@@ -325,7 +325,7 @@ impl Prepared for PreparedDimensionality {
             "dimensionality.npz".to_string(),
             vec![("explained_variance_ratio".to_string(), Array::f64(&[ratio.len()], ratio))],
         )];
-        Ok(Outcome { files, metrics, claim: None, summary })
+        Ok(Outcome { files, metrics, summary })
     }
 }
 

@@ -9,8 +9,8 @@
 //!    its data and estimates the memory it needs ([`MemoryEstimate`]) — everything that can
 //!    fail on input fails here, as a [`SpecError`], before a run directory exists;
 //! 2. [`Prepared::run`] computes, reporting to a [`Progress`] observer, and returns an
-//!    [`Outcome`]: named arrays per `.npz` file, metrics and a summary line; [`run`] adds the
-//!    [`Claim`] of the spec's `[reproduce]` table;
+//!    [`Outcome`]: named arrays per `.npz` file, metrics and a summary line; [`run`] pairs it
+//!    with the [`Claim`] of the spec's `[reproduce]` table ([`Finished`]);
 //! 3. the caller (CLI, Python) writes the run directory; [`Kind::figures`] draws a run from its
 //!    directory, so `neurodyn report` re-renders any run by the kind its manifest records.
 //!
@@ -127,18 +127,24 @@ impl Progress for Silent {
 pub struct Outcome {
     /// `(file, arrays)`: one `.npz` file each.
     pub files: Vec<(String, Vec<(String, Array)>)>,
-    /// `metrics.json` (the claim is added under `claim`).
+    /// The run's metrics.
     pub metrics: serde_json::Value,
-    /// The published result this run checks, if it is a reproduction (set by [`run`]).
-    pub claim: Option<Claim>,
     /// One line for the terminal.
     pub summary: String,
 }
 
-impl Outcome {
+/// A run's outcome with the claim it checks, if its spec is a reproduction.
+pub struct Finished {
+    /// What the kind produced.
+    pub outcome: Outcome,
+    /// The claim of the spec's `[reproduce]` table, evaluated on the metrics.
+    pub claim: Option<Claim>,
+}
+
+impl Finished {
     /// `metrics.json`: the metrics with the claim under `claim`.
     pub fn metrics_json(&self) -> serde_json::Value {
-        let mut m = self.metrics.clone();
+        let mut m = self.outcome.metrics.clone();
         if let (Some(claim), Some(map)) = (&self.claim, m.as_object_mut()) {
             map.insert("claim".into(), serde_json::to_value(claim).expect("a claim serialises"));
         }
@@ -146,22 +152,7 @@ impl Outcome {
     }
 }
 
-/// A figure: its file name, SVG text and caption.
-#[derive(Clone, Debug)]
-pub struct Figure {
-    /// File name under `figures/`.
-    pub file: String,
-    /// The SVG.
-    pub svg: String,
-    /// What it shows.
-    pub caption: String,
-}
-
-impl From<(String, String, &str)> for Figure {
-    fn from((file, svg, caption): (String, String, &str)) -> Figure {
-        Figure { file, svg, caption: caption.to_string() }
-    }
-}
+pub use neurodyn_report::Figure;
 
 /// What the machine allows a run.
 #[derive(Clone, Copy, Debug)]
@@ -273,12 +264,7 @@ impl<S: Send + Sync> Prepared for Study<S> {
             Some(paper) => format!("{}: {paper}", self.name),
             None => format!("{}: done", self.name),
         };
-        Ok(Outcome {
-            files: vec![(self.npz.to_string(), result.arrays)],
-            metrics,
-            claim: None,
-            summary,
-        })
+        Ok(Outcome { files: vec![(self.npz.to_string(), result.arrays)], metrics, summary })
     }
 }
 
@@ -376,10 +362,10 @@ pub fn prepare_file(
 }
 
 /// Runs a prepared spec and evaluates its claim on the metrics.
-pub fn run(prepared: &PreparedRun, ctx: &mut Context<'_>) -> Result<Outcome, String> {
-    let mut outcome = prepared.run.run(ctx)?;
-    outcome.claim = prepared.reproduction.as_ref().map(|r| r.claim(&outcome.metrics));
-    Ok(outcome)
+pub fn run(prepared: &PreparedRun, ctx: &mut Context<'_>) -> Result<Finished, String> {
+    let outcome = prepared.run.run(ctx)?;
+    let claim = prepared.reproduction.as_ref().map(|r| r.claim(&outcome.metrics));
+    Ok(Finished { outcome, claim })
 }
 
 /// A spec's `[reproduce]` table: the published result it checks.

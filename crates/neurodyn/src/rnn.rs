@@ -381,7 +381,6 @@ impl Prepared for PreparedRnn {
                 ("fixed_points.npz".into(), named(fixed_point_arrays(&analysis))),
             ],
             metrics,
-            claim: None,
             summary,
         })
     }

@@ -122,7 +122,7 @@ impl Prepared for PreparedSpiking {
             rates.join(", ")
         );
         let metrics = serde_json::to_value(&m).expect("metrics serialise");
-        Ok(Outcome { files, metrics, claim: None, summary })
+        Ok(Outcome { files, metrics, summary })
     }
 }
 
