@@ -202,3 +202,82 @@ pub struct Manifest {
     /// Wall time of each phase [s].
     pub phase_seconds: Vec<(String, f64)>,
 }
+
+/// Civil date from days since 1970-01-01 (proleptic Gregorian; the "days from civil" inverse).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+fn utc_parts(unix_seconds: u64) -> (i64, u32, u32, u64, u64, u64) {
+    let (y, m, d) = civil((unix_seconds / 86_400) as i64);
+    let s = unix_seconds % 86_400;
+    (y, m, d, s / 3600, (s / 60) % 60, s % 60)
+}
+
+/// `YYYYmmddTHHMMSSZ` of a time in seconds since the Unix epoch, for directory names (the
+/// caller reads the clock; libraries do not).
+pub fn utc_stamp(unix_seconds: u64) -> String {
+    let (y, mo, d, h, mi, s) = utc_parts(unix_seconds);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+}
+
+/// ISO 8601 UTC of a time in seconds since the Unix epoch, for manifests.
+pub fn utc_iso(unix_seconds: u64) -> String {
+    let (y, mo, d, h, mi, s) = utc_parts(unix_seconds);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// A short random-looking id (6 hex digits) mixed from the clock's nanoseconds and the process
+/// id (splitmix64's finaliser; not cryptographic): two runs started in the same second get
+/// different names.
+pub fn short_id(unix_nanos: u64, pid: u32) -> String {
+    let mut z = unix_nanos ^ (u64::from(pid) << 32);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    format!("{:06x}", (z ^ (z >> 31)) & 0xFF_FFFF)
+}
+
+/// This machine's physical memory [bytes] (from /proc/meminfo; `None` where it cannot be read).
+pub fn machine_memory_bytes() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// This machine's CPU model (from /proc/cpuinfo), for manifests.
+pub fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting_matches_known_dates() {
+        assert_eq!(utc_iso(0), "1970-01-01T00:00:00Z");
+        // 2000-02-29 12:34:56 UTC = 951827696 (a leap day in a century leap year).
+        assert_eq!(utc_iso(951_827_696), "2000-02-29T12:34:56Z");
+        assert_eq!(utc_stamp(1_795_392_000), "20261123T000000Z");
+    }
+
+    #[test]
+    fn short_ids_differ_by_time_and_process() {
+        assert_eq!(short_id(1, 2).len(), 6);
+        assert_ne!(short_id(1, 2), short_id(2, 2));
+        assert_ne!(short_id(1, 2), short_id(1, 3));
+    }
+}

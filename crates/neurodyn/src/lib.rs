@@ -12,6 +12,7 @@
 //! | [`analysis`] | `neurodyn-analysis` | fixed points, Lyapunov spectra, dimensionality, similarity, spike-train measures |
 //! | [`io`] | `neurodyn-io` | specs, npz, run directories |
 //! | [`kinds`] | here | the registry of run kinds: spec → prepared run → outcome (arrays, metrics, claim) → figures |
+//! | [`runner`] | here | prepared run → complete run directory (shared by the CLI and Python) |
 //! | [`rnn`], [`spiking`], [`decomp`], [`chaos`], [`amp`], [`compare`] | here | one run kind each |
 //!
 //! ## A user guide in one example
@@ -45,6 +46,7 @@ pub mod decomp;
 pub mod dimensionality;
 pub mod kinds;
 pub mod rnn;
+pub mod runner;
 pub mod spiking;
 
 pub use neurodyn_analysis as analysis;

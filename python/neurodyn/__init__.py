@@ -1,0 +1,48 @@
+"""neurodyn: build, run and dissect models of neural circuits.
+
+numpy in, numpy out, over the Rust engine of the ``neurodyn`` command line:
+
+- runs from specs: :func:`run`, :func:`load_run`, :class:`Run`, :func:`reproduce`, :func:`check`;
+- rate RNNs: :class:`RNN`, :func:`train`, :mod:`neurodyn.tasks`, :class:`FixedPointFinder`,
+  :class:`TanhMap`, :func:`lyapunov_spectrum`;
+- analysis on arrays: :mod:`neurodyn.analysis`; decompositions: :mod:`neurodyn.decomp`.
+
+Sequences are ``(time, trial, channel)``, as PyTorch's sequence-first layout. Bad input raises
+:class:`SpecError` (a ``ValueError`` with the offending ``field``).
+"""
+
+from . import analysis, decomp, tasks
+from ._neurodyn import __version__
+from .errors import SpecError
+from .rnn import (
+    RNN,
+    FixedPointFinder,
+    FixedPoints,
+    LyapunovResult,
+    TanhMap,
+    TrainResult,
+    lyapunov_spectrum,
+    train,
+)
+from .runs import Run, check, load_run, reproduce, run
+
+__all__ = [
+    "RNN",
+    "FixedPointFinder",
+    "FixedPoints",
+    "LyapunovResult",
+    "Run",
+    "SpecError",
+    "TanhMap",
+    "TrainResult",
+    "__version__",
+    "analysis",
+    "check",
+    "decomp",
+    "load_run",
+    "lyapunov_spectrum",
+    "reproduce",
+    "run",
+    "tasks",
+    "train",
+]
