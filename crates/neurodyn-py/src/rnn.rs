@@ -188,11 +188,15 @@ impl RnnCore {
                     let mut h = h0.to_vec();
                     let mut next = vec![0.0; b * s];
                     for step in 0..t {
-                        rnn.step_batch_in_place(
-                            &h,
-                            &x[step * b * i..(step + 1) * b * i],
-                            &mut next,
-                        );
+                        // One trial at a time: the batched step holds one input for all rows.
+                        for k in 0..b {
+                            let at = (step * b + k) * i;
+                            rnn.step_batch_in_place(
+                                &h[k * s..(k + 1) * s],
+                                &x[at..at + i],
+                                &mut next[k * s..(k + 1) * s],
+                            );
+                        }
                         std::mem::swap(&mut h, &mut next);
                         states[step * b * s..(step + 1) * b * s].copy_from_slice(&h);
                     }
@@ -276,7 +280,7 @@ impl RnnCore {
         config.validate().map_err(from_range)?;
         let mut trainer = Trainer::new(self.rnn.cast::<f32>(), &config);
         let task = &*task;
-        let (reason, losses, error) = interruptible(py, threads, |stop| {
+        let outcome = interruptible(py, threads, |stop| {
             let mut losses = Vec::with_capacity(steps);
             let mut error = None;
             let reason = trainer.run(task, &config, seed, &mut |event| {
@@ -303,9 +307,10 @@ impl RnnCore {
                 }
             });
             (reason, losses, error)
-        })?;
-        // The trained weights are kept even when a callback stopped the run.
+        });
+        // The trained weights are kept when a callback or Ctrl-C stopped the run.
         self.rnn = trainer.rnn.cast::<f64>();
+        let (reason, losses, error) = outcome?;
         if let Some(e) = error {
             return Err(e);
         }
