@@ -306,11 +306,14 @@ def _factor_similarity(a: list[Array], b: list[Array]) -> float:
     score = np.ones((a[0].shape[1], b[0].shape[1]))
     for fa, fb in zip(a, b):
         score *= np.abs(unit(fa).T @ unit(fb))
-    total, used_a, used_b = 0.0, set(), set()
+    total = 0.0
+    used_a: set[int] = set()
+    used_b: set[int] = set()
     for i, j in sorted(np.ndindex(score.shape), key=lambda ij: -score[ij]):
         if i not in used_a and j not in used_b:
-            used_a.add(i), used_b.add(j)
-            total += score[i, j]
+            used_a.add(i)
+            used_b.add(j)
+            total += float(score[i, j])
     return total / max(score.shape)
 
 

@@ -232,11 +232,11 @@ class FixedPoints(NamedTuple):
     """Speeds ``q = ½‖F(x*) − x*‖²``."""
     J_xstar: Array
     """Jacobians ``(n, state, state)``."""
-    eigvals: Array
+    eigvals: npt.NDArray[np.complex128]
     """Jacobian eigenvalues ``(n, state)``, complex, by decreasing modulus."""
-    is_stable: Array
+    is_stable: npt.NDArray[np.bool_]
     """Whether every eigenvalue lies inside the unit circle."""
-    n_unstable: Array
+    n_unstable: npt.NDArray[np.int64]
     """Number of eigenvalues outside the unit circle."""
     search_q: Array
     """Final q of every initial state after the search (diagnostic)."""

@@ -218,7 +218,7 @@ def reproduce(
         ok = run_path is not None
         result.append({
             "spec": spec,
-            "run": Run(run_path) if ok else None,
+            "run": Run(run_path) if run_path is not None else None,
             "claim": json.loads(claim_or_error) if ok and claim_or_error else None,
             "error": None if ok else claim_or_error,
             "seconds": seconds,

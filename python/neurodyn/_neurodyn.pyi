@@ -1,0 +1,182 @@
+# Stubs of the extension module (crates/neurodyn-py); checked by python/tests/test_stubs.py
+# with mypy.stubtest. The documented API is the pure-Python package around it.
+from typing import Any, Callable, final
+
+
+import numpy as np
+import numpy.typing as npt
+
+_A = npt.NDArray[np.float64]
+
+__all__ = [
+    "RnnCore",
+    "TanhCore",
+    "__version__",
+    "cca",
+    "check_spec",
+    "cka",
+    "cnmf_fit",
+    "cp_als",
+    "fano_factor",
+    "fixed_points",
+    "isi_cv",
+    "levina_bickel",
+    "lyapunov",
+    "nmf_fit",
+    "participation_ratio",
+    "pca",
+    "procrustes",
+    "reliability",
+    "reproduce",
+    "run_spec",
+    "sample_states",
+    "spike_correlation",
+    "svcca",
+    "task_sample",
+    "toml_from_json",
+    "two_nn",
+    "van_rossum",
+    "victor_purpura",
+    "write_report",
+]
+
+__version__: str
+
+# runs
+def run_spec(
+    text: str,
+    file: str,
+    base: str,
+    out: str,
+    overrides_json: str | None = None,
+    threads: int | None = None,
+    command: list[str] = ...,
+) -> str: ...
+def check_spec(text: str, file: str, base: str, overrides_json: str | None = None) -> tuple[str, str]: ...
+def reproduce(
+    paths: list[str], quick: bool, out: str, threads: int | None = None, seed: int | None = None
+) -> tuple[str, list[tuple[str, str | None, str | None, float]]]: ...
+def toml_from_json(json: str) -> str: ...
+def write_report(path: str) -> None: ...
+
+# analysis
+def pca(x: _A, n_components: int | None = None) -> tuple[_A, _A, _A, _A]: ...
+def participation_ratio(x: _A) -> float: ...
+def two_nn(x: _A, discard_fraction: float = 0.1, threads: int | None = None) -> float: ...
+def levina_bickel(x: _A, k: int = 10, threads: int | None = None) -> float: ...
+def cca(x: _A, y: _A) -> _A: ...
+def svcca(x: _A, y: _A, variance_kept: float = 0.99) -> float: ...
+def cka(x: _A, y: _A, kernel: str = "linear", sigma_factor: float = 0.5) -> float: ...
+def procrustes(x: _A, y: _A) -> tuple[float, float]: ...
+def isi_cv(spikes: _A) -> float: ...
+def fano_factor(trials: list[_A], start: float, end: float) -> float: ...
+def spike_correlation(trains_: list[_A], duration: float, bin: float) -> float: ...
+def van_rossum(a: _A, b: _A, tau: float) -> float: ...
+def victor_purpura(a: _A, b: _A, q: float) -> float: ...
+def reliability(trials: list[_A], duration: float, sigma: float, dt: float | None = None) -> float: ...
+
+# decompositions
+def cp_als(
+    x: _A,
+    rank: int,
+    mask: _A | None = None,
+    max_iters: int = 100,
+    tol: float = 1e-8,
+    seed: int = 0,
+    init: list[_A] | None = None,
+    non_negative: bool = False,
+    threads: int | None = None,
+) -> tuple[_A, list[_A], _A, bool]: ...
+def nmf_fit(
+    x: _A,
+    rank: int,
+    mask: _A | None = None,
+    algorithm: str = "hals",
+    max_iters: int = 200,
+    tol: float = 1e-6,
+    seed: int = 0,
+    threads: int | None = None,
+) -> tuple[_A, _A, _A, bool]: ...
+def cnmf_fit(
+    x: _A,
+    rank: int,
+    lag: int,
+    mask: _A | None = None,
+    algorithm: str = "hals",
+    penalty: float = 0.0,
+    max_iters: int = 200,
+    tol: float = 1e-6,
+    seed: int = 0,
+    threads: int | None = None,
+) -> tuple[_A, _A, _A, bool]: ...
+
+# RNNs and dynamical systems
+@final
+class RnnCore:
+    def __new__(
+        cls,
+        cell: str,
+        n_input: int,
+        n_hidden: int,
+        n_output: int,
+        alpha: float,
+        activation: str,
+        init_gain: float,
+        e_fraction: float | None,
+        connection_prob: float,
+        seed: int,
+    ) -> RnnCore: ...
+    def params(self) -> _A: ...
+    def set_params(self, params: _A) -> None: ...
+    def layout(self) -> list[tuple[str, int, int]]: ...
+    def dims(self) -> tuple[str, int, int, int, int]: ...
+    def forward(self, inputs: _A, h0: _A | None = None) -> tuple[_A, _A]: ...
+    def jacobian(self, h: _A, x: _A) -> _A: ...
+    def train(
+        self,
+        task: tuple[str, str] | None,
+        inputs: _A | None,
+        targets: _A | None,
+        mask: _A | None,
+        steps: int,
+        batch: int,
+        lr: float,
+        optimizer: str,
+        clip: float,
+        seed: int,
+        noise_std: float,
+        threads: int | None,
+        callback: Callable[[int, float], Any] | None,
+    ) -> tuple[_A, str]: ...
+
+@final
+class TanhCore:
+    def __new__(cls, w: _A, gain: float, bias: _A | None = None) -> TanhCore: ...
+    def jacobian(self, h: _A, x: _A) -> _A: ...
+
+def task_sample(name: str, params_json: str, batch: int, seed: int) -> tuple[_A, _A, _A]: ...
+def sample_states(states: _A, n: int, noise_std: float, seed: int) -> _A: ...
+def fixed_points(
+    system: RnnCore | TanhCore,
+    initial: _A,
+    input: _A,
+    q_threshold: float,
+    max_iters: int,
+    dedup_tol: float,
+    polish: bool,
+    lr: float,
+    q_stop: float,
+    q_candidate: float,
+    threads: int | None = None,
+) -> dict[str, Any]: ...
+def lyapunov(
+    system: RnnCore | TanhCore,
+    h0: _A,
+    inputs: _A,
+    n_exponents: int,
+    steps: int,
+    transient: int,
+    qr_every: int,
+    n_segments: int,
+    threads: int | None = None,
+) -> tuple[_A, _A, float, float]: ...
