@@ -5,15 +5,17 @@ numpy in, numpy out, over the Rust engine of the ``neurodyn`` command line:
 - runs from specs: :func:`run`, :func:`load_run`, :class:`Run`, :func:`reproduce`, :func:`check`;
 - rate RNNs: :class:`RNN`, :func:`train`, :mod:`neurodyn.tasks`, :class:`FixedPointFinder`,
   :class:`TanhMap`, :func:`lyapunov_spectrum`;
+- spiking networks: :class:`Network` (NEST-style), :class:`SimResult`;
 - analysis on arrays: :mod:`neurodyn.analysis`; decompositions: :mod:`neurodyn.decomp`.
 
 Sequences are ``(time, trial, channel)``, as PyTorch's sequence-first layout. Bad input raises
 :class:`SpecError` (a ``ValueError`` with the offending ``field``).
 """
 
-from . import analysis, decomp, tasks
+from . import analysis, decomp, io, tasks
 from ._neurodyn import __version__
 from .errors import SpecError
+from .network import Network, Population, SimResult
 from .rnn import (
     RNN,
     FixedPointFinder,
@@ -31,6 +33,9 @@ __all__ = [
     "FixedPointFinder",
     "FixedPoints",
     "LyapunovResult",
+    "Network",
+    "Population",
+    "SimResult",
     "Run",
     "SpecError",
     "TanhMap",
@@ -39,6 +44,7 @@ __all__ = [
     "analysis",
     "check",
     "decomp",
+    "io",
     "load_run",
     "lyapunov_spectrum",
     "reproduce",

@@ -10,6 +10,7 @@ _A = npt.NDArray[np.float64]
 
 __all__ = [
     "RnnCore",
+    "SimCore",
     "TanhCore",
     "__version__",
     "cca",
@@ -180,3 +181,12 @@ def lyapunov(
     n_segments: int,
     threads: int | None = None,
 ) -> tuple[_A, _A, float, float]: ...
+
+# spiking networks
+@final
+class SimCore:
+    def __new__(cls, text: str, base: str) -> SimCore: ...
+    def spec(self) -> str: ...
+    def time(self) -> float: ...
+    def simulate(self, duration: float, threads: int | None = None) -> None: ...
+    def results(self) -> dict[str, Any]: ...

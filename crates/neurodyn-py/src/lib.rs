@@ -15,6 +15,7 @@ mod analysis;
 mod decomp;
 mod rnn;
 mod runs;
+mod spiking;
 
 use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
@@ -134,5 +135,6 @@ fn _neurodyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     analysis::register(m)?;
     decomp::register(m)?;
     rnn::register(m)?;
+    spiking::register(m)?;
     Ok(())
 }
