@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +45,8 @@ def write_nwb(result: "SimResult", path: str | os.PathLike[str],
 
 
 def from_nwb(path: str | os.PathLike[str], bin_ms: float = 10.0, by_trial: bool = False,
-             duration_ms: float | None = None) -> npt.NDArray[np.float64]:
+             duration_ms: float | None = None, units: Sequence[int] | None = None,
+             population: str | None = None) -> npt.NDArray[np.float64]:
     """Spike counts of an NWB file's units table.
 
     Parameters
@@ -57,6 +58,10 @@ def from_nwb(path: str | os.PathLike[str], bin_ms: float = 10.0, by_trial: bool 
         ``start_time`` for the shortest trial's length; otherwise ``(neuron, time)`` from 0.
     duration_ms : float, optional
         Length binned (default: up to the last spike, or the shortest trial).
+    units : sequence of int, optional
+        Rows of the units table to keep, in this order (default: all).
+    population : str, optional
+        Keep the units whose ``population`` column (files written by neurodyn) is this.
     """
     pynwb = _pynwb()
     if not bin_ms > 0:
@@ -66,8 +71,16 @@ def from_nwb(path: str | os.PathLike[str], bin_ms: float = 10.0, by_trial: bool 
         if nwb.units is None or len(nwb.units) == 0:
             raise SpecError(f"{path}: no units table", "units")
         # Seconds to ms, rounded to 1 ps so that times on a bin edge stay on it.
+        rows = list(range(len(nwb.units))) if units is None else [int(i) for i in units]
+        if population is not None:
+            if "population" not in nwb.units.colnames:
+                raise SpecError(f"{path}: the units table has no population column", "population")
+            column = nwb.units["population"][:]
+            rows = [i for i in rows if column[i] == population]
+            if not rows:
+                raise SpecError(f"{path}: no units of population {population!r}", "population")
         trains = [np.round(np.asarray(nwb.units["spike_times"][i], dtype=float) * 1e3, 9)
-                  for i in range(len(nwb.units))]
+                  for i in rows]
         if by_trial:
             if nwb.trials is None or len(nwb.trials) == 0:
                 raise SpecError(f"{path}: no trials table (use by_trial=False)", "by_trial")
