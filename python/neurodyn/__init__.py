@@ -3,6 +3,7 @@
 numpy in, numpy out, over the Rust engine of the ``neurodyn`` command line:
 
 - runs from specs: :func:`run`, :func:`load_run`, :class:`Run`, :func:`reproduce`, :func:`check`;
+  sweeps of many runs, locally or on Dask: :func:`sweep`, :func:`load_sweep`, :mod:`neurodyn.cluster`;
 - rate RNNs: :class:`RNN`, :func:`train`, :mod:`neurodyn.tasks`, :class:`FixedPointFinder`,
   :class:`TanhMap`, :func:`lyapunov_spectrum`;
 - spiking networks: :class:`Network` (NEST-style), :class:`SimResult`;
@@ -12,7 +13,7 @@ Sequences are ``(time, trial, channel)``, as PyTorch's sequence-first layout. Ba
 :class:`SpecError` (a ``ValueError`` with the offending ``field``).
 """
 
-from . import analysis, decomp, io, tasks
+from . import analysis, cluster, decomp, io, tasks
 from ._neurodyn import __version__
 from .errors import SpecError
 from .network import Network, Population, SimResult
@@ -27,6 +28,7 @@ from .rnn import (
     train,
 )
 from .runs import Run, check, load_run, reproduce, run
+from .sweeps import Sweep, load_sweep, sweep
 
 __all__ = [
     "RNN",
@@ -38,17 +40,21 @@ __all__ = [
     "SimResult",
     "Run",
     "SpecError",
+    "Sweep",
     "TanhMap",
     "TrainResult",
     "__version__",
     "analysis",
     "check",
+    "cluster",
     "decomp",
     "io",
     "load_run",
+    "load_sweep",
     "lyapunov_spectrum",
     "reproduce",
     "run",
+    "sweep",
     "tasks",
     "train",
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "sample_states",
     "spike_correlation",
     "svcca",
+    "sweep_points",
     "task_sample",
     "toml_from_json",
     "two_nn",
@@ -52,6 +53,7 @@ def run_spec(
     overrides_json: str | None = None,
     threads: int | None = None,
     command: list[str] = ...,
+    dir_name: str | None = None,
 ) -> str: ...
 def check_spec(text: str, file: str, base: str, overrides_json: str | None = None) -> tuple[str, str]: ...
 def reproduce(
@@ -59,6 +61,9 @@ def reproduce(
 ) -> tuple[str, list[tuple[str, str | None, str | None, float]]]: ...
 def toml_from_json(json: str) -> str: ...
 def write_report(path: str) -> None: ...
+def sweep_points(
+    text: str, file: str, base: str
+) -> tuple[str, str, str, str, list[tuple[str, str, str, str]]]: ...
 
 # analysis
 def pca(x: _A, n_components: int | None = None) -> tuple[_A, _A, _A, _A]: ...

@@ -33,6 +33,13 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
                 .map(|(done, _)| println!("{}", done.display()))
         }
         (Some(path), None) => {
+            let text = neurodyn::io::spec::read_spec(path).map_err(bad_input)?;
+            if neurodyn::io::spec::sweep::is_sweep(&text) {
+                return Err(bad_input(anyhow!(
+                    "{}: a sweep spec; run it from Python with neurodyn.sweep(...) (`neurodyn check` validates every point)",
+                    path.display()
+                )));
+            }
             let prepared =
                 kinds::prepare_file(path, &seed_override(options)?, false, &runner::limits())
                     .map_err(bad_input)?;
@@ -59,6 +66,23 @@ pub fn demo(options: &RunOptions) -> Result<()> {
 /// `neurodyn check <spec>`: everything a run would refuse is refused here, and nothing large
 /// is allocated (every kind checks its memory estimate first).
 pub fn check(path: &Path) -> Result<()> {
+    let text = neurodyn::io::spec::read_spec(path).map_err(bad_input)?;
+    if neurodyn::io::spec::sweep::is_sweep(&text) {
+        let base = path.parent().unwrap_or(Path::new("."));
+        let (sweep, points) =
+            runner::sweep_points(&text, &path.display().to_string(), base, &runner::limits())
+                .map_err(bad_input)?;
+        let first = &points[0].prepared;
+        println!(
+            "{}: ok (sweep {:?}: {} points of kind {}, every one validated; the first: {})",
+            path.display(),
+            sweep.name,
+            points.len(),
+            first.kind.name(),
+            first.run.describe()
+        );
+        return Ok(());
+    }
     let prepared = kinds::prepare_file(path, &[], false, &runner::limits()).map_err(bad_input)?;
     let claim = if prepared.reproduction.is_some() { ", reproduces a published claim" } else { "" };
     println!(

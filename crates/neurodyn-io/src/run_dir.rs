@@ -24,9 +24,14 @@ pub struct RunDir {
 impl RunDir {
     /// Creates `<out>/.<name>-<stamp>-<id>.partial/` (and `out` if needed).
     pub fn create(out: &Path, name: &str, stamp: &str, id: &str) -> Result<RunDir, IoError> {
+        RunDir::create_named(out, &format!("{name}-{stamp}-{id}"))
+    }
+
+    /// Creates `<out>/.<base>.partial/` for a run to be named `<base>` (e.g. a sweep's point,
+    /// named by the hash of its spec).
+    pub fn create_named(out: &Path, base: &str) -> Result<RunDir, IoError> {
         std::fs::create_dir_all(out).map_err(IoError::os(out))?;
-        let base = format!("{name}-{stamp}-{id}");
-        let complete = out.join(&base);
+        let complete = out.join(base);
         let partial = out.join(format!(".{base}{PARTIAL_SUFFIX}"));
         if complete.exists() {
             return Err(IoError::format(

@@ -18,6 +18,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reproduce, m)?)?;
     m.add_function(wrap_pyfunction!(toml_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(write_report, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_points, m)?)?;
     Ok(())
 }
 
@@ -145,10 +146,14 @@ fn start(
     out: &Path,
     threads: Option<usize>,
     command: Vec<String>,
+    dir_name: Option<&str>,
 ) -> PyResult<(PathBuf, Option<String>)> {
     let now = unix_now();
-    let run_dir = runner::create(prepared, out, now.as_nanos(), std::process::id())
-        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let run_dir = match dir_name {
+        Some(name) => runner::create_named(prepared, out, name),
+        None => runner::create(prepared, out, now.as_nanos(), std::process::id()),
+    }
+    .map_err(|e| PyOSError::new_err(e.to_string()))?;
     let invocation =
         Invocation { threads: thread_count(threads), command, started_utc: utc_iso(now.as_secs()) };
     let done = interruptible(py, Some(invocation.threads), |stop| {
@@ -160,9 +165,10 @@ fn start(
     Ok((done.path, claim))
 }
 
-/// Runs a spec (TOML text; `file` names it in errors, relative paths resolve from `base`).
+/// Runs a spec (TOML text; `file` names it in errors, relative paths resolve from `base`),
+/// in `out/<dir_name>` when given (a sweep's point), else in a new time-stamped directory.
 #[pyfunction]
-#[pyo3(signature = (text, file, base, out, overrides_json=None, threads=None, command=vec![]))]
+#[pyo3(signature = (text, file, base, out, overrides_json=None, threads=None, command=vec![], dir_name=None))]
 fn run_spec(
     py: Python<'_>,
     text: &str,
@@ -172,9 +178,10 @@ fn run_spec(
     overrides_json: Option<&str>,
     threads: Option<usize>,
     command: Vec<String>,
+    dir_name: Option<&str>,
 ) -> PyResult<String> {
     let prepared = prepare(text, file, base, overrides_json)?;
-    let (path, _) = start(py, &prepared, Path::new(out), threads, command)?;
+    let (path, _) = start(py, &prepared, Path::new(out), threads, command, dir_name)?;
     Ok(path.display().to_string())
 }
 
@@ -209,7 +216,7 @@ fn reproduce(
     for (path, prepared) in &found {
         let t0 = Instant::now();
         let command = vec!["neurodyn.reproduce".into(), path.display().to_string()];
-        let result = start(py, prepared, Path::new(out), threads, command);
+        let result = start(py, prepared, Path::new(out), threads, command, None);
         let seconds = t0.elapsed().as_secs_f64();
         let result = match result {
             Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) => {
@@ -236,4 +243,31 @@ fn reproduce(
         rows.push((path.clone(), row, seconds));
     }
     Ok((runner::claims_table(&rows, quick), out_rows))
+}
+
+/// The points of a sweep spec, every one validated: (name, base text, base file, base dir,
+/// [(directory, params JSON, overrides JSON, kind)]).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn sweep_points(
+    text: &str,
+    file: &str,
+    base: &str,
+) -> PyResult<(String, String, String, String, Vec<(String, String, String, String)>)> {
+    let (sweep, points) = runner::sweep_points(text, file, Path::new(base), &runner::limits())
+        .map_err(from_spec_error)?;
+    let json = |o: &[Override]| -> String {
+        let map: serde_json::Map<String, serde_json::Value> = o
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
+            .collect();
+        serde_json::Value::Object(map).to_string()
+    };
+    let rows = points
+        .iter()
+        .map(|p| {
+            (p.dir.clone(), json(&p.params), json(&p.overrides), p.prepared.kind.name().to_string())
+        })
+        .collect();
+    Ok((sweep.name, sweep.base_text, sweep.base_file, sweep.base_dir.display().to_string(), rows))
 }

@@ -83,6 +83,66 @@ pub fn create(
     Ok(run_dir)
 }
 
+/// A new partial run directory `<out>/.<dir_name>.partial` for `prepared` (a sweep's point),
+/// with the resolved spec written in it.
+pub fn create_named(
+    prepared: &PreparedRun,
+    out: &Path,
+    dir_name: &str,
+) -> Result<RunDir, neurodyn_io::IoError> {
+    let run_dir = RunDir::create_named(out, dir_name)?;
+    run_dir.write_text("spec.toml", &prepared.resolved())?;
+    Ok(run_dir)
+}
+
+/// One point of a sweep, prepared (so validated) like a single run.
+pub struct SweepPoint {
+    /// Its directory's name: the run's name and the hash of its resolved spec.
+    pub dir: String,
+    /// The swept values of the point.
+    pub params: Vec<Override>,
+    /// Every override applied to the base spec.
+    pub overrides: Vec<Override>,
+    /// The prepared run.
+    pub prepared: PreparedRun,
+}
+
+/// A sweep spec's name, its parsed form and every point prepared; the first point that does
+/// not validate is the error (its field path is the base spec's, its message names the point).
+pub fn sweep_points(
+    text: &str,
+    file: &str,
+    base: &Path,
+    limits: &Limits,
+) -> Result<(neurodyn_io::spec::sweep::SweepSpec, Vec<SweepPoint>), neurodyn_io::spec::SpecError> {
+    let sweep = neurodyn_io::spec::sweep::parse(text, file, base)?;
+    let mut points = Vec::with_capacity(sweep.points.len());
+    for (i, p) in sweep.points.iter().enumerate() {
+        let prepared = kinds::prepare(
+            &sweep.base_text,
+            &sweep.base_file,
+            &sweep.base_dir,
+            &p.overrides,
+            false,
+            limits,
+        )
+        .map_err(|mut e| {
+            let values: Vec<String> = p.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            e.message = format!("{} (sweep point {i}: {})", e.message, values.join(", "));
+            e
+        })?;
+        let hash = neurodyn_io::spec::sweep::point_hash(&prepared.resolved());
+        let dir = format!("{}-{hash}", prepared.run.name());
+        points.push(SweepPoint {
+            dir,
+            params: p.params.clone(),
+            overrides: p.overrides.clone(),
+            prepared,
+        });
+    }
+    Ok((sweep, points))
+}
+
 /// Runs `prepared` in `run_dir` (resuming from its checkpoint when `resumed`) and completes
 /// the directory.
 pub fn execute(

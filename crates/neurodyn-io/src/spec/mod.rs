@@ -2,7 +2,7 @@
 //!
 //! Each run kind has its schema in its own module here — [`rnn`] (`[task]`, `[model]`,
 //! `[train]`), [`spiking`] (`[populations]`), [`decomp`] (`[method]`), [`chaos`], [`amp`] and
-//! [`compare`] — parsed into a typed value and validated once. Unknown keys, wrong types,
+//! [`compare`], and [`sweep`] (a base spec and the fields to vary) — parsed into a typed value and validated once. Unknown keys, wrong types,
 //! unknown names and out-of-range values are refused with a [`SpecError`] naming the file,
 //! line, column and field. Which kind a spec is, and what runs it, is the facade's registry
 //! (`neurodyn::kinds`); this module knows only the schemas and the rules every spec shares:
@@ -19,6 +19,7 @@ pub mod compare;
 pub mod decomp;
 pub mod rnn;
 pub mod spiking;
+pub mod sweep;
 pub use amp::AmpSpec;
 pub use chaos::ChaosSpec;
 pub use compare::CompareSpec;

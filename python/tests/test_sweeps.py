@@ -1,0 +1,154 @@
+"""Sweeps: local pool and Dask give the serial results point for point, re-runs skip complete
+points, a killed worker's point is re-run, Slurm job scripts carry the request."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import neurodyn as nd
+from conftest import REPO
+
+BASE = {
+    "name": "tiny",
+    "seed": 1,
+    "task": {"flip_flop": {"n_bits": 1, "n_steps": 20, "p_pulse": 0.1}},
+    "model": {"cell": "vanilla", "n_hidden": 8, "dt": 1.0, "tau": 2.0},
+    "train": {"learning_rate": 0.01, "batch_size": 8, "max_steps": 30},
+    "fixed_points": {"n_initial": 8, "init_noise_std": 0.1, "learning_rate": 0.01, "max_iters": 100,
+                     "q_stop": 1e-10, "q_candidate": 1e-4, "q_threshold": 1e-8, "dedup_tol": 0.05,
+                     "polish": True},
+}
+
+
+def spec(name: str = "tiny_sweep", max_steps: int = 30) -> dict[str, Any]:
+    base = json.loads(json.dumps(BASE))
+    base["train"]["max_steps"] = max_steps
+    return {"name": name, "sweep": {"base": base, "seeds": 4, "grid": {"model.n_hidden": [8, 12]}}}
+
+
+def arrays(run: Path) -> dict[str, bytes]:
+    out = {}
+    for f in sorted(run.glob("*.npz")):
+        with np.load(f) as z:
+            out.update({f"{f.stem}/{k}": z[k].tobytes() for k in z.files})
+    return out
+
+
+def metrics(run: Path) -> dict[str, Any]:
+    m = json.loads((run / "metrics.json").read_text())
+    return {k: v for k, v in m.items() if not k.endswith("seconds")}
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+def test_dask_sweep_equals_the_serial_sweep(tmp_path: Path, client) -> None:
+    from distributed import get_task_stream
+    with get_task_stream(client) as stream:
+        parallel = nd.sweep(spec(), out=tmp_path / "dask", executor=client, quiet=True)
+    serial = nd.sweep(spec(), out=tmp_path / "serial", executor=cf.ThreadPoolExecutor(1), quiet=True)
+    assert len(parallel) == len(serial) == 8 and not parallel.failed
+    assert sorted(parallel["point"]) == sorted(serial["point"])
+    for point in parallel["point"]:
+        a, b = parallel.path / "points" / point, serial.path / "points" / point
+        assert arrays(a) == arrays(b) and arrays(a)
+        assert metrics(a) == metrics(b)
+    workers = {t["worker"] for t in stream.data}
+    assert len(workers) == 2, workers
+    assert not list((tmp_path / "dask").rglob("*.partial"))
+    np.testing.assert_array_equal(np.sort(parallel["seed"]), [1, 1, 2, 2, 3, 3, 4, 4])
+    assert set(parallel["model.n_hidden"].tolist()) == {8.0, 12.0}
+    assert "heldout_nmse" in parallel.columns
+
+
+def test_rerun_skips_complete_points(tmp_path: Path) -> None:
+    first = nd.sweep(spec(), out=tmp_path, executor=cf.ThreadPoolExecutor(2), quiet=True)
+
+    class Refuses(cf.ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            raise AssertionError("a complete point was submitted again")
+
+    again = nd.sweep(spec(), out=tmp_path, executor=Refuses(1), quiet=True)
+    assert again["point"].tolist() == first["point"].tolist()
+    assert len((first.path / "points.jsonl").read_text().splitlines()) == 8
+    # A partial point (a dead worker's) is run again; the others are skipped.
+    victim = first.path / "points" / first["point"][3]
+    victim.rename(victim.with_name(f".{victim.name}.partial"))
+    third = nd.sweep(spec(), out=tmp_path, executor=cf.ThreadPoolExecutor(1), quiet=True)
+    assert (victim / "metrics.json").is_file() and not third.failed
+    assert not list(first.path.rglob("*.partial"))
+
+
+def test_killed_worker_point_is_rerun(tmp_path: Path, client) -> None:
+    slow = spec("slow_sweep", max_steps=3000)
+    result: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: result.update(
+        sweep=nd.sweep(slow, out=tmp_path, executor=client, quiet=True)))
+    thread.start()
+    points = tmp_path / "slow_sweep" / "points"
+    deadline = time.monotonic() + 60
+    while not list(points.glob(".*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(points.glob(".*.partial")), "no point started"
+    pids = client.run(os.getpid)
+    os.kill(next(iter(pids.values())), signal.SIGKILL)
+    thread.join(timeout=600)
+    sweep = result["sweep"]
+    assert len(sweep) == 8 and not sweep.failed, sweep.failed
+    assert not list(points.glob(".*.partial"))
+
+
+def test_slurm_job_script_carries_the_request() -> None:
+    pytest.importorskip("dask_jobqueue")
+    cluster = nd.cluster.slurm_cluster(cores=16, memory="32GB", walltime="03:30:00",
+                                       threads_per_point=4, queue="compute",
+                                       scheduler_options={"dashboard_address": None})
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert "#SBATCH --cpus-per-task=16" in script
+    assert "#SBATCH --mem=30G" in script  # dask-jobqueue writes GiB: 32 GB = 29.8 GiB
+    assert "#SBATCH -t 03:30:00" in script
+    # Four one-thread workers (click keeps the last --nthreads) of 4 neurodyn threads each.
+    assert "--nworkers 4" in script and script.rstrip().endswith("--nthreads 1")
+
+
+def test_sweep_errors_name_the_field(tmp_path: Path) -> None:
+    bad = spec()
+    bad["sweep"]["grid"]["model.n_hidden"] = [8, 0]
+    with pytest.raises(nd.SpecError) as e:
+        nd.sweep(bad, out=tmp_path)
+    assert e.value.field == "model.n_hidden" and "sweep point" in str(e.value)
+    bad = spec()
+    bad["sweep"]["zip"] = [["model.n_hidden", "seed"]]
+    with pytest.raises(nd.SpecError) as e:
+        nd.sweep(bad, out=tmp_path)
+    assert e.value.field == "sweep.zip[0]"
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_check_validates_every_point(cli: Path) -> None:
+    done = subprocess.run([str(cli), "check", str(REPO / "examples" / "sweeps" / "flipflop_cells.toml")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "9 points of kind rnn" in done.stdout
+    done = subprocess.run([str(cli), "run", str(REPO / "examples" / "sweeps" / "flipflop_cells.toml")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "neurodyn.sweep" in done.stderr
