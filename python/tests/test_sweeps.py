@@ -151,4 +151,20 @@ def test_cli_check_validates_every_point(cli: Path) -> None:
     assert "9 points of kind rnn" in done.stdout
     done = subprocess.run([str(cli), "run", str(REPO / "examples" / "sweeps" / "flipflop_cells.toml")],
                           capture_output=True, text=True)
-    assert done.returncode == 2 and "neurodyn.sweep" in done.stderr
+    assert done.returncode == 2 and "neurodyn sweep" in done.stderr
+
+
+def test_cli_sweep_equals_python_sweep_and_skips(tmp_path: Path, cli: Path) -> None:
+    path = tmp_path / "tiny_sweep.toml"
+    path.write_text(nd._neurodyn.toml_from_json(json.dumps(spec())))
+    python = nd.sweep(path, out=tmp_path / "py", executor=cf.ThreadPoolExecutor(1), quiet=True)
+    run = lambda: subprocess.run([str(cli), "sweep", str(path), "--out", str(tmp_path / "cli"),  # noqa: E731
+                                  "--workers", "2", "--quiet"], capture_output=True, text=True)
+    done = run()
+    assert done.returncode == 0, done.stderr
+    table = nd.load_sweep(done.stdout.strip())
+    assert sorted(table["point"]) == sorted(python["point"]) and not table.failed
+    for point in python["point"]:
+        assert arrays(table.path / "points" / point) == arrays(python.path / "points" / point)
+    assert run().returncode == 0
+    assert len((table.path / "points.jsonl").read_text().splitlines()) == 8

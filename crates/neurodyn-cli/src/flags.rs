@@ -49,6 +49,26 @@ pub enum Command {
         #[command(flatten)]
         options: RunOptions,
     },
+    /// Run every point of a sweep spec (a `[sweep]` table) on a local pool: each point a
+    /// complete run directory under `<out>/<name>/points/`, named by the hash of its spec,
+    /// and a line of `points.jsonl`. Running it again skips complete points. (Dask clusters:
+    /// from Python, `neurodyn.sweep(spec, executor=client)`.) Exit 1 if a point fails.
+    Sweep {
+        /// The sweep spec (TOML).
+        spec: PathBuf,
+        /// Points run at once (default: all cores).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        workers: Option<u16>,
+        /// Directory that receives the sweep's directory.
+        #[arg(long, default_value = "runs", value_name = "DIR")]
+        out: PathBuf,
+        /// neurodyn threads per point.
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: u16,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Re-render the figures and report.html of a run directory.
     Report {
         /// The run directory.

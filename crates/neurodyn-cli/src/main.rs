@@ -67,6 +67,9 @@ fn main() -> ExitCode {
         Command::Check { spec } => run::check(&spec),
         Command::Reproduce { paths, quick, options } => run::reproduce(&paths, quick, &options),
         Command::Report { run_dir } => run::report(&run_dir),
+        Command::Sweep { spec, workers, out, threads, quiet } => {
+            run::sweep(&spec, workers, &out, threads, quiet)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
