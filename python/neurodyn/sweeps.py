@@ -158,6 +158,7 @@ def sweep(spec: SpecLike, out: str | os.PathLike[str] = "runs", executor: Any = 
         finally:
             close()
             bar.close()
+    _neurodyn.write_report(str(root))
     return load_sweep(root)
 
 

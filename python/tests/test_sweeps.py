@@ -87,6 +87,9 @@ def test_rerun_skips_complete_points(tmp_path: Path) -> None:
     again = nd.sweep(spec(), out=tmp_path, executor=Refuses(1), quiet=True)
     assert again["point"].tolist() == first["point"].tolist()
     assert len((first.path / "points.jsonl").read_text().splitlines()) == 8
+    report = (first.path / "report.html").read_text()
+    assert "Claims by swept value" in report and "heldout_nmse vs model.n_hidden" in report
+    assert (first.path / "figures" / "heldout_nmse_vs_model_n_hidden.svg").is_file()
     # A partial point (a dead worker's) is run again; the others are skipped.
     victim = first.path / "points" / first["point"][3]
     victim.rename(victim.with_name(f".{victim.name}.partial"))

@@ -96,8 +96,11 @@ pub fn check(path: &Path) -> Result<()> {
 
 /// `neurodyn report <run-dir>`.
 pub fn report(dir: &Path) -> Result<()> {
-    if !dir.join("spec.toml").exists() {
-        return Err(bad_input(anyhow!("{}: not a run directory (no spec.toml)", dir.display())));
+    if !dir.join("spec.toml").exists() && !dir.join("points.jsonl").exists() {
+        return Err(bad_input(anyhow!(
+            "{}: not a run or sweep directory (no spec.toml or points.jsonl)",
+            dir.display()
+        )));
     }
     write_report(dir)?;
     println!("{}", dir.join("report.html").display());
@@ -278,6 +281,8 @@ pub fn sweep(
         Ok(())
     })?;
     bar.finish_and_clear();
+    drop(log);
+    write_report(&root)?;
     println!("{}", root.display());
     if failed > 0 {
         return Err(anyhow!(

@@ -19,6 +19,7 @@ pub mod decomp;
 pub mod figures;
 pub mod spiking;
 pub mod svg;
+pub mod sweep;
 
 use neurodyn_io::claim::{Claim, sig};
 use svg::escape;

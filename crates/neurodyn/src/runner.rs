@@ -243,6 +243,9 @@ impl Progress for Timed<'_> {
 /// Re-renders the figures and `report.html` of the run in `dir` by the kind its manifest
 /// records (runs written before manifests named their kind: by their spec's tables).
 pub fn write_report(dir: &Path) -> Result<(), RunError> {
+    if dir.join("points.jsonl").is_file() {
+        return write_sweep_report(dir);
+    }
     let spec_text = run_dir::read_text(&dir.join("spec.toml"))?;
     let metrics_text = run_dir::read_text(&dir.join("metrics.json"))?;
     let manifest = run_dir::read_text(&dir.join("manifest.json")).unwrap_or_else(|_| "{}".into());
@@ -268,6 +271,19 @@ pub fn write_report(dir: &Path) -> Result<(), RunError> {
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("run");
     let title = name.trim_start_matches('.').trim_end_matches(".partial");
     let html = neurodyn_report::page(title, &metrics_text, &figures, &spec_text, &manifest);
+    let figures_dir = dir.join("figures");
+    std::fs::create_dir_all(&figures_dir)
+        .map_err(|e| RunError::Other(format!("creating {}: {e}", figures_dir.display())))?;
+    for f in &figures {
+        run_dir::write_text_atomic(&figures_dir.join(&f.file), &f.svg)?;
+    }
+    run_dir::write_text_atomic(&dir.join("report.html"), &html)?;
+    Ok(())
+}
+
+/// The report of a sweep directory: `report.html` and its figures.
+pub fn write_sweep_report(dir: &Path) -> Result<(), RunError> {
+    let (html, figures) = neurodyn_report::sweep::report(dir)?;
     let figures_dir = dir.join("figures");
     std::fs::create_dir_all(&figures_dir)
         .map_err(|e| RunError::Other(format!("creating {}: {e}", figures_dir.display())))?;
