@@ -158,7 +158,7 @@ def sweep(spec: SpecLike, out: str | os.PathLike[str] = "runs", executor: Any = 
         finally:
             close()
             bar.close()
-    _neurodyn.write_report(str(root))
+    _neurodyn.finish_sweep(str(root))
     return load_sweep(root)
 
 
@@ -191,6 +191,11 @@ class Sweep:
 
     def __init__(self, path: Path, rows: list[dict[str, Any]]) -> None:
         self.path, self.rows = path, rows
+        summary = path / "metrics.json"
+        #: The sweep's summary (``metrics.json``: claim fractions, metric ranges) once finished.
+        self.summary: dict[str, Any] = json.loads(summary.read_text("utf-8")) if summary.is_file() else {}
+        #: The population claim of the sweep spec's ``[reproduce]`` table, checked on the summary.
+        self.claim: dict[str, Any] | None = self.summary.get("claim")
         names: list[str] = ["point", "status"]
         flat_rows = []
         for r in rows:

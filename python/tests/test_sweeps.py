@@ -171,3 +171,20 @@ def test_cli_sweep_equals_python_sweep_and_skips(tmp_path: Path, cli: Path) -> N
         assert arrays(table.path / "points" / point) == arrays(python.path / "points" / point)
     assert run().returncode == 0
     assert len((table.path / "points.jsonl").read_text().splitlines()) == 8
+
+
+def test_population_claim_is_checked_on_the_summary(tmp_path: Path) -> None:
+    s = spec("claimed_sweep")
+    s["reproduce"] = {
+        "paper": {"authors": "Nobody", "year": 2026},
+        "statement": "every point trains",
+        "checks": [{"quantity": "points done", "metric": "done", "expected": {"between": {"lo": 8, "hi": 8}},
+                    "why": "all eight"},
+                   {"quantity": "worst mean NMSE by size", "metric": "metrics.heldout_nmse.max",
+                    "expected": {"below": {"limit": 1e9}}, "why": "finite"}],
+    }
+    table = nd.sweep(s, out=tmp_path, executor=cf.ThreadPoolExecutor(2), quiet=True)
+    assert table.summary["points"] == 8 and table.summary["failed"] == 0
+    assert set(table.summary["metrics"]["heldout_nmse"]) == {"mean", "min", "max", "n"}
+    assert table.claim is not None and table.claim["holds"] is True
+    assert "every point trains" in (table.path / "report.html").read_text()

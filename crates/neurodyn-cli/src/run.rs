@@ -282,8 +282,11 @@ pub fn sweep(
     })?;
     bar.finish_and_clear();
     drop(log);
-    write_report(&root)?;
+    let claim = runner::finish_sweep(&root)?;
     println!("{}", root.display());
+    if let (Some(c), false) = (&claim, quiet) {
+        eprintln!("claim ({}): {}", c.paper, if c.holds { "holds" } else { "DOES NOT HOLD" });
+    }
     if failed > 0 {
         return Err(anyhow!(
             "{failed} of {} points failed (see {})",

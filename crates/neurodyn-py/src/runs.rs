@@ -19,6 +19,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(toml_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(write_report, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_points, m)?)?;
+    m.add_function(wrap_pyfunction!(finish_sweep, m)?)?;
     Ok(())
 }
 
@@ -270,4 +271,11 @@ fn sweep_points(
         })
         .collect();
     Ok((sweep.name, sweep.base_text, sweep.base_file, sweep.base_dir.display().to_string(), rows))
+}
+
+/// Completes a sweep directory (summary, population claim, report): the claim as JSON or None.
+#[pyfunction]
+fn finish_sweep(path: &str) -> PyResult<Option<String>> {
+    let claim = runner::finish_sweep(Path::new(path)).map_err(run_error)?;
+    Ok(claim.map(|c| serde_json::to_string(&c).expect("a claim serialises")))
 }

@@ -97,7 +97,7 @@ pre{{background:#f6f6f6;padding:1em;overflow:auto}}</style>
 }
 
 /// The claim box: statement, paper, and each check with ✓/✗.
-fn claim_html(c: &Claim) -> String {
+pub(crate) fn claim_html(c: &Claim) -> String {
     let mark = |ok: bool| {
         if ok {
             "<span class=\"ok\">✓ holds</span>"

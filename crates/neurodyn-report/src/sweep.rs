@@ -52,6 +52,13 @@ fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, f64>) {
 pub fn report(dir: &Path) -> Result<(String, Vec<Figure>), IoError> {
     let rows = rows(dir)?;
     let spec = read_text(&dir.join("sweep.toml")).unwrap_or_default();
+    let summary: Value = read_text(&dir.join("metrics.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let claim = neurodyn_io::claim::Claim::from_metrics(&summary)
+        .map(|c| crate::claim_html(&c))
+        .unwrap_or_default();
     let done: Vec<&Value> = rows.iter().filter(|r| r["status"] == "done").collect();
     let failed: Vec<&Value> = rows.iter().filter(|r| r["status"] != "done").collect();
     let holds = |r: &Value| r["claim"]["holds"].as_bool();
@@ -206,10 +213,13 @@ pub fn report(dir: &Path) -> Result<(String, Vec<Figure>), IoError> {
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse;margin:4px 0}}td,th{{border-bottom:1px solid #ddd;padding:2px 10px;text-align:left}}
 figure{{display:inline-block;margin:0.5em;width:440px;vertical-align:top}}figure svg{{max-width:100%;height:auto}}
-figcaption{{font-size:85%;color:#555}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}</style>
+figcaption{{font-size:85%;color:#555}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}
+.claim{{border:2px solid;border-radius:6px;padding:0.5em 1em;margin:1em 0}}
+.holds{{border-color:#2ca02c;background:#f3fbf3}}.fails{{border-color:#d62728;background:#fdf3f3}}
+.ok{{color:#2ca02c;font-weight:bold}}.no{{color:#d62728;font-weight:bold}}</style>
 </head><body>
 <h1>Sweep {t}</h1>
-<table><tr><th>points</th><td>{total}</td></tr><tr><th>done</th><td>{ndone}</td></tr>
+{claim}<table><tr><th>points</th><td>{total}</td></tr><tr><th>done</th><td>{ndone}</td></tr>
 <tr><th>failed</th><td>{nfailed}</td></tr><tr><th>claim holds</th><td>{holding} of {with_claim} points with a claim</td></tr></table>
 <h2>Claims by swept value</h2><table>{tally}</table>
 <h2>Failed points</h2><table>{failures}</table>

@@ -48,6 +48,7 @@ pub mod kinds;
 pub mod rnn;
 pub mod runner;
 pub mod spiking;
+pub mod sweep;
 
 pub use neurodyn_analysis as analysis;
 pub use neurodyn_core as core;

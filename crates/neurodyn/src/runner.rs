@@ -281,6 +281,25 @@ pub fn write_report(dir: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
+/// Completes a sweep directory after its points ran: `metrics.json` (the summary of
+/// `points.jsonl`, with the claim of the sweep spec's `[reproduce]` table checked on it) and
+/// the report. Returns the claim.
+pub fn finish_sweep(dir: &Path) -> Result<Option<Claim>, RunError> {
+    let rows = neurodyn_report::sweep::rows(dir)?;
+    let mut summary = crate::sweep::summary(&rows);
+    let spec_file = dir.join("sweep.toml");
+    let text = run_dir::read_text(&spec_file)?;
+    let reproduction = kinds::Reproduction::of(&text, &spec_file.display().to_string())
+        .map_err(|e| RunError::Other(e.to_string()))?;
+    let claim = reproduction.map(|r| r.claim(&summary));
+    if let (Some(c), Some(map)) = (&claim, summary.as_object_mut()) {
+        map.insert("claim".into(), serde_json::to_value(c).expect("a claim serialises"));
+    }
+    run_dir::write_text_atomic(&dir.join("metrics.json"), &to_json(&summary))?;
+    write_sweep_report(dir)?;
+    Ok(claim)
+}
+
 /// The report of a sweep directory: `report.html` and its figures.
 pub fn write_sweep_report(dir: &Path) -> Result<(), RunError> {
     let (html, figures) = neurodyn_report::sweep::report(dir)?;
@@ -312,6 +331,10 @@ pub fn reproductions(
     for path in specs {
         let text = spec::read_spec(&path).map_err(|e| e.to_string())?;
         let file = path.display().to_string();
+        // Sweep specs carry population claims, checked by `neurodyn sweep` on their summary.
+        if neurodyn_io::spec::sweep::is_sweep(&text) {
+            continue;
+        }
         if kinds::Reproduction::of(&text, &file).map_err(|e| e.to_string())?.is_some() {
             let base = path.parent().unwrap_or(Path::new("."));
             let prepared = kinds::prepare(&text, &file, base, overrides, quick, limits)

@@ -33,6 +33,10 @@ struct Raw {
     #[allow(dead_code)]
     schema_version: u32,
     sweep: RawSweep,
+    /// A population claim, checked on the sweep's summary (read by `neurodyn::kinds`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    reproduce: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
