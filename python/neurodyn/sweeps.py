@@ -11,6 +11,7 @@ grows while the sweep runs). Running a sweep again skips every complete point; a
 from __future__ import annotations
 
 import concurrent.futures as cf
+from concurrent.futures.process import BrokenProcessPool
 import json
 import multiprocessing
 import os
@@ -134,29 +135,46 @@ def sweep(spec: SpecLike, out: str | os.PathLike[str] = "runs", executor: Any = 
             else:
                 todo.append((dir_name, params_json, overrides_json))
         bar = _Bar(len(points), len(points) - len(todo), quiet)
-        submit, close = _executor(executor, workers) if todo else (None, lambda: None)
         try:
-            futures = {} if submit is None else {
-                submit(_run_point, base_text, base_file, base_dir, str(points_dir), d, o, threads): (d, p)
-                for d, p, o in todo
-            }
-            pending = set(futures)
-            bar.update(len(pending))
-            while pending:
-                finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for f in finished:
-                    dir_name, params_json = futures[f]
-                    try:
-                        path: Path | None = Path(f.result())
-                        error = None
-                        bar.done += 1
-                    except Exception as e:  # a point's failure is recorded, not fatal
-                        path, error = None, f"{type(e).__name__}: {e}"
-                        bar.failed += 1
-                    record(_row(dir_name, json.loads(params_json), path, error))
-                bar.update(len(pending))
+            # A local pool whose worker process dies breaks with every pending point: those
+            # are run again on a new pool (at most 3 times), as Dask re-runs a dead worker's.
+            for attempt in range(4):
+                if not todo:
+                    break
+                submit, close = _executor(executor, workers)
+                broken = []
+                try:
+                    futures = {
+                        submit(_run_point, base_text, base_file, base_dir, str(points_dir), d, o,
+                               threads): (d, p, o)
+                        for d, p, o in todo
+                    }
+                    pending = set(futures)
+                    bar.update(len(pending))
+                    while pending:
+                        finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                        for f in finished:
+                            dir_name, params_json, overrides_json = futures[f]
+                            try:
+                                path: Path | None = Path(f.result())
+                                error = None
+                            except BrokenProcessPool as e:
+                                if attempt < 3:
+                                    broken.append((dir_name, params_json, overrides_json))
+                                    continue
+                                path, error = None, f"{type(e).__name__}: {e}"
+                            except Exception as e:  # a point's failure is recorded, not fatal
+                                path, error = None, f"{type(e).__name__}: {e}"
+                            if path is None:
+                                bar.failed += 1
+                            else:
+                                bar.done += 1
+                            record(_row(dir_name, json.loads(params_json), path, error))
+                        bar.update(len(pending))
+                finally:
+                    close()
+                todo = broken
         finally:
-            close()
             bar.close()
     _neurodyn.finish_sweep(str(root))
     return load_sweep(root)
@@ -169,7 +187,7 @@ def _executor(executor: Any, workers: int | None) -> tuple[Callable[..., Any], C
         # unsafe).
         pool = cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
                                       mp_context=multiprocessing.get_context("spawn"))
-        return pool.submit, lambda: pool.shutdown(wait=True)
+        return pool.submit, lambda: pool.shutdown(wait=True, cancel_futures=True)
     try:
         from distributed import Client
     except ImportError:  # Dask is the optional extra neurodyn[distributed]

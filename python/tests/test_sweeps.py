@@ -188,3 +188,25 @@ def test_population_claim_is_checked_on_the_summary(tmp_path: Path) -> None:
     assert set(table.summary["metrics"]["heldout_nmse"]) == {"mean", "min", "max", "n"}
     assert table.claim is not None and table.claim["holds"] is True
     assert "every point trains" in (table.path / "report.html").read_text()
+
+
+def test_local_pool_reruns_a_killed_workers_points(tmp_path: Path) -> None:
+    slow = spec("local_kill", max_steps=3000)
+    result: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: result.update(
+        sweep=nd.sweep(slow, out=tmp_path, workers=2, quiet=True)))
+    thread.start()
+    points = tmp_path / "local_kill" / "points"
+    deadline = time.monotonic() + 120
+    while not list(points.glob(".*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(points.glob(".*.partial")), "no point started"
+    # The pool's workers (not its resource tracker) run multiprocessing.spawn.spawn_main.
+    children = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "spawn_main"],
+                              capture_output=True, text=True).stdout.split()
+    assert children, "no pool worker found"
+    os.kill(int(children[-1]), signal.SIGKILL)
+    thread.join(timeout=600)
+    sweep = result["sweep"]
+    assert len(sweep) == 8 and not sweep.failed, sweep.failed
+    assert not list(points.glob(".*.partial"))
