@@ -136,6 +136,8 @@ class Run:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        if (self.path / "points.jsonl").is_file():
+            raise SpecError(f"{self.path}: a sweep directory; open it with neurodyn.load_sweep", "path")
         if not (self.path / "metrics.json").is_file():
             partial = self.path.name.startswith(".") and self.path.name.endswith(".partial")
             why = "an interrupted run (resume it with the CLI)" if partial else "not a run directory"

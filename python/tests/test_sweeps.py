@@ -188,6 +188,8 @@ def test_population_claim_is_checked_on_the_summary(tmp_path: Path) -> None:
     assert set(table.summary["metrics"]["heldout_nmse"]) == {"mean", "min", "max", "n"}
     assert table.claim is not None and table.claim["holds"] is True
     assert "every point trains" in (table.path / "report.html").read_text()
+    with pytest.raises(nd.SpecError):
+        nd.load_run(table.path)
 
 
 def test_local_pool_reruns_a_killed_workers_points(tmp_path: Path) -> None:

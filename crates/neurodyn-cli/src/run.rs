@@ -73,8 +73,14 @@ pub fn check(path: &Path) -> Result<()> {
             runner::sweep_points(&text, &path.display().to_string(), base, &runner::limits())
                 .map_err(bad_input)?;
         let first = &points[0].prepared;
+        let file = path.display().to_string();
+        let claim = if kinds::Reproduction::of(&text, &file).map_err(bad_input)?.is_some() {
+            ", reproduces a published claim on the sweep's summary"
+        } else {
+            ""
+        };
         println!(
-            "{}: ok (sweep {:?}: {} points of kind {}, every one validated; the first: {})",
+            "{}: ok (sweep {:?}: {} points of kind {}, every one validated; the first: {}{claim})",
             path.display(),
             sweep.name,
             points.len(),
