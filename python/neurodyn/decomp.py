@@ -92,9 +92,15 @@ def cp_als(
         except (TypeError, ValueError):
             raise SpecError('init: "random" or (weights, factors)', "init") from None
         start = f0
+    return _cp(x, rank, mask, n_iter_max, tol, random_state, start, False, return_errors, threads)
+
+
+def _cp(x: Any, rank: int, mask: Any, n_iter_max: int, tol: float, random_state: Any,
+        start: list[Array] | None, non_negative: bool, return_errors: bool,
+        threads: int | None) -> Any:
     weights, factors, loss, _ = _neurodyn.cp_als(
-        f64(x, "X"), rank, _mask(mask), n_iter_max, tol, _seed(random_state), start, False, threads
-    )
+        f64(x, "X"), rank, _mask(mask), n_iter_max, tol, _seed(random_state), start, non_negative,
+        threads)
     cp = CPTensor(weights, list(factors))
     return (cp, loss) if return_errors else cp
 
@@ -111,11 +117,7 @@ def non_negative_cp(
 ) -> Any:
     """Non-negative CP by hierarchical ALS (Cichocki & Phan 2009); observed entries must be
     finite and >= 0. Same returns as :func:`cp_als`."""
-    weights, factors, loss, _ = _neurodyn.cp_als(
-        f64(x, "X"), rank, _mask(mask), n_iter_max, tol, _seed(random_state), None, True, threads
-    )
-    cp = CPTensor(weights, list(factors))
-    return (cp, loss) if return_errors else cp
+    return _cp(x, rank, mask, n_iter_max, tol, random_state, None, True, return_errors, threads)
 
 
 def nmf(

@@ -325,7 +325,7 @@ impl RnnCore {
     }
 }
 
-fn jacobian_of<'py, D: Dynamics>(
+fn jacobian_of<'py, D: Dynamics + Sync>(
     py: Python<'py>,
     system: &D,
     h: &PyReadonlyArrayDyn<'py, f64>,
@@ -336,11 +336,7 @@ fn jacobian_of<'py, D: Dynamics>(
     let (xd, xs) = data(x, "x")?;
     require(hs == [s], "h", format!("h must have shape ({s},), got {hs:?}"))?;
     require(xs == [i], "x", format!("x must have shape ({i},), got {xs:?}"))?;
-    let mut jac = faer::Mat::<f64>::zeros(s, s);
-    system.jacobian(hd, xd, jac.as_mut());
-    let values: Vec<f64> =
-        (0..s).flat_map(|r| (0..s).map(move |c| (r, c))).map(|(r, c)| jac[(r, c)]).collect();
-    Ok(array(py, values, &[s, s]))
+    Ok(array(py, system.jacobian_at(hd, xd), &[s, s]))
 }
 
 /// The user's trials `(T, N, ·)` as a task: each batch draws trials uniformly with

@@ -58,17 +58,7 @@ pub fn page(title: &str, metrics: &str, figures: &[Figure], spec: &str, manifest
             ));
         }
     }
-    let figs: String = figures
-        .iter()
-        .map(|f| {
-            format!(
-                "<figure>{}<figcaption><code>{}</code>: {}</figcaption></figure>\n",
-                f.svg,
-                f.file,
-                escape(&f.caption)
-            )
-        })
-        .collect();
+    let figs = figures_html(figures);
     format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{t}</title>
@@ -77,9 +67,7 @@ table{{border-collapse:collapse;margin:2px 0}}td,th{{border-bottom:1px solid #dd
 th{{font-weight:600;white-space:nowrap}}td.n{{text-align:right;font-variant-numeric:tabular-nums}}
 table table td,table table th{{font-size:90%;padding:1px 6px}}
 .wide{{overflow-x:auto;max-width:760px}}
-.claim{{border:2px solid;border-radius:6px;padding:0.5em 1em;margin:1em 0}}
-.holds{{border-color:#2ca02c;background:#f3fbf3}}.fails{{border-color:#d62728;background:#fdf3f3}}
-.ok{{color:#2ca02c;font-weight:bold}}.no{{color:#d62728;font-weight:bold}}
+{claim_css}
 figure{{margin:1.5em 0}}figure svg{{max-width:100%;height:auto}}figcaption{{font-size:90%;color:#555}}
 pre{{background:#f6f6f6;padding:1em;overflow:auto}}</style>
 </head><body>
@@ -91,9 +79,31 @@ pre{{background:#f6f6f6;padding:1em;overflow:auto}}</style>
 </body></html>
 "#,
         t = escape(title),
+        claim_css = CLAIM_CSS,
         spec = escape(spec),
         manifest = escape(manifest),
     )
+}
+
+/// The style of the claim box ([`claim_html`]).
+pub(crate) const CLAIM_CSS: &str =
+    ".claim{border:2px solid;border-radius:6px;padding:0.5em 1em;margin:1em 0}
+.holds{border-color:#2ca02c;background:#f3fbf3}.fails{border-color:#d62728;background:#fdf3f3}
+.ok{color:#2ca02c;font-weight:bold}.no{color:#d62728;font-weight:bold}";
+
+/// Each figure as an HTML `<figure>` with its file name and caption.
+pub(crate) fn figures_html(figures: &[Figure]) -> String {
+    figures
+        .iter()
+        .map(|f| {
+            format!(
+                "<figure>{}<figcaption><code>{}</code>: {}</figcaption></figure>\n",
+                f.svg,
+                f.file,
+                escape(&f.caption)
+            )
+        })
+        .collect()
 }
 
 /// The claim box: statement, paper, and each check with ✓/✗.

@@ -188,17 +188,7 @@ pub fn report(dir: &Path) -> Result<(String, Vec<Figure>), IoError> {
         if failures.is_empty() { "<tr><td>none</td></tr>".to_string() } else { failures };
     let tally =
         if tally.is_empty() { "<tr><td>no point has a claim</td></tr>".to_string() } else { tally };
-    let figs: String = figures
-        .iter()
-        .map(|f| {
-            format!(
-                "<figure>{}<figcaption><code>{}</code>: {}</figcaption></figure>\n",
-                f.svg,
-                f.file,
-                escape(&f.caption)
-            )
-        })
-        .collect();
+    let figs = crate::figures_html(&figures);
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("sweep");
     let more = if left_out > 0 {
         format!(
@@ -214,9 +204,7 @@ pub fn report(dir: &Path) -> Result<(String, Vec<Figure>), IoError> {
 table{{border-collapse:collapse;margin:4px 0}}td,th{{border-bottom:1px solid #ddd;padding:2px 10px;text-align:left}}
 figure{{display:inline-block;margin:0.5em;width:440px;vertical-align:top}}figure svg{{max-width:100%;height:auto}}
 figcaption{{font-size:85%;color:#555}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}
-.claim{{border:2px solid;border-radius:6px;padding:0.5em 1em;margin:1em 0}}
-.holds{{border-color:#2ca02c;background:#f3fbf3}}.fails{{border-color:#d62728;background:#fdf3f3}}
-.ok{{color:#2ca02c;font-weight:bold}}.no{{color:#d62728;font-weight:bold}}</style>
+{claim_css}</style>
 </head><body>
 <h1>Sweep {t}</h1>
 {claim}<table><tr><th>points</th><td>{total}</td></tr><tr><th>done</th><td>{ndone}</td></tr>
@@ -228,6 +216,7 @@ figcaption{{font-size:85%;color:#555}}pre{{background:#f6f6f6;padding:1em;overfl
 </body></html>
 "#,
         t = escape(name),
+        claim_css = crate::CLAIM_CSS,
         total = rows.len(),
         ndone = done.len(),
         nfailed = failed.len(),

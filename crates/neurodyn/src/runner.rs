@@ -271,13 +271,18 @@ pub fn write_report(dir: &Path) -> Result<(), RunError> {
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("run");
     let title = name.trim_start_matches('.').trim_end_matches(".partial");
     let html = neurodyn_report::page(title, &metrics_text, &figures, &spec_text, &manifest);
+    write_page(dir, &html, &figures)
+}
+
+/// Writes `report.html` and each figure under `figures/` (each file atomically).
+fn write_page(dir: &Path, html: &str, figures: &[crate::kinds::Figure]) -> Result<(), RunError> {
     let figures_dir = dir.join("figures");
     std::fs::create_dir_all(&figures_dir)
         .map_err(|e| RunError::Other(format!("creating {}: {e}", figures_dir.display())))?;
-    for f in &figures {
+    for f in figures {
         run_dir::write_text_atomic(&figures_dir.join(&f.file), &f.svg)?;
     }
-    run_dir::write_text_atomic(&dir.join("report.html"), &html)?;
+    run_dir::write_text_atomic(&dir.join("report.html"), html)?;
     Ok(())
 }
 
@@ -303,14 +308,7 @@ pub fn finish_sweep(dir: &Path) -> Result<Option<Claim>, RunError> {
 /// The report of a sweep directory: `report.html` and its figures.
 pub fn write_sweep_report(dir: &Path) -> Result<(), RunError> {
     let (html, figures) = neurodyn_report::sweep::report(dir)?;
-    let figures_dir = dir.join("figures");
-    std::fs::create_dir_all(&figures_dir)
-        .map_err(|e| RunError::Other(format!("creating {}: {e}", figures_dir.display())))?;
-    for f in &figures {
-        run_dir::write_text_atomic(&figures_dir.join(&f.file), &f.svg)?;
-    }
-    run_dir::write_text_atomic(&dir.join("report.html"), &html)?;
-    Ok(())
+    write_page(dir, &html, &figures)
 }
 
 /// Every reproduction (a spec with a `[reproduce]` table) in the files and folders `paths`,
