@@ -185,11 +185,50 @@ def test_population_claim_is_checked_on_the_summary(tmp_path: Path) -> None:
     }
     table = nd.sweep(s, out=tmp_path, executor=cf.ThreadPoolExecutor(2), quiet=True)
     assert table.summary["points"] == 8 and table.summary["failed"] == 0
-    assert set(table.summary["metrics"]["heldout_nmse"]) == {"mean", "min", "max", "n"}
+    assert set(table.summary["metrics"]["heldout_nmse"]) == {"mean", "std", "min", "max", "n"}
+    by_size = table.summary["metrics_by"]["model/n_hidden"]
+    assert set(by_size) == {"8", "12"} and by_size["8"]["heldout_nmse"]["n"] == 4
     assert table.claim is not None and table.claim["holds"] is True
     assert "every point trains" in (table.path / "report.html").read_text()
     with pytest.raises(nd.SpecError):
         nd.load_run(table.path)
+
+
+def test_population_geometry_is_compared_embedded_and_tested(tmp_path: Path) -> None:
+    s = spec("geometry_sweep")
+    s["sweep"]["seeds"] = 3
+    s["sweep"]["grid"] = {"model.cell": ["vanilla", "gru"], "model.tau": [2.0, 1.0]}
+    s["sweep"]["zip"] = [["model.cell", "model.tau"]]
+    s["sweep"]["overrides"] = {"evaluation.seed": 99, "evaluation.n_trials": 6, "evaluation.n_plot_trials": 2}
+    s["sweep"]["geometry"] = {"array": "trajectories.npz:states", "group_by": "model.cell",
+                              "permutations": 99}
+    table = nd.sweep(s, out=tmp_path, executor=cf.ThreadPoolExecutor(2), quiet=True)
+    g = table.summary["geometry"]
+    assert g["groups"] == ["gru", "vanilla"] and len(g["points"]) == 6 and g["rows"] == 21 * 6
+    assert -1 <= g["silhouette"] <= 1 and 0.01 <= g["permutation_p"] <= 1
+    with np.load(table.path / "geometry.npz") as z:
+        similarity, mds, group = z["similarity"], z["mds"], z["group"]
+    assert similarity.shape == (6, 6) and mds.shape == (6, 2)
+    np.testing.assert_array_equal(group, [0, 0, 0, 1, 1, 1])
+    # Every entry is SVCCA of the two points' states, computed here from their arrays.
+    states = []
+    for point in g["points"]:
+        with np.load(table.path / "points" / point / "trajectories.npz") as z:
+            states.append(z["states"].reshape(-1, z["states"].shape[-1]))
+    for a in range(6):
+        for b in range(a + 1, 6):
+            assert abs(similarity[a, b] - nd.analysis.svcca(states[a], states[b])) < 1e-9
+    # MDS distances reproduce 1 − similarity where the embedding is faithful: at least the
+    # ordering of the farthest pair.
+    d = np.linalg.norm(mds[:, None] - mds[None], axis=-1)
+    far = np.unravel_index(np.argmax(1 - similarity), similarity.shape)
+    assert d[far] >= 0.5 * d.max()
+    assert "MDS of 1 − svcca" in (table.path / "figures" / "geometry_mds.svg").read_text()
+    bad = spec("bad_geometry")
+    bad["sweep"]["geometry"] = {"array": "trajectories.npz:states", "group_by": "model.cell"}
+    with pytest.raises(nd.SpecError) as e:
+        nd.sweep(bad, out=tmp_path / "bad")
+    assert e.value.field == "sweep.geometry.group_by"
 
 
 def test_local_pool_reruns_a_killed_workers_points(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@
 //! - [`deep_jacobian`]: singular values of deep-network Jacobians at initialisation;
 //! - [`dimensionality`]: PCA, participation ratio, TwoNN and Levina–Bickel intrinsic dimension;
 //! - [`similarity`]: CCA, SVCCA, linear and RBF CKA, Procrustes shape distance;
+//! - [`embedding`]: classical MDS of a population known by its distances, silhouette of a
+//!   labelling and its permutation test;
 //! - [`spikes`]: ISI CV, Fano factor, van Rossum and Victor–Purpura distances, reliability.
 //!
 //! ```
@@ -34,6 +36,7 @@ pub mod decomp;
 pub mod deep_jacobian;
 pub mod dimensionality;
 pub mod driven_theta;
+pub mod embedding;
 pub mod fixed_points;
 pub mod lif_mean_field;
 pub mod lyapunov;

@@ -80,6 +80,82 @@ pub fn linear_cka(x: &[f64], y: &[f64], n: usize) -> f64 {
     cross / (frobenius_sq(&product_t(&cx, &cx)).sqrt() * frobenius_sq(&product_t(&cy, &cy)).sqrt())
 }
 
+/// A similarity measure between two response matrices, for [`pairwise`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Measure {
+    /// [`svcca`] keeping the principal directions that explain this fraction of the variance.
+    Svcca(f64),
+    /// [`linear_cka`].
+    LinearCka,
+}
+
+/// What [`pairwise`] keeps of one response matrix: its orthonormal SVCCA basis, or its centred
+/// data and `‖XᵀX‖_F`.
+enum Reduced {
+    Basis(Mat<f64>),
+    Centred(Mat<f64>, f64),
+}
+
+fn reduce(x: &[f64], n: usize, measure: Measure) -> Option<Reduced> {
+    let c = centred(x, n, x.len() / n);
+    match measure {
+        Measure::Svcca(variance_kept) => {
+            // The top-k reduced data U_k S_k span the columns of U_k, which is orthonormal
+            // and centred: the CCA of two reduced sets is the singular values of U_xᵀ U_y.
+            let svd = c.thin_svd().ok()?;
+            let s: Vec<f64> = (0..svd.S().dim()).map(|i| svd.S()[i]).collect();
+            let total: f64 = s.iter().map(|v| v * v).sum();
+            let (mut acc, mut k) = (0.0, 0);
+            while k < s.len() && acc < variance_kept * total {
+                acc += s[k] * s[k];
+                k += 1;
+            }
+            (k > 0).then(|| Reduced::Basis(svd.U().subcols(0, k).to_owned()))
+        }
+        Measure::LinearCka => {
+            let norm = frobenius_sq(&product_t(&c, &c)).sqrt();
+            Some(Reduced::Centred(c, norm))
+        }
+    }
+}
+
+/// The `k × k` matrix (row-major) of `measure` between every pair of `k` response matrices,
+/// each `n × p_i` row-major with rows paired across sets (e.g. the hidden states of many
+/// networks on one common batch). Each set is reduced once (its SVD or its centring), so a
+/// population of networks costs `k` reductions and `k(k−1)/2` small products; pairs run in
+/// parallel on the caller's rayon pool. Equal to calling [`svcca`] or [`linear_cka`] on
+/// every pair (to rounding). A set that cannot be reduced (no variance) gives `NaN` entries.
+pub fn pairwise(sets: &[&[f64]], n: usize, measure: Measure) -> Vec<f64> {
+    use rayon::prelude::*;
+    let k = sets.len();
+    let reduced: Vec<Option<Reduced>> = sets.par_iter().map(|x| reduce(x, n, measure)).collect();
+    let pairs: Vec<(usize, usize)> = (0..k).flat_map(|a| (a + 1..k).map(move |b| (a, b))).collect();
+    let values: Vec<f64> = pairs
+        .par_iter()
+        .map(|&(a, b)| match (&reduced[a], &reduced[b]) {
+            (Some(Reduced::Basis(x)), Some(Reduced::Basis(y))) => {
+                let s = product_t(x, y).singular_values().unwrap_or_default();
+                s.iter().map(|v| v.clamp(0.0, 1.0)).sum::<f64>() / s.len().max(1) as f64
+            }
+            (Some(Reduced::Centred(x, nx)), Some(Reduced::Centred(y, ny))) => {
+                frobenius_sq(&product_t(y, x)) / (nx * ny)
+            }
+            _ => f64::NAN,
+        })
+        .collect();
+    let mut out = vec![1.0; k * k];
+    for (&(a, b), v) in pairs.iter().zip(values) {
+        out[a * k + b] = v;
+        out[b * k + a] = v;
+    }
+    for (a, r) in reduced.iter().enumerate() {
+        if r.is_none() {
+            out[a * k + a] = f64::NAN;
+        }
+    }
+    out
+}
+
 /// Centred Gaussian Gram matrix `H K H`, bandwidth `σ = sigma_factor × median pairwise distance`.
 fn centred_rbf_gram(data: &[f64], n: usize, sigma_factor: f64) -> Mat<f64> {
     let d = data.len() / n;

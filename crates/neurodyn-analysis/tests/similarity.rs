@@ -1,7 +1,9 @@
 //! Representational-similarity measures: invariances and closed forms.
 
 use faer::Mat;
-use neurodyn_analysis::similarity::{cca, linear_cka, procrustes_distance, rbf_cka, svcca};
+use neurodyn_analysis::similarity::{
+    Measure, cca, linear_cka, pairwise, procrustes_distance, rbf_cka, svcca,
+};
 use neurodyn_core::rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -96,4 +98,46 @@ fn procrustes_distance_is_zero_for_similar_shapes_and_a_metric() {
     assert!((ang(&a, &b) - ang(&b, &a)).abs() < 1e-10);
     assert!(ang(&a, &c) <= ang(&a, &b) + ang(&b, &c) + 1e-12);
     assert!(ang(&a, &b) > 0.1);
+}
+
+#[test]
+fn pairwise_equals_the_measures_pair_by_pair() {
+    // Sets of different widths with shared structure, so values lie between 0 and 1.
+    let n = 150;
+    let base = gaussian(n, 3, 10);
+    let sets: Vec<Vec<f64>> = (0..4)
+        .map(|s| {
+            let w = 3 + s;
+            let noise = gaussian(n, w, 20 + s as u64);
+            (0..n)
+                .flat_map(|i| {
+                    let (base, noise) = (&base, &noise);
+                    (0..w).map(move |j| {
+                        base[i * 3 + j % 3] * (1.0 + j as f64) + 0.5 * noise[i * w + j]
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[f64]> = sets.iter().map(Vec::as_slice).collect();
+    let k = sets.len();
+    let sv = pairwise(&refs, n, Measure::Svcca(0.95));
+    let ck = pairwise(&refs, n, Measure::LinearCka);
+    for a in 0..k {
+        assert_eq!(sv[a * k + a], 1.0);
+        for b in 0..k {
+            if a == b {
+                continue;
+            }
+            let one = svcca(&sets[a], &sets[b], n, 0.95);
+            assert!(
+                (sv[a * k + b] - one).abs() < 1e-10,
+                "svcca {a} {b}: {} vs {one}",
+                sv[a * k + b]
+            );
+            let one = linear_cka(&sets[a], &sets[b], n);
+            assert!((ck[a * k + b] - one).abs() < 1e-12, "cka {a} {b}");
+            assert!(sv[a * k + b] > 0.2 && sv[a * k + b] < 1.0);
+        }
+    }
 }

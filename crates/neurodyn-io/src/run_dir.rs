@@ -115,6 +115,14 @@ pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), IoError> {
     std::fs::rename(&tmp, path).map_err(IoError::os(path))
 }
 
+/// Writes `arrays` as an `.npz` at `path` via a temporary file and a rename: readers see the
+/// old file or the complete new one.
+pub fn write_npz_atomic(path: &Path, arrays: &[(&str, Array)]) -> Result<(), IoError> {
+    let tmp = tmp_path(path);
+    crate::npz::write(&tmp, arrays)?;
+    std::fs::rename(&tmp, path).map_err(IoError::os(path))
+}
+
 /// Reads a text file, naming it on failure.
 pub fn read_text(path: &Path) -> Result<String, IoError> {
     std::fs::read_to_string(path).map_err(IoError::os(path))

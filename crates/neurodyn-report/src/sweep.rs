@@ -149,10 +149,13 @@ pub fn report(dir: &Path) -> Result<(String, Vec<Figure>), IoError> {
         }
     }
 
+    let (geometry, geometry_figure) = geometry_section(dir, &summary["geometry"]);
+
     // Claims tallied per value of each swept field.
     let mut tally = String::new();
     if with_claim > 0 {
-        for (fi, field) in fields.iter().enumerate() {
+        // Seeds are replicates: a claim per seed says nothing.
+        for (fi, field) in fields.iter().enumerate().filter(|(_, f)| *f != "seed") {
             let mut by: BTreeMap<String, (usize, usize)> = BTreeMap::new();
             for (i, r) in done.iter().enumerate() {
                 if let Some(h) = holds(r) {
@@ -189,6 +192,7 @@ pub fn report(dir: &Path) -> Result<(String, Vec<Figure>), IoError> {
     let tally =
         if tally.is_empty() { "<tr><td>no point has a claim</td></tr>".to_string() } else { tally };
     let figs = crate::figures_html(&figures);
+    figures.extend(geometry_figure);
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("sweep");
     let more = if left_out > 0 {
         format!(
@@ -211,7 +215,7 @@ figcaption{{font-size:85%;color:#555}}pre{{background:#f6f6f6;padding:1em;overfl
 <tr><th>failed</th><td>{nfailed}</td></tr><tr><th>claim holds</th><td>{holding} of {with_claim} points with a claim</td></tr></table>
 <h2>Claims by swept value</h2><table>{tally}</table>
 <h2>Failed points</h2><table>{failures}</table>
-<h2>Metrics against swept fields</h2>{more}
+{geometry}<h2>Metrics against swept fields</h2>{more}
 {figs}<h2>Sweep spec</h2><pre>{spec}</pre>
 </body></html>
 "#,
@@ -223,6 +227,86 @@ figcaption{{font-size:85%;color:#555}}pre{{background:#f6f6f6;padding:1em;overfl
         spec = escape(&spec),
     );
     Ok((html, figures))
+}
+
+/// Colours of groups, in order.
+const PALETTE: [&str; 8] =
+    ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+
+/// The population's geometry (`geometry.npz` and `metrics.json`'s `geometry`), if computed:
+/// its section (a table and the MDS embedding coloured by group) and that figure.
+fn geometry_section(dir: &Path, g: &Value) -> (String, Option<Figure>) {
+    if let Some(e) = g["error"].as_str() {
+        return (format!("<h2>Geometry</h2><p>Not computed: {}</p>", escape(e)), None);
+    }
+    let path = dir.join("geometry.npz");
+    let (Ok((shape, mds)), Ok((_, group))) =
+        (neurodyn_io::npz::read_f64(&path, "mds"), neurodyn_io::npz::read_f64(&path, "group"))
+    else {
+        return (String::new(), None);
+    };
+    let groups: Vec<&str> = g["groups"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let similarity = g["similarity"].as_str().unwrap_or("similarity");
+    let by = g["group_by"].as_str().unwrap_or("group");
+    let dims = shape.get(1).copied().unwrap_or(2);
+    let mut plot = Plot::new(&format!("MDS of 1 − {similarity}"), "MDS 1", "MDS 2")
+        .with_size(520.0, 420.0)
+        .equal_aspect();
+    for (gi, name) in groups.iter().enumerate() {
+        let color = PALETTE[gi % PALETTE.len()];
+        let (xs, ys): (Vec<f64>, Vec<f64>) = group
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l as usize == gi)
+            .map(|(i, _)| (mds[i * dims], if dims > 1 { mds[i * dims + 1] } else { 0.0 }))
+            .unzip();
+        plot.points(&xs, &ys, color, Marker::Dot, 5.0);
+        plot.legend(name, color, Some(Marker::Dot));
+    }
+    let number = |v: &Value| v.as_f64().map_or("–".into(), |x| format!("{x:.4}"));
+    let figure = Figure {
+        file: "geometry_mds.svg".into(),
+        svg: plot.to_svg(),
+        caption: format!(
+            "Every complete point embedded by classical MDS of the distances 1 − {similarity} \
+             between their {} ({} rows), coloured by {by}; the two axes keep {} of the \
+             positive eigenvalues' sum.",
+            g["array"].as_str().unwrap_or("arrays"),
+            g["rows"],
+            number(&g["mds_explained"])
+        ),
+    };
+    let within: String = g["similarity_within_by_group"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    format!(
+                        "<tr><th>{similarity} within {}</th><td>{}</td></tr>",
+                        escape(k),
+                        number(v)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let html = format!(
+        "<h2>Geometry</h2><table><tr><th>silhouette by {by}</th><td>{}</td></tr>\
+         <tr><th>permutation p ({} relabellings)</th><td>{}</td></tr>\
+         <tr><th>mean {similarity} within groups</th><td>{}</td></tr>\
+         <tr><th>mean {similarity} between groups</th><td>{}</td></tr>{within}</table>{}",
+        number(&g["silhouette"]),
+        g["permutations"],
+        number(&g["permutation_p"]),
+        number(&g["mean_similarity_within"]),
+        number(&g["mean_similarity_between"]),
+        crate::figures_html(std::slice::from_ref(&figure)),
+        by = escape(by),
+    );
+    (html, Some(figure))
 }
 
 fn sanitize(s: &str) -> String {

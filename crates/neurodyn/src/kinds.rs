@@ -445,8 +445,17 @@ impl Reproduction {
     }
 }
 
-/// The number at a dotted path of a JSON value (booleans as 0/1; array elements by index).
+/// The number at a dotted path of a JSON value (booleans as 0/1; array elements by index),
+/// or the ratio or difference of two such numbers: `"a.x / b.y"`, `"a.x - b.y"` (spaces
+/// around the operator), so a check can compare two measurements ("the spread at the largest
+/// size over that at the smallest, below 1").
 pub fn metric(value: &serde_json::Value, path: &str) -> Option<f64> {
+    if let Some((a, b)) = path.split_once(" / ") {
+        return Some(metric(value, a.trim())? / metric(value, b.trim())?);
+    }
+    if let Some((a, b)) = path.split_once(" - ") {
+        return Some(metric(value, a.trim())? - metric(value, b.trim())?);
+    }
     let mut at = value;
     for part in path.split('.') {
         at = match at {
@@ -522,5 +531,8 @@ quick = { "train.max_steps" = 3 }
         assert_eq!(metric(&m, "a.b.0"), Some(1.5));
         assert_eq!(metric(&m, "a.b.1.c"), Some(1.0));
         assert_eq!(metric(&m, "a.x"), None);
+        assert_eq!(metric(&m, "a.b.0 / a.b.1.c"), Some(1.5));
+        assert_eq!(metric(&m, "a.b.0 - a.b.1.c"), Some(0.5));
+        assert_eq!(metric(&m, "a.b.0 / a.x"), None);
     }
 }

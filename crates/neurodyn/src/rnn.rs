@@ -58,7 +58,8 @@ pub fn analyse(
 ) -> Result<Analysis, FixedPointError> {
     let rnn = trained.cast::<f64>();
     let task = spec.task.task();
-    let evaluation = evaluate(&rnn, task, spec.seed, spec.evaluation.n_trials);
+    let heldout_seed = spec.evaluation.seed.unwrap_or(spec.seed);
+    let evaluation = evaluate(&rnn, task, heldout_seed, spec.evaluation.n_trials);
     let s = rnn.state_len();
     let pca = Pca::fit(&evaluation.states, s, 3);
     let fp = &spec.fixed_points;

@@ -294,6 +294,22 @@ pub fn finish_sweep(dir: &Path) -> Result<Option<Claim>, RunError> {
     let mut summary = crate::sweep::summary(&rows);
     let spec_file = dir.join("sweep.toml");
     let text = run_dir::read_text(&spec_file)?;
+    let geometry = neurodyn_io::spec::sweep::geometry(&text, &spec_file.display().to_string())
+        .map_err(|e| RunError::Other(e.to_string()))?;
+    if let Some(g) = geometry {
+        // A geometry that cannot be computed (too few complete points, unpaired rows) is
+        // recorded as such: the summary stands, and a claim on the geometry fails.
+        let metrics = match crate::sweep::geometry(dir, &rows, &g) {
+            Ok(g) => {
+                run_dir::write_npz_atomic(&dir.join("geometry.npz"), &g.arrays)?;
+                g.metrics
+            }
+            Err(e) => serde_json::json!({ "error": e }),
+        };
+        if let Some(map) = summary.as_object_mut() {
+            map.insert("geometry".into(), metrics);
+        }
+    }
     let reproduction = kinds::Reproduction::of(&text, &spec_file.display().to_string())
         .map_err(|e| RunError::Other(e.to_string()))?;
     let claim = reproduction.map(|r| r.claim(&summary));

@@ -172,17 +172,21 @@ impl ModelSpec {
 
 /// Held-out evaluation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct EvaluationSpec {
     /// Held-out trials for the NMSE and the fixed-point initial states [1].
     pub n_trials: usize,
     /// Trials drawn in the example-trial and state-space figures [1].
     pub n_plot_trials: usize,
+    /// Seed of the held-out batch (default: the run's seed). Fix it in a sweep over seeds so
+    /// that every network is evaluated on the same inputs (to compare their geometry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 impl Default for EvaluationSpec {
     fn default() -> Self {
-        EvaluationSpec { n_trials: 128, n_plot_trials: 8 }
+        EvaluationSpec { n_trials: 128, n_plot_trials: 8, seed: None }
     }
 }
 

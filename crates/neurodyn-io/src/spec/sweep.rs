@@ -11,6 +11,12 @@
 //! "model.cell" = ["vanilla", "gru", "lstm"]
 //! "train.learning_rate" = [0.01, 0.005, 0.005]
 //! "model.n_hidden" = [32, 64]
+//!
+//! [sweep.geometry]                     # optional: compare the points' representations
+//! array = "trajectories.npz:states"    # the same array in every point (rows paired)
+//! columns = 32                         # its first columns only (LSTM states hold h, then c)
+//! group_by = "model.cell"              # a swept field: do points cluster by its value?
+//! similarity = "svcca"                 # or "linear_cka"
 //! ```
 //!
 //! The points are the Cartesian product of the grid's dimensions — each zip group is one
@@ -50,6 +56,113 @@ struct RawSweep {
     seeds: Option<toml::Value>,
     #[serde(default)]
     overrides: toml::Table,
+    geometry: Option<GeometrySpec>,
+}
+
+/// `[sweep.geometry]`: the representational geometry of a population (Maheswaranathan et al.
+/// 2019): one array of every complete point, compared pairwise, embedded by MDS and tested
+/// for clustering by the values of one swept field.
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeometrySpec {
+    /// `file.npz:name` in every point's run directory; leading axes become rows (paired
+    /// across points: every point must see the same inputs), the last axis columns.
+    pub array: String,
+    /// Keep only the first `columns` columns.
+    pub columns: Option<usize>,
+    /// Keep at most this many rows, evenly spaced (cost grows with rows).
+    pub max_rows: Option<usize>,
+    /// The swept field whose values group the points.
+    pub group_by: String,
+    /// `svcca` or `linear_cka`.
+    #[serde(default = "default_similarity")]
+    pub similarity: Similarity,
+    /// SVCCA keeps the principal directions that explain this much of the variance (0, 1].
+    #[serde(default = "default_variance")]
+    pub svcca_variance: f64,
+    /// Random relabellings in the silhouette's permutation test [1].
+    #[serde(default = "default_permutations")]
+    pub permutations: usize,
+}
+
+/// The similarity of two points' representations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Similarity {
+    /// Mean canonical correlation after SVD reduction (Raghu et al. 2017).
+    Svcca,
+    /// Linear centred kernel alignment (Kornblith et al. 2019).
+    LinearCka,
+}
+
+fn default_similarity() -> Similarity {
+    Similarity::Svcca
+}
+fn default_variance() -> f64 {
+    0.99
+}
+fn default_permutations() -> usize {
+    999
+}
+
+impl GeometrySpec {
+    /// The npz file and the array's name.
+    pub fn file_and_name(&self) -> (&str, &str) {
+        self.array.split_once(':').unwrap_or((&self.array, ""))
+    }
+
+    fn validate(&self, text: &str, file: &str, grid: &toml::Table) -> Result<(), SpecError> {
+        let at = |f: &str, m: String| error(text, file, &format!("sweep.geometry.{f}"), m);
+        let (npz, name) = self.file_and_name();
+        if !npz.ends_with(".npz") || name.is_empty() || npz.contains(['/', '\\']) {
+            return Err(at(
+                "array",
+                format!(
+                    "{:?}: write it as \"file.npz:name\", a file of each point's run directory",
+                    self.array
+                ),
+            ));
+        }
+        if !grid.contains_key(&self.group_by) {
+            return Err(at(
+                "group_by",
+                format!("{:?} is not a field of [sweep.grid]", self.group_by),
+            ));
+        }
+        if !(self.svcca_variance > 0.0 && self.svcca_variance <= 1.0) {
+            return Err(at("svcca_variance", format!("{}: in (0, 1]", self.svcca_variance)));
+        }
+        if !(1..=1_000_000).contains(&self.permutations) {
+            return Err(at(
+                "permutations",
+                format!("{}: between 1 and 1000000", self.permutations),
+            ));
+        }
+        if self.columns == Some(0) || self.max_rows.is_some_and(|r| r < 3) {
+            return Err(at("columns", "columns >= 1 and max_rows >= 3".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The `[sweep.geometry]` table of a sweep spec's text, if any (read again when a sweep is
+/// finished, from the copy in its directory).
+pub fn geometry(text: &str, file: &str) -> Result<Option<GeometrySpec>, SpecError> {
+    #[derive(Deserialize)]
+    struct Only {
+        sweep: OnlyGeometry,
+    }
+    #[derive(Deserialize)]
+    struct OnlyGeometry {
+        geometry: Option<GeometrySpec>,
+        #[serde(default)]
+        grid: toml::Table,
+    }
+    let only: Only = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
+    if let Some(g) = &only.sweep.geometry {
+        g.validate(text, file, &only.sweep.grid)?;
+    }
+    Ok(only.sweep.geometry)
 }
 
 /// A parsed sweep: its base spec and its points.
@@ -65,6 +178,8 @@ pub struct SweepSpec {
     pub base_dir: PathBuf,
     /// Every point.
     pub points: Vec<Point>,
+    /// The population's geometry, compared when the sweep is finished.
+    pub geometry: Option<GeometrySpec>,
 }
 
 /// One point of a sweep.
@@ -94,6 +209,9 @@ pub fn is_sweep(text: &str) -> bool {
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<SweepSpec, SpecError> {
     let raw: Raw = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
     let s = raw.sweep;
+    if let Some(g) = &s.geometry {
+        g.validate(text, file, &s.grid)?;
+    }
     let (base_text, base_file, base_dir) = match &s.base {
         toml::Value::String(path) => {
             let path = base.join(path);
@@ -216,7 +334,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<SweepSpec, SpecError
             format!("{} points; at most {MAX_POINTS}", points.len()),
         ));
     }
-    Ok(SweepSpec { name, base_text, base_file, base_dir, points })
+    Ok(SweepSpec { name, base_text, base_file, base_dir, points, geometry: s.geometry })
 }
 
 /// A short stable hash of a point's resolved spec (FNV-1a, 64 bits, as 12 hex digits): its
