@@ -6,6 +6,9 @@ complete run directory per point, named by the hash of its resolved spec) and
 ``points.jsonl`` (one line per finished point: its parameters, metrics, claim, or error; it
 grows while the sweep runs). Running a sweep again skips every complete point; a point left
 ``.partial`` by a dead worker is run again from the start.
+
+``python -m neurodyn.sweeps SPEC [--scheduler ADDRESS]`` runs a sweep from the shell (what
+``neurodyn sweep --scheduler`` calls).
 """
 
 from __future__ import annotations
@@ -274,3 +277,47 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
             row = json.loads(line)
             latest[row["point"]] = row
     return Sweep(root, list(latest.values()))
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """``python -m neurodyn.sweeps SPEC --scheduler ADDRESS``: what ``neurodyn sweep
+    --scheduler`` runs. Exit 0 done, 1 a point failed, 2 bad input, 3 Dask missing."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m neurodyn.sweeps",
+                                     description="Run a sweep spec on a local pool or a Dask cluster.")
+    parser.add_argument("spec")
+    parser.add_argument("--out", default="runs")
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    client = None
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            print("error: the Dask path needs pip install 'neurodyn[distributed]'", file=sys.stderr)
+            return 3
+        try:
+            client = Client(args.scheduler, timeout="10s")
+        except OSError as e:
+            print(f"error: --scheduler {args.scheduler}: cannot connect: {e}", file=sys.stderr)
+            return 2
+    try:
+        table = sweep(args.spec, out=args.out, executor=client, workers=args.workers,
+                      threads=args.threads, quiet=args.quiet)
+    except SpecError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if client is not None:
+            client.close()
+    print(table.path)
+    if table.claim is not None and not args.quiet:
+        print(f"claim: {'holds' if table.claim['holds'] else 'DOES NOT HOLD'}", file=sys.stderr)
+    return 1 if table.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

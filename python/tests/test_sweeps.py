@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -251,3 +252,81 @@ def test_local_pool_reruns_a_killed_workers_points(tmp_path: Path) -> None:
     sweep = result["sweep"]
     assert len(sweep) == 8 and not sweep.failed, sweep.failed
     assert not list(points.glob(".*.partial"))
+
+
+def _cli_sweep(cli: Path, path: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(cli), "sweep", str(path), "--out", str(out), "--quiet", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _workers(parent: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(parent), "-f", "--", "--point"],
+                           capture_output=True, text=True).stdout.split()
+    return [int(p) for p in found]
+
+
+def test_cli_workers_are_processes_and_a_killed_ones_point_runs_again(tmp_path: Path,
+                                                                       cli: Path) -> None:
+    path = tmp_path / "cli_kill.toml"
+    path.write_text(nd._neurodyn.toml_from_json(json.dumps(spec("cli_kill", max_steps=3000))))
+    proc = _cli_sweep(cli, path, tmp_path, "--workers", "2")
+    points = tmp_path / "cli_kill" / "points"
+    deadline = time.monotonic() + 120
+    while not (list(points.glob(".*.partial")) and _workers(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _workers(proc.pid)
+    assert workers, "no worker process found"
+    os.kill(workers[0], signal.SIGKILL)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    table = nd.load_sweep(out.strip())
+    assert len(table) == 8 and not table.failed, table.failed
+    assert not list(points.glob(".*.partial"))
+
+
+def test_cli_sweep_stopped_by_ctrl_c_resumes_bit_for_bit(tmp_path: Path, cli: Path) -> None:
+    s = spec("cli_stop", max_steps=3000)
+    s["sweep"]["seeds"] = 1
+    s["sweep"]["base"]["train"]["checkpoint_every"] = 50
+    path = tmp_path / "cli_stop.toml"
+    path.write_text(nd._neurodyn.toml_from_json(json.dumps(s)))
+    proc = _cli_sweep(cli, path, tmp_path / "stopped", "--workers", "2")
+    points = tmp_path / "stopped" / "cli_stop" / "points"
+    deadline = time.monotonic() + 120
+    while not list(points.glob(".*.partial/checkpoint.npz")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(points.glob(".*.partial/checkpoint.npz")), "no checkpoint written"
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the sweep and its workers
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same `neurodyn sweep` again" in err
+    partial = list(points.glob(".*.partial"))
+    assert partial and all((p / "checkpoint.npz").is_file() for p in partial)
+    done = subprocess.run([str(cli), "sweep", str(path), "--out", str(tmp_path / "stopped"), "--quiet"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    resumed = nd.load_sweep(done.stdout.strip())
+    whole = nd.sweep(s, out=tmp_path / "whole", executor=cf.ThreadPoolExecutor(1), quiet=True)
+    assert sorted(resumed["point"]) == sorted(whole["point"]) and len(whole) == 2
+    for point in whole["point"]:
+        assert arrays(resumed.path / "points" / point) == arrays(whole.path / "points" / point)
+    assert not list(points.glob(".*.partial"))
+
+
+def test_cli_sweep_on_a_dask_scheduler(tmp_path: Path, cli: Path, client) -> None:
+    path = tmp_path / "tiny_sweep.toml"
+    path.write_text(nd._neurodyn.toml_from_json(json.dumps(spec())))
+    env = {**os.environ, "NEURODYN_PYTHON": sys.executable}
+    done = subprocess.run([str(cli), "sweep", str(path), "--out", str(tmp_path / "dask"), "--quiet",
+                           "--scheduler", client.scheduler.address], capture_output=True, text=True,
+                          env=env)
+    assert done.returncode == 0, done.stderr
+    table = nd.load_sweep(done.stdout.strip())
+    assert len(table) == 8 and not table.failed
+    serial = nd.sweep(spec(), out=tmp_path / "serial", executor=cf.ThreadPoolExecutor(1), quiet=True)
+    for point in serial["point"]:
+        assert arrays(table.path / "points" / point) == arrays(serial.path / "points" / point)
+    bad = subprocess.run([str(cli), "sweep", str(path), "--out", str(tmp_path / "x"), "--quiet",
+                          "--scheduler", "tcp://127.0.0.1:9"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "cannot connect" in bad.stderr, bad.stderr

@@ -14,7 +14,6 @@
 //! index whose partial sum is non-negative.
 
 use faer::Mat;
-use neurodyn_core::mat::gemm;
 use neurodyn_core::{Dynamics, RangeError, check};
 
 /// Settings of a spectrum computation.
@@ -291,8 +290,14 @@ impl Tangent {
 
     /// Multiplies the Jacobian at `(h, x)` into the tangent vectors.
     fn advance<D: Dynamics>(&mut self, system: &D, h: &[f64], x: &[f64]) {
+        if !self.factored {
+            system.jacobian_product(h, x, self.m.as_ref(), self.tmp.as_mut(), self.jac.as_mut());
+            std::mem::swap(&mut self.m, &mut self.tmp);
+            self.since_qr += 1;
+            return;
+        }
         system.jacobian(h, x, self.jac.as_mut());
-        if self.factored {
+        {
             // J Q with Q = H₁⋯H_dim: the reflectors applied to J from the right.
             faer::linalg::householder::apply_block_householder_sequence_on_the_right_in_place_with_conj(
                 self.m.as_ref(),
@@ -304,9 +309,6 @@ impl Tangent {
             );
             std::mem::swap(&mut self.m, &mut self.jac);
             self.factored = false;
-        } else {
-            gemm(self.tmp.as_mut(), faer::Accum::Replace, self.jac.as_ref(), self.m.as_ref());
-            std::mem::swap(&mut self.m, &mut self.tmp);
         }
         self.since_qr += 1;
     }

@@ -49,16 +49,24 @@ pub enum Command {
         #[command(flatten)]
         options: RunOptions,
     },
-    /// Run every point of a sweep spec (a `[sweep]` table) on a local pool: each point a
-    /// complete run directory under `<out>/<name>/points/`, named by the hash of its spec,
-    /// and a line of `points.jsonl`. Running it again skips complete points. (Dask clusters:
-    /// from Python, `neurodyn.sweep(spec, executor=client)`.) Exit 1 if a point fails.
+    /// Run every point of a sweep spec (a `[sweep]` table) on a local pool of worker
+    /// processes, or on a Dask cluster with --scheduler: each point a complete run directory
+    /// under `<out>/<name>/points/`, named by the hash of its spec, and a line of
+    /// `points.jsonl`. A point whose worker is killed runs again; running the sweep again
+    /// skips complete points and resumes checkpointed ones. Exit 1 if a point fails.
     Sweep {
         /// The sweep spec (TOML).
         spec: PathBuf,
         /// Points run at once (default: all cores).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         workers: Option<u16>,
+        /// Run on the Dask cluster at this scheduler address (e.g. tcp://host:8786) through
+        /// the Python package: needs `pip install 'neurodyn[distributed]'`.
+        #[arg(long, value_name = "ADDRESS", conflicts_with = "workers")]
+        scheduler: Option<String>,
+        /// Run only point I in this process (what each worker process is).
+        #[arg(long, value_name = "I", hide = true)]
+        point: Option<usize>,
         /// Directory that receives the sweep's directory.
         #[arg(long, default_value = "runs", value_name = "DIR")]
         out: PathBuf,

@@ -10,6 +10,7 @@
 mod flags;
 mod run;
 mod signals;
+mod sweep;
 
 use clap::Parser;
 use flags::{Cli, Command};
@@ -67,8 +68,16 @@ fn main() -> ExitCode {
         Command::Check { spec } => run::check(&spec),
         Command::Reproduce { paths, quick, options } => run::reproduce(&paths, quick, &options),
         Command::Report { run_dir } => run::report(&run_dir),
-        Command::Sweep { spec, workers, out, threads, quiet } => {
-            run::sweep(&spec, workers, &out, threads, quiet)
+        Command::Sweep { spec, workers, scheduler, point, out, threads, quiet } => {
+            sweep::sweep(&sweep::SweepArgs {
+                spec: &spec,
+                workers,
+                out: &out,
+                threads,
+                quiet,
+                scheduler: scheduler.as_deref(),
+                point,
+            })
         }
     };
     match result {

@@ -154,171 +154,6 @@ pub fn reproduce(paths: &[PathBuf], quick: bool, options: &RunOptions) -> Result
     }
 }
 
-/// `neurodyn sweep <spec>`: every point of a sweep on `workers` threads, each point with its
-/// own rayon pool of `threads`; the same directory layout and `points.jsonl` rows as
-/// `neurodyn.sweep` in Python, so either can continue the other's sweep.
-pub fn sweep(
-    spec_path: &Path,
-    workers: Option<u16>,
-    out: &Path,
-    threads: u16,
-    quiet: bool,
-) -> Result<()> {
-    use std::io::Write as _;
-    let text = neurodyn::io::spec::read_spec(spec_path).map_err(bad_input)?;
-    if !neurodyn::io::spec::sweep::is_sweep(&text) {
-        return Err(bad_input(anyhow!(
-            "{}: not a sweep spec (no [sweep] table)",
-            spec_path.display()
-        )));
-    }
-    let base = spec_path.parent().unwrap_or(Path::new("."));
-    let (spec, points) =
-        runner::sweep_points(&text, &spec_path.display().to_string(), base, &runner::limits())
-            .map_err(bad_input)?;
-    let root = out.join(&spec.name);
-    let points_dir = root.join("points");
-    std::fs::create_dir_all(&points_dir)?;
-    let spec_file = root.join("sweep.toml");
-    if spec_file.exists() && run_dir::read_text(&spec_file)? != text {
-        return Err(bad_input(anyhow!(
-            "{}: a different sweep with the same name is there; rename this one",
-            root.display()
-        )));
-    }
-    run_dir::write_text_atomic(&spec_file, &text)?;
-    let log_path = root.join("points.jsonl");
-    let logged: std::collections::HashSet<String> = std::fs::read_to_string(&log_path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|r| r["status"] == "done")
-        .filter_map(|r| r["point"].as_str().map(String::from))
-        .collect();
-    let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
-    let row = |p: &runner::SweepPoint, result: std::result::Result<PathBuf, String>| {
-        let params: serde_json::Map<String, serde_json::Value> = p
-            .params
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
-            .collect();
-        let mut r = serde_json::json!({ "point": p.dir, "params": params });
-        match result.and_then(|path| {
-            let m = run_dir::read_text(&path.join("metrics.json")).map_err(|e| e.to_string())?;
-            serde_json::from_str::<serde_json::Value>(&m).map_err(|e| e.to_string())
-        }) {
-            Ok(mut metrics) => {
-                let claim = metrics.as_object_mut().and_then(|m| m.remove("claim"));
-                r["status"] = "done".into();
-                r["claim"] = claim.unwrap_or_default();
-                r["metrics"] = metrics;
-            }
-            Err(e) => {
-                r["status"] = "failed".into();
-                r["error"] = e.into();
-            }
-        }
-        r.to_string()
-    };
-    let mut todo = Vec::new();
-    for p in &points {
-        let complete = points_dir.join(&p.dir);
-        if complete.join("metrics.json").is_file() {
-            if !logged.contains(&p.dir) {
-                writeln!(log, "{}", row(p, Ok(complete)))?;
-            }
-        } else {
-            // A partial point is a dead run's: start it again.
-            let partial = points_dir.join(format!(".{}.partial", p.dir));
-            if partial.exists() {
-                std::fs::remove_dir_all(&partial)?;
-            }
-            todo.push(p);
-        }
-    }
-    let workers = workers
-        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
-    let bar = if quiet { ProgressBar::hidden() } else { bar(todo.len() as u64, "sweep") };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let started = utc_iso(SystemTime::now());
-    let mut failed = 0;
-    std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..workers.min(todo.len()) {
-            let tx = tx.clone();
-            let (todo, next, points_dir, started) = (&todo, &next, &points_dir, &started);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some(p) = todo.get(i) else { break };
-                    let result = runner::create_named(&p.prepared, points_dir, &p.dir)
-                        .map_err(|e| e.to_string())
-                        .and_then(|dir| {
-                            let invocation = runner::Invocation {
-                                threads: usize::from(threads),
-                                command: std::env::args().collect(),
-                                started_utc: started.clone(),
-                            };
-                            runner::execute(
-                                &p.prepared,
-                                dir,
-                                false,
-                                &invocation,
-                                &Clock(Instant::now()),
-                            )
-                            .map(|done| done.path)
-                            .map_err(|e| e.to_string())
-                        });
-                    if tx.send((i, result)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        for (i, result) in rx {
-            if result.is_err() {
-                failed += 1;
-            }
-            writeln!(log, "{}", row(todo[i], result))?;
-            bar.inc(1);
-            bar.set_message(format!("{failed} failed"));
-        }
-        Ok(())
-    })?;
-    bar.finish_and_clear();
-    drop(log);
-    let claim = runner::finish_sweep(&root)?;
-    println!("{}", root.display());
-    if let (Some(c), false) = (&claim, quiet) {
-        eprintln!("claim ({}): {}", c.paper, if c.holds { "holds" } else { "DOES NOT HOLD" });
-    }
-    if failed > 0 {
-        return Err(anyhow!(
-            "{failed} of {} points failed (see {})",
-            points.len(),
-            log_path.display()
-        ));
-    }
-    Ok(())
-}
-
-/// The clock of a sweep's point (no display; a signal exits the whole sweep).
-struct Clock(Instant);
-
-impl Progress for Clock {
-    fn phase(&self, _: &str, _: u64) {}
-    fn resize(&self, _: u64) {}
-    fn advance(&self, _: u64, _: Option<String>) {}
-    fn seconds(&self) -> f64 {
-        self.0.elapsed().as_secs_f64()
-    }
-}
-
-fn utc_iso(t: SystemTime) -> String {
-    run_dir::utc_iso(t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
-}
-
 /// `--seed` as an override of the spec's `seed`.
 fn seed_override(options: &RunOptions) -> Result<Vec<Override>> {
     match options.seed {
@@ -348,7 +183,7 @@ fn start_with_claim(
 
 /// The CLI's side of a run: threads, clock, progress bars and signals around
 /// [`runner::execute`]. Returns the complete run's path and its claim.
-fn execute(
+pub(crate) fn execute(
     prepared: &PreparedRun,
     run_dir: RunDir,
     resumed: bool,
@@ -439,14 +274,14 @@ impl Progress for Bars {
 }
 
 /// Re-renders the figures and report of the run in `dir`.
-fn write_report(dir: &Path) -> Result<()> {
+pub(crate) fn write_report(dir: &Path) -> Result<()> {
     runner::write_report(dir).map_err(|e| match e {
         RunError::Other(m) => bad_input(anyhow!("{}: {m}", dir.display())),
         e => anyhow::Error::new(e),
     })
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     let style = ProgressStyle::with_template(
         "{prefix:>12} [{bar:30}] {pos}/{len} {msg} {per_sec} ETA {eta}",

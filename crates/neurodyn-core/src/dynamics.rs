@@ -21,6 +21,22 @@ pub trait Dynamics: Sync {
     /// `jac = ∂F/∂h` at `(state, input)`, a `dim × dim` matrix (row i: output i).
     fn jacobian(&self, state: &[f64], input: &[f64], jac: MatMut<'_, f64>);
 
+    /// The Jacobian–matrix product `out = J(state) · tangents` (`dim × k`), as Lyapunov
+    /// spectra carry tangent vectors. The default forms `J` in `jac_scratch` (`dim × dim`) with
+    /// [`Dynamics::jacobian`] and multiplies; systems whose Jacobian has structure override it
+    /// (a tanh network: `diag(g sech²) · (W · Q)`, one GEMM and no `dim²` matrix written).
+    fn jacobian_product(
+        &self,
+        state: &[f64],
+        input: &[f64],
+        tangents: MatRef<'_, f64>,
+        out: MatMut<'_, f64>,
+        mut jac_scratch: MatMut<'_, f64>,
+    ) {
+        self.jacobian(state, input, jac_scratch.as_mut());
+        crate::mat::gemm(out, faer::Accum::Replace, jac_scratch.as_ref(), tangents);
+    }
+
     /// Applies [`Dynamics::step`] to each row of `states`.
     fn step_batch(&self, states: MatRef<'_, f64>, input: &[f64], mut next: MatMut<'_, f64>) {
         let d = self.dim();
@@ -186,6 +202,11 @@ impl TanhMap {
         let u = &self.w * faer::ColRef::from_slice(state);
         (0..state.len()).map(|i| self.gain * u[i]).collect()
     }
+
+    /// `g (1 − tanh²(g W h))`: row i of the Jacobian is this times row i of `W`.
+    fn slope(&self, state: &[f64]) -> Vec<f64> {
+        self.drive(state).iter().map(|&u| self.gain * (1.0 - libm::tanh(u).powi(2))).collect()
+    }
 }
 
 impl Dynamics for TanhMap {
@@ -196,16 +217,54 @@ impl Dynamics for TanhMap {
         0
     }
     fn step(&self, state: &[f64], _input: &[f64], next: &mut [f64]) {
-        next.iter_mut().zip(self.drive(state)).for_each(|(n, u)| *n = u.tanh());
+        next.iter_mut().zip(self.drive(state)).for_each(|(n, u)| *n = libm::tanh(u));
     }
     fn jacobian(&self, state: &[f64], _input: &[f64], mut jac: MatMut<'_, f64>) {
-        let slope: Vec<f64> =
-            self.drive(state).iter().map(|u| self.gain * (1.0 - u.tanh().powi(2))).collect();
+        let slope = self.slope(state);
         // Column by column: W is column-major, and so is the Jacobian in the spectrum loop.
         for j in 0..state.len() {
             let (mut out, w) = (jac.as_mut().col_mut(j), self.w.col(j));
             for i in 0..slope.len() {
                 out[i] = slope[i] * w[i];
+            }
+        }
+    }
+    fn jacobian_product(
+        &self,
+        state: &[f64],
+        _input: &[f64],
+        tangents: MatRef<'_, f64>,
+        mut out: MatMut<'_, f64>,
+        _jac_scratch: MatMut<'_, f64>,
+    ) {
+        let slope = self.slope(state);
+        crate::mat::gemm(out.as_mut(), faer::Accum::Replace, self.w.as_ref(), tangents);
+        for col in out.col_iter_mut() {
+            col.iter_mut().zip(&slope).for_each(|(v, s)| *v *= s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tanh map's structured product equals the Jacobian it forms, multiplied out.
+    #[test]
+    fn tanh_jacobian_product_equals_the_formed_jacobian_times_the_tangents() {
+        let d = 7;
+        let w = Mat::from_fn(d, d, |i, j| ((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.45);
+        let map = TanhMap { w, gain: 1.7 };
+        let h: Vec<f64> = (0..d).map(|i| (i as f64 * 0.37).sin()).collect();
+        let q = Mat::from_fn(d, 3, |i, j| ((i + 2 * j) as f64).cos());
+        let mut jac = Mat::zeros(d, d);
+        map.jacobian(&h, &[], jac.as_mut());
+        let expected = &jac * &q;
+        let mut out = Mat::zeros(d, 3);
+        map.jacobian_product(&h, &[], q.as_ref(), out.as_mut(), Mat::zeros(d, d).as_mut());
+        for i in 0..d {
+            for j in 0..3 {
+                assert!((out[(i, j)] - expected[(i, j)]).abs() < 1e-14, "{i} {j}");
             }
         }
     }

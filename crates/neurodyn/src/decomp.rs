@@ -63,7 +63,10 @@ impl Kind for DecompKind {
                 data
             }
         };
-        check_data(&spec, &data).map_err(|e| located("data", e))?;
+        check_data(&spec, &data).map_err(|e| match &spec.data.path {
+            Some(path) => located("data.path", format!("{path}: {e}")),
+            None => located("data", e),
+        })?;
         Ok(Box::new(PreparedDecomp { spec, data }))
     }
     fn figures(&self, dir: &Path, _spec: &str, _: &Value) -> Result<Vec<Figure>, IoError> {

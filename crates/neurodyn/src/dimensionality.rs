@@ -229,8 +229,19 @@ impl Kind for DimensionalityKind {
         let mut spec: DimensionalitySpec =
             toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
         spec.validate().map_err(|e| range_error(text, file, e))?;
+        // Errors about the data name the array they read (`file.npz:name`).
+        let d = &spec.dimensionality;
+        let source = d
+            .path
+            .as_deref()
+            .map(|p| format!("{}:{}", base.join(p).display(), d.array))
+            .unwrap_or_default();
         let bad = |field: &str, expected: String| {
-            range_error(text, file, RangeError { field: field.into(), value: "".into(), expected })
+            range_error(
+                text,
+                file,
+                RangeError { field: field.into(), value: source.clone(), expected },
+            )
         };
         let s = &mut spec.dimensionality;
         let (data, shape) = match (&s.planted, &mut s.path) {

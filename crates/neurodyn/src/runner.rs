@@ -116,31 +116,35 @@ pub fn sweep_points(
     limits: &Limits,
 ) -> Result<(neurodyn_io::spec::sweep::SweepSpec, Vec<SweepPoint>), neurodyn_io::spec::SpecError> {
     let sweep = neurodyn_io::spec::sweep::parse(text, file, base)?;
-    let mut points = Vec::with_capacity(sweep.points.len());
-    for (i, p) in sweep.points.iter().enumerate() {
-        let prepared = kinds::prepare(
-            &sweep.base_text,
-            &sweep.base_file,
-            &sweep.base_dir,
-            &p.overrides,
-            false,
-            limits,
-        )
-        .map_err(|mut e| {
-            let values: Vec<String> = p.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-            e.message = format!("{} (sweep point {i}: {})", e.message, values.join(", "));
-            e
-        })?;
-        let hash = neurodyn_io::spec::sweep::point_hash(&prepared.resolved());
-        let dir = format!("{}-{hash}", prepared.run.name());
-        points.push(SweepPoint {
-            dir,
-            params: p.params.clone(),
-            overrides: p.overrides.clone(),
-            prepared,
-        });
-    }
+    let points = (0..sweep.points.len())
+        .map(|i| sweep_point(&sweep, i, limits))
+        .collect::<Result<_, _>>()?;
     Ok((sweep, points))
+}
+
+/// Point `i` of a parsed sweep, prepared (a worker process prepares only its own point).
+pub fn sweep_point(
+    sweep: &neurodyn_io::spec::sweep::SweepSpec,
+    i: usize,
+    limits: &Limits,
+) -> Result<SweepPoint, neurodyn_io::spec::SpecError> {
+    let p = &sweep.points[i];
+    let prepared = kinds::prepare(
+        &sweep.base_text,
+        &sweep.base_file,
+        &sweep.base_dir,
+        &p.overrides,
+        false,
+        limits,
+    )
+    .map_err(|mut e| {
+        let values: Vec<String> = p.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        e.message = format!("{} (sweep point {i}: {})", e.message, values.join(", "));
+        e
+    })?;
+    let hash = neurodyn_io::spec::sweep::point_hash(&prepared.resolved());
+    let dir = format!("{}-{hash}", prepared.run.name());
+    Ok(SweepPoint { dir, params: p.params.clone(), overrides: p.overrides.clone(), prepared })
 }
 
 /// Runs `prepared` in `run_dir` (resuming from its checkpoint when `resumed`) and completes
