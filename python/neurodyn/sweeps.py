@@ -4,8 +4,9 @@ processes or on any Dask cluster (a ``LocalCluster``, Slurm through :mod:`neurod
 A sweep lives in ``<out>/<name>/``: ``sweep.toml`` (the spec), ``points/<run>-<hash>/`` (one
 complete run directory per point, named by the hash of its resolved spec) and
 ``points.jsonl`` (one line per finished point: its parameters, metrics, claim, or error; it
-grows while the sweep runs). Running a sweep again skips every complete point; a point left
-``.partial`` by a dead worker is run again from the start.
+grows while the sweep runs). Running a sweep again skips every complete point, resumes a
+checkpointed ``.partial`` one (an interrupted training run) and starts any other again (a dead
+worker's).
 
 ``python -m neurodyn.sweeps SPEC [--scheduler ADDRESS]`` runs a sweep from the shell (what
 ``neurodyn sweep --scheduler`` calls).
@@ -18,7 +19,6 @@ from concurrent.futures.process import BrokenProcessPool
 import json
 import multiprocessing
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -34,10 +34,9 @@ from .runs import SpecLike, _source
 
 def _run_point(base_text: str, base_file: str, base_dir: str, points_dir: str, dir_name: str,
                overrides_json: str, threads: int) -> str:
-    """Run one point (in a worker process): the complete run directory's path."""
-    partial = Path(points_dir) / f".{dir_name}.partial"
-    if partial.exists():  # left by a worker that died on this point: start it again
-        shutil.rmtree(partial)
+    """Run one point (in a worker process): the complete run directory's path. A partial
+    point resumes from its checkpoint if it has one (an interrupted run), else starts over (a
+    dead worker's)."""
     done = Path(points_dir) / dir_name
     if (done / "metrics.json").is_file():
         return str(done)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -303,15 +304,24 @@ def test_cli_sweep_stopped_by_ctrl_c_resumes_bit_for_bit(tmp_path: Path, cli: Pa
     assert "run the same `neurodyn sweep` again" in err
     partial = list(points.glob(".*.partial"))
     assert partial and all((p / "checkpoint.npz").is_file() for p in partial)
+    interrupted = {p.name[1:-len(".partial")] for p in partial}
+    # Continued once by the CLI and once (a copy) by Python: both resume the checkpoints.
+    shutil.copytree(tmp_path / "stopped", tmp_path / "stopped_py")
     done = subprocess.run([str(cli), "sweep", str(path), "--out", str(tmp_path / "stopped"), "--quiet"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    resumed = nd.load_sweep(done.stdout.strip())
+    by_cli = nd.load_sweep(done.stdout.strip())
+    by_python = nd.sweep(path, out=tmp_path / "stopped_py", executor=cf.ThreadPoolExecutor(2),
+                         quiet=True)
     whole = nd.sweep(s, out=tmp_path / "whole", executor=cf.ThreadPoolExecutor(1), quiet=True)
-    assert sorted(resumed["point"]) == sorted(whole["point"]) and len(whole) == 2
-    for point in whole["point"]:
-        assert arrays(resumed.path / "points" / point) == arrays(whole.path / "points" / point)
-    assert not list(points.glob(".*.partial"))
+    assert len(whole) == 2
+    for resumed in (by_cli, by_python):
+        assert sorted(resumed["point"]) == sorted(whole["point"])
+        for point in whole["point"]:
+            assert arrays(resumed.path / "points" / point) == arrays(whole.path / "points" / point)
+            manifest = json.loads((resumed.path / "points" / point / "manifest.json").read_text())
+            assert manifest["resumed"] == (point in interrupted), point
+        assert not list((resumed.path / "points").glob(".*.partial"))
 
 
 def test_cli_sweep_on_a_dask_scheduler(tmp_path: Path, cli: Path, client) -> None:

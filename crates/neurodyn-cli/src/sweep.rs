@@ -14,7 +14,7 @@
 use crate::bad_input;
 use crate::flags::RunOptions;
 use anyhow::{Result, anyhow};
-use neurodyn::io::run_dir::{self, CHECKPOINT_FILE, RunDir};
+use neurodyn::io::run_dir;
 use neurodyn::io::spec::sweep::SweepSpec;
 use neurodyn::runner::{self, SweepPoint};
 use std::io::Write as _;
@@ -251,7 +251,8 @@ fn row(p: &SweepPoint, result: std::result::Result<PathBuf, String>) -> String {
 }
 
 /// A worker: point `i` only, prepared from the spec, run in this process. A partial point
-/// with a checkpoint resumes from it; any other partial one (a killed worker's) starts over.
+/// with a checkpoint resumes from it; any other partial one (a killed worker's) starts over
+/// (`runner::open_point`).
 fn worker(args: &SweepArgs, i: usize) -> Result<()> {
     let (_, spec) = parse(args.spec)?;
     if i >= spec.points.len() {
@@ -264,22 +265,13 @@ fn worker(args: &SweepArgs, i: usize) -> Result<()> {
         println!("{}", complete.display());
         return Ok(());
     }
-    let partial = points_dir.join(format!(".{}.partial", p.dir));
     let options = RunOptions {
         out: points_dir.clone(),
         seed: None,
         threads: Some(args.threads),
         quiet: true,
     };
-    let resumable = p.prepared.run.resumable() && partial.join(CHECKPOINT_FILE).is_file();
-    let (dir, resumed) = if resumable {
-        (RunDir::reopen(&partial).map_err(bad_input)?, true)
-    } else {
-        if partial.exists() {
-            std::fs::remove_dir_all(&partial)?;
-        }
-        (runner::create_named(&p.prepared, &points_dir, &p.dir).map_err(bad_input)?, false)
-    };
+    let (dir, resumed) = runner::open_point(&p.prepared, &points_dir, &p.dir).map_err(bad_input)?;
     let (path, _) = crate::run::execute(&p.prepared, dir, resumed, &options)?;
     println!("{}", path.display());
     Ok(())

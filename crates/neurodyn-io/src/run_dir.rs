@@ -123,6 +123,12 @@ pub fn write_npz_atomic(path: &Path, arrays: &[(&str, Array)]) -> Result<(), IoE
     std::fs::rename(&tmp, path).map_err(IoError::os(path))
 }
 
+/// Removes a directory and everything in it (a dead run's partial directory), naming it on
+/// failure.
+pub fn remove_dir(path: &Path) -> Result<(), IoError> {
+    std::fs::remove_dir_all(path).map_err(IoError::os(path))
+}
+
 /// Reads a text file, naming it on failure.
 pub fn read_text(path: &Path) -> Result<String, IoError> {
     std::fs::read_to_string(path).map_err(IoError::os(path))

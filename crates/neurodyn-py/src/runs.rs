@@ -150,16 +150,18 @@ fn start(
     dir_name: Option<&str>,
 ) -> PyResult<(PathBuf, Option<String>)> {
     let now = unix_now();
-    let run_dir = match dir_name {
-        Some(name) => runner::create_named(prepared, out, name),
-        None => runner::create(prepared, out, now.as_nanos(), std::process::id()),
+    let (run_dir, resumed) = match dir_name {
+        Some(name) => runner::open_point(prepared, out, name),
+        None => {
+            runner::create(prepared, out, now.as_nanos(), std::process::id()).map(|d| (d, false))
+        }
     }
     .map_err(|e| PyOSError::new_err(e.to_string()))?;
     let invocation =
         Invocation { threads: thread_count(threads), command, started_utc: utc_iso(now.as_secs()) };
     let done = interruptible(py, Some(invocation.threads), |stop| {
         let observer = Observer { start: Instant::now(), stop };
-        runner::execute(prepared, run_dir, false, &invocation, &observer)
+        runner::execute(prepared, run_dir, resumed, &invocation, &observer)
     })?
     .map_err(run_error)?;
     let claim = done.claim.map(|c| serde_json::to_string(&c).expect("a claim serialises"));
@@ -167,7 +169,8 @@ fn start(
 }
 
 /// Runs a spec (TOML text; `file` names it in errors, relative paths resolve from `base`),
-/// in `out/<dir_name>` when given (a sweep's point), else in a new time-stamped directory.
+/// in `out/<dir_name>` when given (a sweep's point: a checkpointed partial one resumes), else in
+/// a new time-stamped directory.
 #[pyfunction]
 #[pyo3(signature = (text, file, base, out, overrides_json=None, threads=None, command=vec![], dir_name=None))]
 fn run_spec(

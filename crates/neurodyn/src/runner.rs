@@ -95,6 +95,24 @@ pub fn create_named(
     Ok(run_dir)
 }
 
+/// The directory of a sweep's point that is not complete: its partial directory reopened to
+/// resume when it holds a checkpoint of a resumable run (an interrupted point), else a new
+/// one, any dead worker's leftover removed first. Returns it and whether it resumes.
+pub fn open_point(
+    prepared: &PreparedRun,
+    points_dir: &Path,
+    dir_name: &str,
+) -> Result<(RunDir, bool), neurodyn_io::IoError> {
+    let partial = points_dir.join(format!(".{dir_name}.partial"));
+    if prepared.run.resumable() && partial.join(run_dir::CHECKPOINT_FILE).is_file() {
+        return Ok((RunDir::reopen(&partial)?, true));
+    }
+    if partial.exists() {
+        run_dir::remove_dir(&partial)?;
+    }
+    Ok((create_named(prepared, points_dir, dir_name)?, false))
+}
+
 /// One point of a sweep, prepared (so validated) like a single run.
 pub struct SweepPoint {
     /// Its directory's name: the run's name and the hash of its resolved spec.
