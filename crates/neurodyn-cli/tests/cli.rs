@@ -304,6 +304,32 @@ fn a_failed_run_stays_partial_and_exits_1() {
     assert!(names[0].starts_with(".small-") && names[0].ends_with(".partial"), "{names:?}");
 }
 
+#[test]
+fn adam_with_learning_rate_1e3_stops_within_a_few_steps_naming_the_step_and_block() {
+    // Adam moves every weight by ~1e3 a step: the loss grows huge but stays finite for a long
+    // time, so a NaN check alone would train to the end on garbage.
+    let dir = scratch("lr1e3");
+    let spec = dir.join("lr.toml");
+    std::fs::write(&spec, SMALL.replacen("learning_rate = 0.02", "learning_rate = 1e3", 1))
+        .unwrap();
+    let out = dir.join("out");
+    let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    let step: usize = e
+        .split("training diverged at step ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no step in: {e}"));
+    assert!(step <= 3, "{e}");
+    assert!(
+        e.contains("the gradient of ") && e.contains("lower train.learning_rate (now 1000"),
+        "{e}"
+    );
+    assert!(entries(&out).iter().all(|n| n.ends_with(".partial")), "{:?}", entries(&out));
+}
+
 fn run_small(spec: &Path, out: &Path) -> PathBuf {
     let o = neurodyn(&["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

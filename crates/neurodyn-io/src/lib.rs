@@ -32,13 +32,14 @@ use thiserror::Error;
 /// A failure to read or write a file.
 #[derive(Debug, Error)]
 pub enum IoError {
-    /// The operating system refused.
-    #[error("{path}: {source}")]
+    /// The operating system refused. (The I/O error is part of the message, not a separate
+    /// cause, so that error chains print it once.)
+    #[error("{path}: {}", os_message(error))]
     Os {
         /// The file or directory.
         path: PathBuf,
         /// What went wrong.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file exists but its content is not what neurodyn wrote.
     #[error("{path}: {message}")]
@@ -50,10 +51,24 @@ pub enum IoError {
     },
 }
 
+/// The OS's words without the "(os error N)" suffix, and what the common cases mean here.
+fn os_message(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let plain = e.to_string();
+    let plain = plain.split(" (os error").next().unwrap_or(&plain).to_string();
+    match e.kind() {
+        K::StorageFull => format!("{plain}: the disk is full; free space or choose another --out"),
+        K::ReadOnlyFilesystem | K::PermissionDenied => {
+            format!("{plain}: choose a folder you can write to (--out)")
+        }
+        _ => plain,
+    }
+}
+
 impl IoError {
     pub(crate) fn os(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> IoError {
         let path = path.into();
-        move |source| IoError::Os { path, source }
+        move |error| IoError::Os { path, error }
     }
 
     /// A [`IoError::Format`] for `path`.

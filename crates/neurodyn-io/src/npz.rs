@@ -54,19 +54,66 @@ impl Array {
     }
 }
 
+/// A file that keeps the first I/O error instead of returning it, so that the zip writer on
+/// top of it finishes normally (a zip writer dropped after a failed write prints to stderr)
+/// and the error reaches the caller as the operating system's, e.g. a full disk.
+struct Recording {
+    file: File,
+    error: Option<std::io::Error>,
+}
+
+impl std::io::Write for Recording {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_none()
+            && let Err(e) = self.file.write_all(buf)
+        {
+            self.error = Some(e);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.error.is_none()
+            && let Err(e) = self.file.flush()
+        {
+            self.error = Some(e);
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Seek for Recording {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
 /// Writes `arrays` to `path` as an `.npz` archive.
 pub fn write(path: &Path, arrays: &[(&str, Array)]) -> Result<(), IoError> {
     let file = File::create(path).map_err(IoError::os(path))?;
-    let mut npz = NpzWriter::new(file);
+    let mut npz = NpzWriter::new(Recording { file, error: None });
+    let mut failed = None;
     for (name, array) in arrays {
         let result = match array {
             Array::F64(shape, data) => npz.add_array(*name, &to_nd(shape, data.clone(), path)?),
             Array::I32(shape, data) => npz.add_array(*name, &to_nd(shape, data.clone(), path)?),
         };
-        result.map_err(|e| IoError::format(path, format!("writing array `{name}`: {e}")))?;
+        if let Err(e) = result {
+            failed = Some(IoError::format(path, format!("writing array `{name}`: {e}")));
+            break;
+        }
     }
-    let file = npz.finish().map_err(|e| IoError::format(path, e))?;
-    file.sync_all().map_err(IoError::os(path))
+    let finished = npz.finish();
+    let recording = match finished {
+        Ok(r) => r,
+        Err(e) => return Err(failed.unwrap_or_else(|| IoError::format(path, e))),
+    };
+    if let Some(e) = recording.error {
+        return Err(IoError::os(path)(e));
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    recording.file.sync_all().map_err(IoError::os(path))
 }
 
 fn to_nd<T>(shape: &[usize], data: Vec<T>, path: &Path) -> Result<ArrayD<T>, IoError> {

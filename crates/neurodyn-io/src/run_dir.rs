@@ -30,6 +30,9 @@ impl RunDir {
     /// Creates `<out>/.<base>.partial/` for a run to be named `<base>` (e.g. a sweep's point,
     /// named by the hash of its spec).
     pub fn create_named(out: &Path, base: &str) -> Result<RunDir, IoError> {
+        if let Some(file) = out.ancestors().find(|p| p.exists()).filter(|p| !p.is_dir()) {
+            return Err(IoError::format(file, "a file, where the output folder (--out) should be"));
+        }
         std::fs::create_dir_all(out).map_err(IoError::os(out))?;
         let complete = out.join(base);
         let partial = out.join(format!(".{base}{PARTIAL_SUFFIX}"));
@@ -40,7 +43,13 @@ impl RunDir {
             ));
         }
         // create_dir (not _all) fails if the directory exists: no two runs share it.
-        std::fs::create_dir(&partial).map_err(IoError::os(&partial))?;
+        std::fs::create_dir(&partial).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => IoError::format(
+                &partial,
+                "another run with this name is being written here (or was interrupted); never shared",
+            ),
+            _ => IoError::os(&partial)(e),
+        })?;
         Ok(RunDir { partial, complete })
     }
 

@@ -38,4 +38,7 @@ mod trainer;
 pub use config::{OptimizerKind, Schedule, TrainConfig};
 pub use loss::{MaskedMse, masked_mse};
 pub use optim::Optimizer;
-pub use trainer::{Checkpoint, Evaluation, Event, History, StopReason, Trainer, evaluate};
+pub use trainer::{
+    Checkpoint, DIVERGENCE_FACTOR, Divergence, Evaluation, Event, History, StopReason, Trainer,
+    evaluate,
+};

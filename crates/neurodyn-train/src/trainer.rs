@@ -54,8 +54,47 @@ pub enum StopReason {
     TargetLoss,
     /// The observer asked to stop.
     Interrupted,
-    /// The loss became NaN or infinite.
+    /// The loss or gradient became NaN or infinite, or the loss grew past
+    /// [`DIVERGENCE_FACTOR`] × its first value ([`Trainer::divergence`] says where).
     Diverged,
+}
+
+/// Training counts as diverged when the loss exceeds its first step's value by this factor: a
+/// learning rate far too large (Adam with 1e3 moves every weight by ~1e3 a step) makes the loss
+/// huge long before it overflows, while training that works does not raise it 10⁴-fold.
+pub const DIVERGENCE_FACTOR: f64 = 1e4;
+
+/// Where and how training diverged: the step, the loss against the first one, and the
+/// parameter block whose gradient is not finite or, if all are, largest (root mean square).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Divergence {
+    /// The step whose loss or gradient diverged (0-based).
+    pub step: usize,
+    /// Its loss.
+    pub loss: f64,
+    /// The first step's loss.
+    pub first_loss: f64,
+    /// The parameter block (`w_h`, `w_x`, `b_x`, `b_h`, `w_out`, `b_out`) named above.
+    pub block: &'static str,
+    /// Whether that block's gradient is finite.
+    pub gradient_finite: bool,
+    /// The learning rate of that step.
+    pub learning_rate: f64,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "training diverged at step {}: loss {:.3e} (first step {:.3e}); the gradient of {} is {}; lower train.learning_rate (now {}) or set train.clip_grad_norm",
+            self.step,
+            self.loss,
+            self.first_loss,
+            self.block,
+            if self.gradient_finite { "the largest" } else { "not finite" },
+            self.learning_rate
+        )
+    }
 }
 
 /// A network, its optimiser and its history.
@@ -69,6 +108,8 @@ pub struct Trainer {
     pub step: usize,
     /// Per-step records.
     pub history: History,
+    /// Set when [`Trainer::run`] stops with [`StopReason::Diverged`].
+    pub divergence: Option<Divergence>,
     buffers: Buffers,
 }
 
@@ -114,6 +155,7 @@ impl Trainer {
             optimizer,
             step: 0,
             history: History::default(),
+            divergence: None,
             buffers: Buffers::default(),
         }
     }
@@ -150,7 +192,8 @@ impl Trainer {
                 &mut rng::stream(seed, "train_batch", self.step as u64),
             );
             let loss = self.train_step(&Batch32::from(&batch), config, seed);
-            if !loss.is_finite() {
+            if let Some(d) = self.diverged(loss) {
+                self.divergence = Some(d);
                 return StopReason::Diverged;
             }
             if observer(Event::Step { step: self.step, loss }).is_break() {
@@ -170,6 +213,38 @@ impl Trainer {
     }
 
     /// One optimiser step on `batch`; returns its loss.
+    /// The divergence of the step just taken (loss `loss`, its gradient in the buffers), if any.
+    fn diverged(&self, loss: f64) -> Option<Divergence> {
+        let first = self.history.loss.first().copied().unwrap_or(loss);
+        let norm = self.history.grad_norm.last().copied().unwrap_or(0.0);
+        let bad =
+            !loss.is_finite() || !norm.is_finite() || loss > DIVERGENCE_FACTOR * first.max(1e-12);
+        if !bad {
+            return None;
+        }
+        let grads = &self.buffers.grads;
+        let rms = |r: &std::ops::Range<usize>| {
+            (r.clone().map(|k| f64::from(grads[k]).powi(2)).sum::<f64>() / r.len().max(1) as f64)
+                .sqrt()
+        };
+        let blocks = self.rnn.layout().blocks();
+        let blocks = blocks.iter().filter(|(_, r)| !r.is_empty());
+        let (block, gradient_finite) = match blocks.clone().find(|(_, r)| !rms(r).is_finite()) {
+            Some((name, _)) => (*name, false),
+            None => {
+                (blocks.max_by(|a, b| rms(&a.1).total_cmp(&rms(&b.1))).map_or("w_h", |b| b.0), true)
+            }
+        };
+        Some(Divergence {
+            step: self.step - 1,
+            loss,
+            first_loss: first,
+            block,
+            gradient_finite,
+            learning_rate: self.history.learning_rate.last().copied().unwrap_or(f64::NAN),
+        })
+    }
+
     fn train_step(&mut self, batch: &Batch32, config: &TrainConfig, seed: u64) -> f64 {
         let c = self.rnn.config().clone();
         let (n_steps, b) = (batch.n_steps, batch.batch);

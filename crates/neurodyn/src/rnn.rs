@@ -349,9 +349,9 @@ impl Prepared for PreparedRnn {
             return Err(format!("interrupted at training step {}; checkpoint saved", trainer.step));
         }
         if stop == StopReason::Diverged {
-            return Err(format!(
-                "training diverged at step {} (loss is not finite); lower train.learning_rate or set train.clip_grad_norm",
-                trainer.step
+            return Err(trainer.divergence.as_ref().map_or_else(
+                || format!("training diverged at step {}", trainer.step),
+                ToString::to_string,
             ));
         }
         let t1 = progress.seconds();

@@ -69,6 +69,18 @@ impl Layout {
         Layout { w_h, w_x, b_x, b_h, w_out, b_out, len: at }
     }
 
+    /// Every parameter block with its name (`w_h`, `w_x`, `b_x`, `b_h`, `w_out`, `b_out`).
+    pub fn blocks(&self) -> [(&'static str, Range<usize>); 6] {
+        [
+            ("w_h", self.w_h.clone()),
+            ("w_x", self.w_x.clone()),
+            ("b_x", self.b_x.clone()),
+            ("b_h", self.b_h.clone()),
+            ("w_out", self.w_out.clone()),
+            ("b_out", self.b_out.clone()),
+        ]
+    }
+
     /// Ranges of the weight matrices (not biases), the targets of an L2 penalty.
     pub fn weight_blocks(&self) -> [Range<usize>; 3] {
         [self.w_h.clone(), self.w_x.clone(), self.w_out.clone()]
