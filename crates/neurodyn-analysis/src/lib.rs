@@ -16,6 +16,7 @@
 //! - [`similarity`]: CCA, SVCCA, linear and RBF CKA, Procrustes shape distance;
 //! - [`embedding`]: classical MDS of a population known by its distances, silhouette of a
 //!   labelling and its permutation test;
+//! - [`reservoir`]: ridge readouts, memory capacity measured and in closed form (linear);
 //! - [`spikes`]: ISI CV, Fano factor, van Rossum and Victor–Purpura distances, reliability.
 //!
 //! ```
@@ -41,6 +42,7 @@ pub mod fixed_points;
 pub mod lif_mean_field;
 pub mod lyapunov;
 mod quad;
+pub mod reservoir;
 pub mod similarity;
 pub mod spikes;
 pub mod theta_lyapunov;

@@ -293,3 +293,22 @@ fn malformed_npz_data_exits_2_with_the_file_named() {
     }
     println!("malformed npz inputs tried: {tried}");
 }
+
+/// Found by `scripts/fuzz.sh` (seed 7, case 6817): `seeds = i64::MAX` aborted on a capacity
+/// overflow while the seeds were expanded. Sizes are now counted before anything is expanded.
+#[test]
+fn regression_huge_sweeps_are_refused_before_they_are_expanded() {
+    let dir = scratch("huge-sweep");
+    let base = repo().join("examples/rnn/flipflop.toml");
+    let grid: String = (0..40).map(|i| format!("\"x{i}\" = [1, 2]\n")).collect();
+    for (name, text) in [
+        ("seeds", format!("name = \"s\"\n[sweep]\nbase = {base:?}\nseeds = {}\n", i64::MAX)),
+        ("grid", format!("name = \"g\"\n[sweep]\nbase = {base:?}\n[sweep.grid]\n{grid}")),
+    ] {
+        let spec = dir.join(format!("{name}.toml"));
+        std::fs::write(&spec, text).unwrap();
+        assert_eq!(check(&spec, name), 2);
+        let o = Command::new(BIN).arg("check").arg(&spec).output().unwrap();
+        assert!(String::from_utf8_lossy(&o.stderr).contains("more than 1000000 points"));
+    }
+}

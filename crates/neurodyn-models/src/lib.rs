@@ -3,6 +3,7 @@
 //! Models of neural circuits, each built as `Config → Model`: a config is a plain value that is
 //! validated once by `build`, so a model that exists is valid.
 //!
+//! - [`reservoir`]: echo-state reservoirs (tanh or linear, Gaussian or orthogonal, leaky);
 //! - [`rnn`]: rate RNN cells — the leaky vanilla RNN (CTRNN), GRU and LSTM — with batched
 //!   forward passes, hand-written backward passes (vector–Jacobian products) and the state
 //!   Jacobian `∂h_{t+1}/∂h_t`, in `f32` (training) and `f64` (checks, analysis). Options: Dale's
@@ -20,5 +21,6 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod reservoir;
 pub mod rnn;
 pub mod spiking;

@@ -39,6 +39,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::amp::AmpKind,
     &crate::compare::CompareKind,
     &crate::dimensionality::DimensionalityKind,
+    &crate::reservoir::ReservoirKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

@@ -45,6 +45,7 @@ pub mod compare;
 pub mod decomp;
 pub mod dimensionality;
 pub mod kinds;
+pub mod reservoir;
 pub mod rnn;
 pub mod runner;
 pub mod spiking;

@@ -283,6 +283,21 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<SweepSpec, SpecError
     if let Some(d) = dims.iter().position(Vec::is_empty) {
         return Err(error(text, file, "sweep.grid", format!("dimension {d} has no values")));
     }
+    // Counted before anything is expanded: a huge count is refused, not allocated.
+    const MAX_POINTS: usize = 1_000_000;
+    let seed_count = match &s.seeds {
+        Some(toml::Value::Integer(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
+        Some(toml::Value::Array(a)) => a.len(),
+        _ => 1,
+    };
+    let count = dims
+        .iter()
+        .try_fold(seed_count.max(1), |acc, d| acc.checked_mul(d.len()))
+        .filter(|&c| c <= MAX_POINTS);
+    if count.is_none() {
+        let field = if seed_count > MAX_POINTS { "sweep.seeds" } else { "sweep.grid" };
+        return Err(error(text, file, field, format!("more than {MAX_POINTS} points")));
+    }
     let seeds: Vec<i64> = match &s.seeds {
         None => vec![],
         Some(toml::Value::Integer(n)) if *n >= 1 => (1..=*n).collect(),
@@ -324,15 +339,6 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<SweepSpec, SpecError
             let overrides = [fixed.clone(), params.clone()].concat();
             points.push(Point { params, overrides });
         }
-    }
-    const MAX_POINTS: usize = 1_000_000;
-    if points.len() > MAX_POINTS {
-        return Err(error(
-            text,
-            file,
-            "sweep.grid",
-            format!("{} points; at most {MAX_POINTS}", points.len()),
-        ));
     }
     Ok(SweepSpec { name, base_text, base_file, base_dir, points, geometry: s.geometry })
 }
