@@ -7,13 +7,14 @@ numpy in, numpy out, over the Rust engine of the ``neurodyn`` command line:
 - rate RNNs: :class:`RNN`, :func:`train`, :mod:`neurodyn.tasks`, :class:`FixedPointFinder`,
   :class:`TanhMap`, :func:`lyapunov_spectrum`;
 - spiking networks: :class:`Network` (NEST-style), :class:`SimResult`;
-- analysis on arrays: :mod:`neurodyn.analysis`; decompositions: :mod:`neurodyn.decomp`.
+- analysis on arrays: :mod:`neurodyn.analysis`; decompositions: :mod:`neurodyn.decomp`;
+  reservoir computing: :mod:`neurodyn.reservoir`.
 
 Sequences are ``(time, trial, channel)``, as PyTorch's sequence-first layout. Bad input raises
 :class:`SpecError` (a ``ValueError`` with the offending ``field``).
 """
 
-from . import analysis, cluster, decomp, io, tasks
+from . import analysis, cluster, decomp, io, reservoir, tasks
 from ._neurodyn import __version__
 from .errors import SpecError
 from .network import Network, Population, SimResult
@@ -53,6 +54,7 @@ __all__ = [
     "load_sweep",
     "lyapunov_spectrum",
     "reproduce",
+    "reservoir",
     "run",
     "sweep",
     "tasks",

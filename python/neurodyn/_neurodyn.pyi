@@ -9,6 +9,7 @@ import numpy.typing as npt
 _A = npt.NDArray[np.float64]
 
 __all__ = [
+    "EsnCore",
     "RnnCore",
     "SimCore",
     "TanhCore",
@@ -30,6 +31,9 @@ __all__ = [
     "procrustes",
     "reliability",
     "reproduce",
+    "reservoir_linear_memory_capacity",
+    "reservoir_memory_capacity",
+    "ridge_fit",
     "run_spec",
     "sample_states",
     "spike_correlation",
@@ -162,6 +166,35 @@ class TanhCore:
     def __new__(cls, w: _A, gain: float, bias: _A | None = None) -> TanhCore: ...
     def jacobian(self, h: _A, x: _A) -> _A: ...
 
+@final
+class EsnCore:
+    def __new__(
+        cls,
+        n: int,
+        spectral_radius: float,
+        input_scaling: float = 1.0,
+        bias_scaling: float = 0.0,
+        leak: float = 1.0,
+        activation: str = "tanh",
+        topology: str = "gaussian",
+        n_input: int = 1,
+        seed: int = 0,
+    ) -> EsnCore: ...
+    @staticmethod
+    def from_weights(w: _A, w_in: _A, bias: _A, leak: float = 1.0, activation: str = "tanh") -> EsnCore: ...
+    def run(self, inputs: _A) -> _A: ...
+    @property
+    def w(self) -> _A: ...
+    @property
+    def w_in(self) -> _A: ...
+    @property
+    def bias(self) -> _A: ...
+
+def ridge_fit(x: _A, y: _A, alpha: float) -> _A: ...
+def reservoir_memory_capacity(
+    states: _A, u: _A, washout: int, n_train: int, max_delay: int, alpha: float
+) -> _A: ...
+def reservoir_linear_memory_capacity(w: _A, w_in: _A, max_delay: int) -> _A: ...
 def task_sample(name: str, params_json: str, batch: int, seed: int) -> tuple[_A, _A, _A]: ...
 def sample_states(states: _A, n: int, noise_std: float, seed: int) -> _A: ...
 def fixed_points(

@@ -10,23 +10,43 @@
 
 use faer::linalg::solvers::Solve as _;
 use faer::{Mat, Side};
+use neurodyn_core::mat::gemm;
 
 /// Ridge regression with an intercept: the `(p + 1) × q` weights (row-major; the last row is
 /// the intercept) minimising `‖X B + 1 c − Y‖² + α ‖B‖²` for `x` (`rows × p`) and `y`
 /// (`rows × q`). `None` if the system is singular (α = 0 with collinear columns).
 pub fn ridge(x: &[f64], y: &[f64], rows: usize, alpha: f64) -> Option<Vec<f64>> {
     let (p, q) = (x.len() / rows, y.len() / rows);
-    let mx: Vec<f64> =
-        (0..p).map(|j| (0..rows).map(|i| x[i * p + j]).sum::<f64>() / rows as f64).collect();
-    let my: Vec<f64> =
-        (0..q).map(|j| (0..rows).map(|i| y[i * q + j]).sum::<f64>() / rows as f64).collect();
+    // Column means, accumulated row by row (the data are row-major).
+    let means = |d: &[f64], cols: usize| -> Vec<f64> {
+        let mut m = vec![0.0; cols];
+        d.chunks_exact(cols).for_each(|r| m.iter_mut().zip(r).for_each(|(a, v)| *a += v));
+        m.iter_mut().for_each(|a| *a /= rows as f64);
+        m
+    };
+    let (mx, my) = (means(x, p), means(y, q));
     let xc = Mat::from_fn(rows, p, |i, j| x[i * p + j] - mx[j]);
     let yc = Mat::from_fn(rows, q, |i, j| y[i * q + j] - my[j]);
-    let mut gram = xc.transpose() * &xc;
+    // Single-threaded products (the caller's threads are the caller's).
+    // XᵀX: the lower triangle only (all the Cholesky factorisation reads), half the flops.
+    use faer::linalg::matmul::triangular::{BlockStructure, matmul};
+    let mut gram = Mat::zeros(p, p);
+    matmul(
+        gram.as_mut(),
+        BlockStructure::TriangularLower,
+        faer::Accum::Replace,
+        xc.transpose(),
+        BlockStructure::Rectangular,
+        xc.as_ref(),
+        BlockStructure::Rectangular,
+        1.0,
+        faer::Par::Seq,
+    );
     for j in 0..p {
         gram[(j, j)] += alpha;
     }
-    let rhs = xc.transpose() * &yc;
+    let mut rhs = Mat::zeros(p, q);
+    gemm(rhs.as_mut(), faer::Accum::Replace, xc.transpose(), yc.as_ref());
     let b = gram.llt(Side::Lower).ok()?.solve(&rhs);
     let mut out = Vec::with_capacity((p + 1) * q);
     for j in 0..p {

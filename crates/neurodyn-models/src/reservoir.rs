@@ -146,10 +146,17 @@ impl Esn {
         let (n, k) = (self.n(), self.w_in.ncols());
         let steps = inputs.len().checked_div(k).unwrap_or(0);
         let mut states = Vec::with_capacity(steps * n);
-        let mut x = vec![0.0; n];
+        let mut x = Mat::<f64>::zeros(n, 1);
+        let mut wx = Mat::<f64>::zeros(n, 1);
         let mut drive = vec![0.0; n];
         for t in 0..steps {
-            let wx = &self.w * faer::ColRef::from_slice(&x);
+            neurodyn_core::mat::gemm(
+                wx.as_mut(),
+                faer::Accum::Replace,
+                self.w.as_ref(),
+                x.as_ref(),
+            );
+            let wx = wx.col(0);
             let u = &inputs[t * k..(t + 1) * k];
             for i in 0..n {
                 let input: f64 = (0..k).map(|j| self.w_in[(i, j)] * u[j]).sum();
@@ -160,9 +167,9 @@ impl Esn {
                     Activation::Tanh => libm::tanh(drive[i]),
                     Activation::Linear => drive[i],
                 };
-                x[i] = (1.0 - self.leak) * x[i] + self.leak * f;
+                x[(i, 0)] = (1.0 - self.leak) * x[(i, 0)] + self.leak * f;
             }
-            states.extend_from_slice(&x);
+            states.extend(x.col(0).iter());
         }
         states
     }

@@ -13,6 +13,7 @@
 
 mod analysis;
 mod decomp;
+mod reservoir;
 mod rnn;
 mod runs;
 mod spiking;
@@ -134,6 +135,7 @@ fn _neurodyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     runs::register(m)?;
     analysis::register(m)?;
     decomp::register(m)?;
+    reservoir::register(m)?;
     rnn::register(m)?;
     spiking::register(m)?;
     Ok(())
