@@ -79,25 +79,44 @@ pub fn check(path: &Path) -> Result<()> {
         } else {
             ""
         };
+        let largest = points.iter().map(|p| p.prepared.memory_bytes).fold(0.0, f64::max);
         println!(
-            "{}: ok (sweep {:?}: {} points of kind {}, every one validated; the first: {}{claim})",
+            "{}: ok (sweep {:?}: {} points of kind {}, every one validated; the first: {}; estimated memory: up to {} per point, {} for a pool of {} workers{claim})",
             path.display(),
             sweep.name,
             points.len(),
             first.kind.name(),
-            first.run.describe()
+            first.run.describe(),
+            bytes(largest),
+            bytes(largest * workers_default() as f64),
+            workers_default(),
         );
         return Ok(());
     }
     let prepared = kinds::prepare_file(path, &[], false, &runner::limits()).map_err(bad_input)?;
     let claim = if prepared.reproduction.is_some() { ", reproduces a published claim" } else { "" };
     println!(
-        "{}: ok ({} run: {}{claim})",
+        "{}: ok ({} run: {}; estimated memory {}{claim})",
         path.display(),
         prepared.kind.name(),
-        prepared.run.describe()
+        prepared.run.describe(),
+        bytes(prepared.memory_bytes)
     );
     Ok(())
+}
+
+/// The default number of sweep workers: every core.
+fn workers_default() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Bytes as KiB, MiB or GiB.
+fn bytes(b: f64) -> String {
+    match b {
+        b if b >= (1u64 << 30) as f64 => format!("{:.2} GiB", b / (1u64 << 30) as f64),
+        b if b >= (1u64 << 20) as f64 => format!("{:.1} MiB", b / (1u64 << 20) as f64),
+        b => format!("{:.0} KiB", (b / 1024.0).ceil()),
+    }
 }
 
 /// `neurodyn report <run-dir>`.

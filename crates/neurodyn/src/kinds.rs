@@ -169,6 +169,12 @@ impl Limits {
     }
 }
 
+thread_local! {
+    /// The largest memory estimate checked on this thread since [`prepare`] began (a kind's
+    /// `prepare` checks its estimate; `prepare` reads it back without every kind returning it).
+    static CHECKED_BYTES: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
 /// The memory a run will need, term by term, each named by the spec field that sets it.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryEstimate {
@@ -193,9 +199,11 @@ impl MemoryEstimate {
         self.terms.iter().map(|t| t.1).sum()
     }
 
-    /// Refuses an estimate beyond `limits`, naming the field of the largest term.
+    /// Refuses an estimate beyond `limits`, naming the field of the largest term. The largest
+    /// estimate checked while a spec is prepared becomes its [`PreparedRun::memory_bytes`].
     pub fn check(&self, limits: &Limits, text: &str, file: &str) -> Result<(), SpecError> {
         let total = self.total();
+        CHECKED_BYTES.with(|c| c.set(c.get().max(total)));
         if total <= limits.memory_bytes {
             return Ok(());
         }
@@ -311,6 +319,8 @@ pub struct PreparedRun {
     pub run: Box<dyn Prepared>,
     /// The spec's `[reproduce]` table, if any.
     pub reproduction: Option<Reproduction>,
+    /// The kind's estimate of the memory the run needs [bytes] (0 if it made none).
+    pub memory_bytes: f64,
 }
 
 impl PreparedRun {
@@ -344,10 +354,12 @@ pub fn prepare(
     all.extend_from_slice(overrides);
     let rewritten = apply_overrides(text, file, &all, &[REPRODUCE_TABLE])?;
     let kind = detect(&rewritten, file)?;
+    CHECKED_BYTES.with(|c| c.set(0.0));
     let run = kind
         .prepare(&rewritten, file, base, limits)
         .map_err(|e| if rewritten == text { e } else { relocate(e, text) })?;
-    Ok(PreparedRun { kind, run, reproduction })
+    let memory_bytes = CHECKED_BYTES.with(std::cell::Cell::get);
+    Ok(PreparedRun { kind, run, reproduction, memory_bytes })
 }
 
 /// Prepares a spec file (relative paths against its folder).
