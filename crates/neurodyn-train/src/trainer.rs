@@ -59,9 +59,10 @@ pub enum StopReason {
     Diverged,
 }
 
-/// Training counts as diverged when the loss exceeds its first step's value by this factor: a
-/// learning rate far too large (Adam with 1e3 moves every weight by ~1e3 a step) makes the loss
-/// huge long before it overflows, while training that works does not raise it 10⁴-fold.
+/// Training counts as diverged when the loss exceeds this factor times its scale (the larger of
+/// the first step's loss and the loss of zero outputs): a learning rate far too large (Adam with
+/// 1e3 moves every weight by ~1e3 a step) makes the loss huge long before it overflows, while
+/// training that works does not raise it 10⁴-fold.
 pub const DIVERGENCE_FACTOR: f64 = 1e4;
 
 /// Where and how training diverged: the step, the loss against the first one, and the
@@ -192,7 +193,14 @@ impl Trainer {
                 &mut rng::stream(seed, "train_batch", self.step as u64),
             );
             let loss = self.train_step(&Batch32::from(&batch), config, seed);
-            if let Some(d) = self.diverged(loss) {
+            // The loss scale of the task: the error of a network that outputs zeros.
+            let (sq, n) = batch
+                .targets
+                .iter()
+                .zip(&batch.mask)
+                .fold((0.0, 0.0), |(s, n), (t, m)| (s + m * t * t, n + m));
+            let silent = if n > 0.0 { sq / n } else { 0.0 };
+            if let Some(d) = self.diverged(loss, silent) {
                 self.divergence = Some(d);
                 return StopReason::Diverged;
             }
@@ -212,13 +220,15 @@ impl Trainer {
         StopReason::MaxSteps
     }
 
-    /// One optimiser step on `batch`; returns its loss.
     /// The divergence of the step just taken (loss `loss`, its gradient in the buffers), if any.
-    fn diverged(&self, loss: f64) -> Option<Divergence> {
+    /// The loss is compared with [`DIVERGENCE_FACTOR`] × the larger of the first step's loss
+    /// and `silent` (the loss of zero outputs on this batch), so that training resumed from a
+    /// tiny loss is not called diverged for a modest rise.
+    fn diverged(&self, loss: f64, silent: f64) -> Option<Divergence> {
         let first = self.history.loss.first().copied().unwrap_or(loss);
         let norm = self.history.grad_norm.last().copied().unwrap_or(0.0);
-        let bad =
-            !loss.is_finite() || !norm.is_finite() || loss > DIVERGENCE_FACTOR * first.max(1e-12);
+        let scale = first.max(silent).max(1e-12);
+        let bad = !loss.is_finite() || !norm.is_finite() || loss > DIVERGENCE_FACTOR * scale;
         if !bad {
             return None;
         }
@@ -245,6 +255,7 @@ impl Trainer {
         })
     }
 
+    /// One optimiser step on `batch`; returns its loss.
     fn train_step(&mut self, batch: &Batch32, config: &TrainConfig, seed: u64) -> f64 {
         let c = self.rnn.config().clone();
         let (n_steps, b) = (batch.n_steps, batch.batch);

@@ -77,3 +77,22 @@ fn target_loss_stops_early() {
     );
     assert_eq!(t.step, 1);
 }
+
+#[test]
+fn divergence_is_judged_on_the_tasks_loss_scale_not_a_tiny_first_loss() {
+    // Training that resumes from a tiny recorded loss: its ordinary losses (~0.1–1, the scale
+    // of zero outputs on the flip-flop) are not a divergence.
+    let (task, config, mut t) = setup();
+    t.history.loss.push(1e-9);
+    let reason = t.run(&task, &config, 4, &mut |_| ControlFlow::Continue(()));
+    assert_eq!(reason, StopReason::MaxSteps, "{:?}", t.divergence);
+    // Adam with a learning rate of 1e3 is stopped at once, naming the step and a block.
+    let (_, config, mut t) = setup();
+    let config = TrainConfig { learning_rate: 1e3, schedule: Schedule::Constant, ..config };
+    let reason = t.run(&task, &config, 4, &mut |_| ControlFlow::Continue(()));
+    assert_eq!(reason, StopReason::Diverged);
+    let d = t.divergence.expect("a divergence is recorded");
+    assert!(d.step <= 2, "{d:?}");
+    assert!(["w_h", "w_x", "b_x", "b_h", "w_out", "b_out"].contains(&d.block));
+    assert!(d.to_string().contains("lower train.learning_rate (now 1000)"), "{d}");
+}
