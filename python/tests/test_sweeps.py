@@ -47,6 +47,14 @@ def arrays(run: Path) -> dict[str, bytes]:
     return out
 
 
+def _wait(condition: Any, seconds: float, every: float = 0.05) -> bool:
+    """Polls ``condition()`` until it is true or ``seconds`` have passed; its last value."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(every)
+    return bool(condition())
+
+
 def metrics(run: Path) -> dict[str, Any]:
     m = json.loads((run / "metrics.json").read_text())
     return {k: v for k, v in m.items() if not k.endswith("seconds")}
@@ -107,10 +115,7 @@ def test_killed_worker_point_is_rerun(tmp_path: Path, client) -> None:
         sweep=nd.sweep(slow, out=tmp_path, executor=client, quiet=True)))
     thread.start()
     points = tmp_path / "slow_sweep" / "points"
-    deadline = time.monotonic() + 60
-    while not list(points.glob(".*.partial")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert list(points.glob(".*.partial")), "no point started"
+    assert _wait(lambda: list(points.glob(".*.partial")), 60), "no point started"
     pids = client.run(os.getpid)
     os.kill(next(iter(pids.values())), signal.SIGKILL)
     thread.join(timeout=600)
@@ -240,10 +245,7 @@ def test_local_pool_reruns_a_killed_workers_points(tmp_path: Path) -> None:
         sweep=nd.sweep(slow, out=tmp_path, workers=2, quiet=True)))
     thread.start()
     points = tmp_path / "local_kill" / "points"
-    deadline = time.monotonic() + 120
-    while not list(points.glob(".*.partial")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert list(points.glob(".*.partial")), "no point started"
+    assert _wait(lambda: list(points.glob(".*.partial")), 120), "no point started"
     # The pool's workers (not its resource tracker) run multiprocessing.spawn.spawn_main.
     children = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "spawn_main"],
                               capture_output=True, text=True).stdout.split()
@@ -273,9 +275,7 @@ def test_cli_workers_are_processes_and_a_killed_ones_point_runs_again(tmp_path: 
     path.write_text(nd._neurodyn.toml_from_json(json.dumps(spec("cli_kill", max_steps=3000))))
     proc = _cli_sweep(cli, path, tmp_path, "--workers", "2")
     points = tmp_path / "cli_kill" / "points"
-    deadline = time.monotonic() + 120
-    while not (list(points.glob(".*.partial")) and _workers(proc.pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait(lambda: list(points.glob(".*.partial")) and _workers(proc.pid), 120)
     workers = _workers(proc.pid)
     assert workers, "no worker process found"
     os.kill(workers[0], signal.SIGKILL)
@@ -294,10 +294,8 @@ def test_cli_sweep_stopped_by_ctrl_c_resumes_bit_for_bit(tmp_path: Path, cli: Pa
     path.write_text(nd._neurodyn.toml_from_json(json.dumps(s)))
     proc = _cli_sweep(cli, path, tmp_path / "stopped", "--workers", "2")
     points = tmp_path / "stopped" / "cli_stop" / "points"
-    deadline = time.monotonic() + 120
-    while not list(points.glob(".*.partial/checkpoint.npz")) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert list(points.glob(".*.partial/checkpoint.npz")), "no checkpoint written"
+    assert _wait(lambda: list(points.glob(".*.partial/checkpoint.npz")), 120, every=0.02), \
+        "no checkpoint written"
     os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the sweep and its workers
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

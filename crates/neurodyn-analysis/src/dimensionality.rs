@@ -26,13 +26,7 @@ impl Pca {
         if rows < 2 || dim == 0 {
             return None;
         }
-        let mut mean = vec![0.0; dim];
-        for r in 0..rows {
-            for j in 0..dim {
-                mean[j] += data[r * dim + j];
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= rows as f64);
+        let mean = crate::columns::means(data, rows, dim);
         let centred: Vec<f64> = data.iter().enumerate().map(|(k, v)| v - mean[k % dim]).collect();
         let x = view(&centred, rows, dim);
         let mut cov = Mat::<f64>::zeros(dim, dim);

@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod columns;
 pub mod decomp;
 pub mod deep_jacobian;
 pub mod dimensionality;

@@ -17,16 +17,8 @@ use neurodyn_core::mat::gemm;
 /// (`rows × q`). `None` if the system is singular (α = 0 with collinear columns).
 pub fn ridge(x: &[f64], y: &[f64], rows: usize, alpha: f64) -> Option<Vec<f64>> {
     let (p, q) = (x.len() / rows, y.len() / rows);
-    // Column means, accumulated row by row (the data are row-major).
-    let means = |d: &[f64], cols: usize| -> Vec<f64> {
-        let mut m = vec![0.0; cols];
-        d.chunks_exact(cols).for_each(|r| m.iter_mut().zip(r).for_each(|(a, v)| *a += v));
-        m.iter_mut().for_each(|a| *a /= rows as f64);
-        m
-    };
-    let (mx, my) = (means(x, p), means(y, q));
-    let xc = Mat::from_fn(rows, p, |i, j| x[i * p + j] - mx[j]);
-    let yc = Mat::from_fn(rows, q, |i, j| y[i * q + j] - my[j]);
+    let (xc, mx) = crate::columns::centred(x, rows, p);
+    let (yc, my) = crate::columns::centred(y, rows, q);
     // Single-threaded products (the caller's threads are the caller's).
     // XᵀX: the lower triangle only (all the Cholesky factorisation reads), half the flops.
     use faer::linalg::matmul::triangular::{BlockStructure, matmul};

@@ -9,14 +9,11 @@
 //!   unit-norm configurations (Williams, Kunz, Kornblith & Linderman 2021).
 
 use faer::Mat;
-use neurodyn_core::mat::{gemm, view};
+use neurodyn_core::mat::gemm;
 
 /// Centred copy of a `rows × cols` matrix (column means removed), as a faer matrix.
 fn centred(data: &[f64], rows: usize, cols: usize) -> Mat<f64> {
-    let x = view(data, rows, cols);
-    let means: Vec<f64> =
-        (0..cols).map(|j| (0..rows).map(|i| x[(i, j)]).sum::<f64>() / rows as f64).collect();
-    Mat::from_fn(rows, cols, |i, j| x[(i, j)] - means[j])
+    crate::columns::centred(data, rows, cols).0
 }
 
 fn product_t(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {

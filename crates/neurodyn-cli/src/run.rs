@@ -88,8 +88,8 @@ pub fn check(path: &Path) -> Result<()> {
             first.kind.name(),
             first.run.describe(),
             bytes(largest),
-            bytes(largest * workers_default() as f64),
-            workers_default(),
+            bytes(largest * cores() as f64),
+            cores(),
         );
         return Ok(());
     }
@@ -105,8 +105,8 @@ pub fn check(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The default number of sweep workers: every core.
-fn workers_default() -> usize {
+/// The cores of this machine: the default of `--threads` and of `neurodyn sweep --workers`.
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
@@ -208,9 +208,7 @@ pub(crate) fn execute(
     resumed: bool,
     options: &RunOptions,
 ) -> Result<(PathBuf, Option<Claim>)> {
-    let threads = options
-        .threads
-        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let threads = options.threads.map_or_else(cores, usize::from);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let invocation = runner::Invocation {
         threads,

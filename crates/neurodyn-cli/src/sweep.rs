@@ -98,9 +98,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             todo.push(i);
         }
     }
-    let workers = args
-        .workers
-        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let workers = args.workers.map_or_else(crate::run::cores, usize::from);
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {

@@ -4,26 +4,11 @@
 // A test harness polling a child process may read the clock.
 #![allow(clippy::disallowed_methods)]
 
+mod common;
+
+use common::{BIN, entries, neurodyn, scratch, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_neurodyn");
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("neurodyn-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn neurodyn(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("the neurodyn binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::Command;
 
 /// A small, fast, valid spec; tests edit one line of it.
 const SMALL: &str = r#"name = "small"
@@ -61,16 +46,6 @@ polish = true
 n_trials = 16
 n_plot_trials = 4
 "#;
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|r| {
-            r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
 
 #[test]
 fn bad_input_names_file_position_and_field_and_writes_nothing() {

@@ -9,10 +9,11 @@
 // A test harness may print and read the clock.
 #![allow(clippy::print_stderr, clippy::disallowed_methods)]
 
+mod common;
+
+use common::{BIN, entries, scratch, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_neurodyn");
 
 /// A tiny chaos study: a few kB of output.
 const TINY: &str = "name = \"tiny\"\nseed = 1\n[chaos.tanh_gain_sweep]\nsizes = [10]\ngains = [2.0]\nn_transient = 10\nn_steps = 50\n";
@@ -48,30 +49,11 @@ n_trials = 256
 n_plot_trials = 4
 "#;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("neurodyn-fs-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn run(spec: &Path, out: &Path) -> Output {
     Command::new(BIN)
         .args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
         .output()
         .expect("neurodyn runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|r| r.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 /// A tmpfs mounted at `dir` with `options`, unmounted when dropped; `None` where mounting is

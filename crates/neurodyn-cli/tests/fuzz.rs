@@ -11,12 +11,13 @@
 // A test harness may read the clock and print.
 #![allow(clippy::disallowed_methods, clippy::print_stdout)]
 
+mod common;
+
+use common::{BIN, scratch};
 use neurodyn::io::npz::{self, Array};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_neurodyn");
 
 /// A small deterministic generator (SplitMix64): the test needs reproducible choices, not
 /// statistical quality.
@@ -165,8 +166,8 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
 }
 
 /// Runs `neurodyn check` on `spec`; panics (fails the test) unless it exits 0, or 2 with an
-/// error message.
-fn check(spec: &Path, what: &str) -> i32 {
+/// error message. Returns the exit code and stderr.
+fn check(spec: &Path, what: &str) -> (i32, String) {
     let o = Command::new(BIN).arg("check").arg(spec).output().expect("neurodyn runs");
     let stderr = String::from_utf8_lossy(&o.stderr);
     let code = o.status.code();
@@ -178,14 +179,7 @@ fn check(spec: &Path, what: &str) -> i32 {
     if code == Some(2) {
         assert!(stderr.starts_with("error: "), "{what}: exit 2 without an error line: {stderr}");
     }
-    code.unwrap_or(-1)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("neurodyn-fuzz-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    (code.unwrap_or(-1), stderr.into_owned())
 }
 
 #[test]
@@ -203,7 +197,7 @@ fn mutated_specs_of_every_kind_exit_0_or_2() {
         std::fs::create_dir_all(&folder).unwrap();
         let spec = folder.join(format!("case{case}.toml"));
         std::fs::write(&spec, mutate(&text, &mut rng)).unwrap();
-        let code = check(&spec, &format!("case {case} (from {})", source.display()));
+        let (code, _) = check(&spec, &format!("case {case} (from {})", source.display()));
         let kind = source.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
         counts.entry(kind).or_default()[usize::from(code == 2)] += 1;
         let _ = std::fs::remove_file(&spec);
@@ -271,19 +265,17 @@ fn malformed_npz_data_exits_2_with_the_file_named() {
         std::fs::write(&spec, spec_text).unwrap();
         // The spec must be valid with valid data, so refusals below are about the data.
         std::fs::write(dir.join("data.npz"), &valid).unwrap();
-        let code = check(&spec, &format!("{kind} with valid data"));
+        let (code, _) = check(&spec, &format!("{kind} with valid data"));
         assert_eq!(code, 0, "{kind}: the base spec must pass with valid data");
         for (name, bytes) in &cases {
             std::fs::write(dir.join("data.npz"), bytes).unwrap();
-            let code = check(&spec, &format!("{kind} with {name} data"));
+            let (code, stderr) = check(&spec, &format!("{kind} with {name} data"));
             tried += 1;
             if *name == "valid" {
                 continue;
             }
             if !["nan", "inf", "int32"].contains(name) {
                 assert_eq!(code, 2, "{kind}: {name} data must be refused");
-                let o = Command::new(BIN).arg("check").arg(&spec).output().unwrap();
-                let stderr = String::from_utf8_lossy(&o.stderr);
                 assert!(
                     stderr.contains("data.npz"),
                     "{kind}/{name}: the file is not named: {stderr}"
@@ -307,8 +299,8 @@ fn regression_huge_sweeps_are_refused_before_they_are_expanded() {
     ] {
         let spec = dir.join(format!("{name}.toml"));
         std::fs::write(&spec, text).unwrap();
-        assert_eq!(check(&spec, name), 2);
-        let o = Command::new(BIN).arg("check").arg(&spec).output().unwrap();
-        assert!(String::from_utf8_lossy(&o.stderr).contains("more than 1000000 points"));
+        let (code, stderr) = check(&spec, name);
+        assert_eq!(code, 2);
+        assert!(stderr.contains("more than 1000000 points"), "{stderr}");
     }
 }

@@ -52,6 +52,14 @@ pub(crate) fn require(ok: bool, field: &str, message: impl std::fmt::Display) ->
     if ok { Ok(()) } else { Err(spec_error(Some(field), message)) }
 }
 
+/// The variant of the engine's enum `T` that `value` names, by the names the specs use (its
+/// serde names), or a `SpecError` on `field` saying which names there are.
+pub(crate) fn named<T: serde::de::DeserializeOwned>(field: &str, value: &str) -> PyResult<T> {
+    use serde::de::value::{Error, StrDeserializer};
+    T::deserialize(StrDeserializer::<Error>::new(value))
+        .map_err(|e| spec_error(Some(field), format!("{field} = {value:?}: {e}")))
+}
+
 /// A float64 array's data (C-contiguous; the Python layer makes it so) and shape.
 pub(crate) fn data<'a>(
     a: &'a PyReadonlyArrayDyn<'_, f64>,

@@ -1,10 +1,10 @@
 //! Echo-state reservoirs for Python: `EsnCore` (built from a config or from given weights, so
 //! reservoirpy's weights run here too), ridge readouts and memory capacity.
 
-use crate::{array, data, require, spec_error};
+use crate::{array, data, named, require, spec_error};
 use faer::Mat;
 use neurodyn::analysis::reservoir::{linear_memory_capacity, memory_capacity, ridge};
-use neurodyn::models::reservoir::{Activation, Esn, EsnConfig, Topology};
+use neurodyn::models::reservoir::{Esn, EsnConfig};
 use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 
@@ -17,17 +17,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 type Arr<'py> = Bound<'py, PyArrayDyn<f64>>;
-
-fn activation(name: &str) -> PyResult<Activation> {
-    match name {
-        "tanh" => Ok(Activation::Tanh),
-        "linear" => Ok(Activation::Linear),
-        other => Err(spec_error(
-            Some("activation"),
-            format!("activation = {other:?}: \"tanh\" or \"linear\""),
-        )),
-    }
-}
 
 fn matrix(d: &[f64], rows: usize, cols: usize) -> Mat<f64> {
     Mat::from_fn(rows, cols, |i, j| d[i * cols + j])
@@ -60,24 +49,14 @@ impl EsnCore {
         n_input: usize,
         seed: u64,
     ) -> PyResult<Self> {
-        let topology = match topology {
-            "gaussian" => Topology::Gaussian,
-            "orthogonal" => Topology::Orthogonal,
-            other => {
-                return Err(spec_error(
-                    Some("topology"),
-                    format!("topology = {other:?}: \"gaussian\" or \"orthogonal\""),
-                ));
-            }
-        };
         let config = EsnConfig {
             n,
             spectral_radius,
             input_scaling,
             bias_scaling,
             leak,
-            activation: self::activation(activation)?,
-            topology,
+            activation: named("activation", activation)?,
+            topology: named("topology", topology)?,
         };
         require(n_input >= 1, "n_input", format!("n_input = {n_input}: at least 1"))?;
         let esn =
@@ -119,7 +98,7 @@ impl EsnCore {
                 w_in: matrix(id, n, is[1]),
                 bias: bd.to_vec(),
                 leak,
-                activation: self::activation(activation)?,
+                activation: named("activation", activation)?,
             },
         })
     }

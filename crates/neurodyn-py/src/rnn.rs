@@ -2,12 +2,12 @@
 //! and Lyapunov spectra. Sequences are `(time, trial, channel)`, PyTorch's sequence-first
 //! layout; a state is `h` (or `(h, c)` stacked for the LSTM).
 
-use crate::{array, data, from_range, interruptible, require, spec_error};
+use crate::{array, data, from_range, interruptible, named, require, spec_error};
 use neurodyn::analysis::fixed_points::{self as fp, FixedPointConfig};
 use neurodyn::analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
 use neurodyn::core::Dynamics;
 use neurodyn::core::rng;
-use neurodyn::models::rnn::{Activation, CellKind, DaleConfig, Rnn, RnnConfig, Tape};
+use neurodyn::models::rnn::{CellKind, DaleConfig, Rnn, RnnConfig, Tape};
 use neurodyn::tasks::{self, Task, TaskBatch};
 use neurodyn::train::{Event, OptimizerKind, StopReason, TrainConfig, Trainer};
 use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
@@ -33,30 +33,6 @@ type Arr<'py> = Bound<'py, PyArrayDyn<f64>>;
 #[pyclass(module = "neurodyn._neurodyn")]
 pub struct RnnCore {
     rnn: Rnn<f64>,
-}
-
-fn cell_of(name: &str) -> PyResult<CellKind> {
-    match name {
-        "vanilla" => Ok(CellKind::Vanilla),
-        "gru" => Ok(CellKind::Gru),
-        "lstm" => Ok(CellKind::Lstm),
-        other => Err(spec_error(
-            Some("cell"),
-            format!("cell = {other:?}: one of \"vanilla\", \"gru\", \"lstm\""),
-        )),
-    }
-}
-
-fn activation_of(name: &str) -> PyResult<Activation> {
-    match name {
-        "tanh" => Ok(Activation::Tanh),
-        "relu" => Ok(Activation::Relu),
-        "softplus" => Ok(Activation::Softplus),
-        other => Err(spec_error(
-            Some("activation"),
-            format!("activation = {other:?}: one of \"tanh\", \"relu\", \"softplus\""),
-        )),
-    }
 }
 
 /// `(time, trial, channels)` with `channels` fixed.
@@ -92,12 +68,12 @@ impl RnnCore {
         seed: u64,
     ) -> PyResult<Self> {
         let config = RnnConfig {
-            cell: cell_of(cell)?,
+            cell: named("cell", cell)?,
             n_input,
             n_hidden,
             n_output,
             alpha,
-            activation: activation_of(activation)?,
+            activation: named("activation", activation)?,
             init_gain,
             dale: e_fraction.map(|e_fraction| DaleConfig { e_fraction }),
             connection_prob,

@@ -6,7 +6,7 @@ use neurodyn_io::IoError;
 use neurodyn_io::npz::read_f64;
 use std::path::Path;
 
-const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+use crate::COLORS;
 
 /// One size's curve: `(N, (mean per gain, standard error per gain))`.
 pub type SizeCurve = (usize, (Vec<f64>, Vec<f64>));

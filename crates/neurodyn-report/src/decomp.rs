@@ -7,7 +7,7 @@ use neurodyn_io::IoError;
 use neurodyn_io::npz::read_f64;
 use std::path::Path;
 
-const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+use crate::COLORS;
 
 /// Reconstruction error of every restart and the best per rank, and the similarity of the
 /// restarts' factors to the best one's (factor match score), against rank.

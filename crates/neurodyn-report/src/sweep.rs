@@ -229,10 +229,6 @@ figcaption{{font-size:85%;color:#555}}pre{{background:#f6f6f6;padding:1em;overfl
     Ok((html, figures))
 }
 
-/// Colours of groups, in order.
-const PALETTE: [&str; 8] =
-    ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
-
 /// The population's geometry (`geometry.npz` and `metrics.json`'s `geometry`), if computed:
 /// its section (a table and the MDS embedding coloured by group) and that figure.
 fn geometry_section(dir: &Path, g: &Value) -> (String, Option<Figure>) {
@@ -256,7 +252,7 @@ fn geometry_section(dir: &Path, g: &Value) -> (String, Option<Figure>) {
         .with_size(520.0, 420.0)
         .equal_aspect();
     for (gi, name) in groups.iter().enumerate() {
-        let color = PALETTE[gi % PALETTE.len()];
+        let color = crate::COLORS[gi % crate::COLORS.len()];
         let (xs, ys): (Vec<f64>, Vec<f64>) = group
             .iter()
             .enumerate()

@@ -193,14 +193,7 @@ impl Trainer {
                 &mut rng::stream(seed, "train_batch", self.step as u64),
             );
             let loss = self.train_step(&Batch32::from(&batch), config, seed);
-            // The loss scale of the task: the error of a network that outputs zeros.
-            let (sq, n) = batch
-                .targets
-                .iter()
-                .zip(&batch.mask)
-                .fold((0.0, 0.0), |(s, n), (t, m)| (s + m * t * t, n + m));
-            let silent = if n > 0.0 { sq / n } else { 0.0 };
-            if let Some(d) = self.diverged(loss, silent) {
+            if let Some(d) = self.diverged(loss, &batch) {
                 self.divergence = Some(d);
                 return StopReason::Diverged;
             }
@@ -220,15 +213,24 @@ impl Trainer {
         StopReason::MaxSteps
     }
 
-    /// The divergence of the step just taken (loss `loss`, its gradient in the buffers), if any.
-    /// The loss is compared with [`DIVERGENCE_FACTOR`] × the larger of the first step's loss
-    /// and `silent` (the loss of zero outputs on this batch), so that training resumed from a
-    /// tiny loss is not called diverged for a modest rise.
-    fn diverged(&self, loss: f64, silent: f64) -> Option<Divergence> {
+    /// The divergence of the step just taken on `batch` (loss `loss`, its gradient in the
+    /// buffers), if any. The loss is compared with [`DIVERGENCE_FACTOR`] × the larger of the
+    /// first step's loss and the loss of zero outputs on this batch, so that training resumed
+    /// from a tiny loss is not called diverged for a modest rise.
+    fn diverged(&self, loss: f64, batch: &TaskBatch) -> Option<Divergence> {
         let first = self.history.loss.first().copied().unwrap_or(loss);
         let norm = self.history.grad_norm.last().copied().unwrap_or(0.0);
-        let scale = first.max(silent).max(1e-12);
-        let bad = !loss.is_finite() || !norm.is_finite() || loss > DIVERGENCE_FACTOR * scale;
+        let large = |scale: f64| loss > DIVERGENCE_FACTOR * scale.max(1e-12);
+        // The loss of zero outputs is only needed (and only computed) when the loss is large.
+        let silent = || {
+            let (sq, n) = batch
+                .targets
+                .iter()
+                .zip(&batch.mask)
+                .fold((0.0, 0.0), |(s, n), (t, m)| (s + m * t * t, n + m));
+            if n > 0.0 { sq / n } else { 0.0 }
+        };
+        let bad = !loss.is_finite() || !norm.is_finite() || (large(first) && large(silent()));
         if !bad {
             return None;
         }

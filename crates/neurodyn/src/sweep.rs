@@ -32,6 +32,11 @@ fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, f64>) {
     }
 }
 
+/// A swept value as a key: strings as they are, other values as JSON (`64`, `[250]`).
+fn label(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), String::from)
+}
+
 /// The summary of a sweep's rows (see the module docs).
 pub fn summary(rows: &[Value]) -> Value {
     let done: Vec<&Value> = rows.iter().filter(|r| r["status"] == "done").collect();
@@ -52,12 +57,17 @@ pub fn summary(rows: &[Value]) -> Value {
         f.dedup();
         f
     };
+    let metrics = statistics(&done);
+    let mut metrics_by = Map::new();
     for field in &fields {
         let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
         for r in &done {
-            let v = &r["params"][field];
-            let key = v.as_str().map_or_else(|| v.to_string(), String::from);
-            groups.entry(key).or_default().push(r);
+            groups.entry(label(&r["params"][field])).or_default().push(r);
+        }
+        // The metrics per value of every swept field but the seed (replicates, not a condition).
+        if field != "seed" {
+            let per_value = groups.iter().map(|(k, rs)| (k.clone(), statistics(rs))).collect();
+            metrics_by.insert(field.replace('.', "/"), Value::Object(per_value));
         }
         let fractions: Map<String, Value> = groups
             .iter()
@@ -68,22 +78,6 @@ pub fn summary(rows: &[Value]) -> Value {
             min_by.insert(field.replace('.', "/"), json!(min));
             by.insert(field.replace('.', "/"), Value::Object(fractions));
         }
-    }
-    let metrics = statistics(&done);
-    // The same per value of every swept field but the seed (replicates, not a condition).
-    let mut metrics_by = Map::new();
-    for field in fields.iter().filter(|f| *f != "seed") {
-        let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-        for r in &done {
-            let v = &r["params"][field];
-            groups
-                .entry(v.as_str().map_or_else(|| v.to_string(), String::from))
-                .or_default()
-                .push(r);
-        }
-        let per_value: Map<String, Value> =
-            groups.iter().map(|(k, rs)| (k.clone(), statistics(rs))).collect();
-        metrics_by.insert(field.replace('.', "/"), Value::Object(per_value));
     }
     json!({
         "points": rows.len(),
@@ -160,10 +154,7 @@ pub struct Geometry {
 /// the result does not depend on the order in which points finished. Permutations draw from
 /// a fixed keyed stream (seed 0).
 pub fn geometry(dir: &Path, rows: &[Value], spec: &GeometrySpec) -> Result<Geometry, String> {
-    let label = |r: &Value| {
-        let v = &r["params"][&spec.group_by];
-        v.as_str().map_or_else(|| v.to_string(), String::from)
-    };
+    let label = |r: &Value| label(&r["params"][&spec.group_by]);
     let mut done: Vec<&Value> = rows.iter().filter(|r| r["status"] == "done").collect();
     done.sort_by_key(|r| (label(r), r["point"].as_str().unwrap_or_default().to_string()));
     let k = done.len();
