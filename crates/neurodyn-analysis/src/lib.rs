@@ -36,6 +36,7 @@
 mod columns;
 pub mod decomp;
 pub mod deep_jacobian;
+pub mod deep_linear;
 pub mod dimensionality;
 pub mod driven_theta;
 pub mod embedding;

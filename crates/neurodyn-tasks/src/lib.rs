@@ -10,6 +10,9 @@
 //! | [`PulseIntegration`] | ±1 pulses plus noise | running sum, scaled | line attractors, Maheswaranathan et al. 2019 (arXiv:1906.10720) |
 //! | [`ContextIntegration`] | two noisy evidence streams + a one-hot context | sign of the cued stream's mean | Mante, Sussillo, Shenoy & Newsome 2013 |
 //!
+//! Feed-forward data sets for learning-dynamics studies (linear teachers, hierarchies) are in
+//! [`supervised`].
+//!
 //! ```
 //! use neurodyn_tasks::{FlipFlop, Task};
 //! let task = FlipFlop { n_bits: 3, n_steps: 50, p_pulse: 0.05 };
@@ -17,6 +20,8 @@
 //! assert_eq!(batch.inputs.len(), 50 * 8 * 3);
 //! ```
 #![deny(missing_docs)]
+
+pub mod supervised;
 
 use neurodyn_core::{RangeError, check};
 use rand::{Rng, RngExt};

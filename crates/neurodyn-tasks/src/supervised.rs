@@ -1,0 +1,314 @@
+//! Seeded data sets for feed-forward learning-dynamics studies: inputs and targets as
+//! row-major `examples × channels` arrays, a training set and a held-out test set.
+//!
+//! - [`LinearTeacher`]: `y = T x + ε` with a teacher `T = U diag(s) Vᵀ` of chosen singular
+//!   values (Saxe, McClelland & Ganguli 2013, arXiv:1312.6120; Lampinen & Ganguli 2019,
+//!   arXiv:1809.10374); inputs whitened (`Xᵀ X / P = I` exactly) or Gaussian.
+//! - [`Hierarchy`]: items at the leaves of a binary tree whose features diffuse down the tree,
+//!   each flipping sign with a small probability per branch (Saxe, McClelland & Ganguli 2019,
+//!   arXiv:1810.10531); inputs are one-hot items scaled by `√P` so `Xᵀ X / P = I`.
+
+use faer::Mat;
+use neurodyn_core::{RangeError, check, rng};
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+/// A supervised data set, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// Input channels.
+    pub n_in: usize,
+    /// Output channels.
+    pub n_out: usize,
+    /// Training examples `P`.
+    pub n_train: usize,
+    /// Held-out examples.
+    pub n_test: usize,
+    /// `P × n_in`.
+    pub x_train: Vec<f64>,
+    /// `P × n_out`.
+    pub y_train: Vec<f64>,
+    /// `n_test × n_in`.
+    pub x_test: Vec<f64>,
+    /// `n_test × n_out`, noise-free targets where the generator has a teacher.
+    pub y_test: Vec<f64>,
+}
+
+impl Dataset {
+    /// The input–output correlation `Σ_yx = Yᵀ X / P` of the training set (`n_out × n_in`).
+    pub fn input_output_correlation(&self) -> Mat<f64> {
+        let p = self.n_train as f64;
+        let (x, y) = (&self.x_train, &self.y_train);
+        Mat::from_fn(self.n_out, self.n_in, |i, j| {
+            (0..self.n_train).map(|m| y[m * self.n_out + i] * x[m * self.n_in + j]).sum::<f64>() / p
+        })
+    }
+}
+
+fn gaussian(rows: usize, cols: usize, seed: u64, stream: &str) -> Mat<f64> {
+    let mut r = rng::stream(seed, stream, 0);
+    Mat::from_fn(rows, cols, |_, _| StandardNormal.sample(&mut r))
+}
+
+/// `rows × cols` (`rows ≥ cols`) with orthonormal columns, Haar-distributed.
+fn orthonormal_columns(rows: usize, cols: usize, seed: u64, stream: &str) -> Mat<f64> {
+    let qr = gaussian(rows, cols, seed, stream).qr();
+    let r = qr.thin_R();
+    let signs: Vec<f64> = (0..cols).map(|i| if r[(i, i)] < 0.0 { -1.0 } else { 1.0 }).collect();
+    let q = qr.compute_thin_Q();
+    Mat::from_fn(rows, cols, |i, j| q[(i, j)] * signs[j])
+}
+
+fn row_major(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)])).collect()
+}
+
+/// How a teacher's inputs are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Inputs {
+    /// `X = √P Q` with `Q` orthonormal columns: `Xᵀ X / P = I` exactly (needs `P ≥ n_in`).
+    Whitened,
+    /// i.i.d. `N(0, 1)` entries.
+    Gaussian,
+}
+
+/// A linear teacher `y = T x + σ ε` with `T = U diag(s) Vᵀ`, Haar `U`, `V`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinearTeacher {
+    /// Input channels [1].
+    pub n_in: usize,
+    /// Output channels [1].
+    pub n_out: usize,
+    /// The teacher's nonzero singular values `s_α` (its rank is their number) [1].
+    pub singular_values: Vec<f64>,
+    /// Training examples `P` [1].
+    pub n_train: usize,
+    /// Held-out examples (Gaussian inputs, noise-free targets) [1].
+    #[serde(default)]
+    pub n_test: usize,
+    /// Output noise `σ` on the training targets [1].
+    #[serde(default)]
+    pub noise: f64,
+    /// How training inputs are drawn.
+    #[serde(default = "whitened")]
+    pub inputs: Inputs,
+}
+
+fn whitened() -> Inputs {
+    Inputs::Whitened
+}
+
+/// A teacher's data and the teacher itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeacherData {
+    /// The examples.
+    pub data: Dataset,
+    /// `T` (`n_out × n_in`).
+    pub teacher: Mat<f64>,
+}
+
+impl LinearTeacher {
+    /// Checks sizes.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        check(self.n_in >= 1 && self.n_in <= 100_000, "n_in", self.n_in, "between 1 and 1e5")?;
+        check(self.n_out >= 1 && self.n_out <= 100_000, "n_out", self.n_out, "between 1 and 1e5")?;
+        let r = self.singular_values.len();
+        check(
+            r >= 1 && r <= self.n_in.min(self.n_out),
+            "singular_values",
+            r,
+            "between 1 and min(n_in, n_out) values",
+        )?;
+        for (i, s) in self.singular_values.iter().enumerate() {
+            check(s.is_finite() && *s > 0.0, &format!("singular_values[{i}]"), s, "finite, > 0")?;
+        }
+        check(
+            self.n_train >= 1 && self.n_train <= 10_000_000,
+            "n_train",
+            self.n_train,
+            "between 1 and 1e7",
+        )?;
+        check(self.n_test <= 10_000_000, "n_test", self.n_test, "at most 1e7")?;
+        check(self.noise.is_finite() && self.noise >= 0.0, "noise", self.noise, "finite, >= 0")?;
+        if self.inputs == Inputs::Whitened {
+            check(
+                self.n_train >= self.n_in,
+                "n_train",
+                self.n_train,
+                "at least n_in for whitened inputs",
+            )?;
+        }
+        let cells = (self.n_train + self.n_test) as f64 * (self.n_in + self.n_out) as f64;
+        check(cells <= 1e9, "n_train", self.n_train, "at most 1e9 numbers of data")
+    }
+
+    /// Draws the teacher and the examples from stream `seed`.
+    pub fn generate(&self, seed: u64) -> Result<TeacherData, RangeError> {
+        self.validate()?;
+        let r = self.singular_values.len();
+        let u = orthonormal_columns(self.n_out, r, seed, "teacher/u");
+        let v = orthonormal_columns(self.n_in, r, seed, "teacher/v");
+        let teacher = Mat::from_fn(self.n_out, self.n_in, |i, j| {
+            (0..r).map(|a| u[(i, a)] * self.singular_values[a] * v[(j, a)]).sum()
+        });
+        let p = self.n_train;
+        let x = match self.inputs {
+            Inputs::Whitened => {
+                let mut q = orthonormal_columns(p, self.n_in, seed, "teacher/x");
+                q *= faer::Scale((p as f64).sqrt());
+                q
+            }
+            Inputs::Gaussian => gaussian(p, self.n_in, seed, "teacher/x"),
+        };
+        let mut y = &x * teacher.transpose();
+        if self.noise > 0.0 {
+            y += gaussian(p, self.n_out, seed, "teacher/noise") * faer::Scale(self.noise);
+        }
+        let x_test = gaussian(self.n_test, self.n_in, seed, "teacher/x_test");
+        let y_test = &x_test * teacher.transpose();
+        let data = Dataset {
+            n_in: self.n_in,
+            n_out: self.n_out,
+            n_train: p,
+            n_test: self.n_test,
+            x_train: row_major(&x),
+            y_train: row_major(&y),
+            x_test: row_major(&x_test),
+            y_test: row_major(&y_test),
+        };
+        Ok(TeacherData { data, teacher })
+    }
+}
+
+/// Items at the leaves of a binary tree with `levels` levels of splits (`2^levels` items);
+/// each of `n_features` features is ±1 at the root and flips sign with probability `flip` on
+/// every branch down to the items.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hierarchy {
+    /// Levels of binary splits: `2^levels` items [1].
+    pub levels: usize,
+    /// Features per item [1].
+    pub n_features: usize,
+    /// Probability that a feature flips sign on one branch [1].
+    pub flip: f64,
+}
+
+impl Hierarchy {
+    /// Items `2^levels`.
+    pub fn n_items(&self) -> usize {
+        1 << self.levels
+    }
+
+    /// Checks sizes.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        check(self.levels >= 1 && self.levels <= 12, "levels", self.levels, "between 1 and 12")?;
+        check(
+            self.n_features >= 1 && self.n_features <= 1_000_000,
+            "n_features",
+            self.n_features,
+            "between 1 and 1e6",
+        )?;
+        check(
+            self.n_items() as f64 * self.n_features as f64 <= 1e9,
+            "n_features",
+            self.n_features,
+            "at most 1e9 item features",
+        )?;
+        check((0.0..=0.5).contains(&self.flip), "flip", self.flip, "between 0 and 0.5")
+    }
+
+    /// Draws the features: inputs one-hot items × `√P`, targets the items' features; the test
+    /// set is the training set (the items are the whole world).
+    pub fn generate(&self, seed: u64) -> Result<Dataset, RangeError> {
+        self.validate()?;
+        let p = self.n_items();
+        let f = self.n_features;
+        let mut r = rng::stream(seed, "hierarchy/features", 0);
+        let mut y = vec![0.0; p * f];
+        for k in 0..f {
+            // Node values of a complete binary tree, level by level (heap order).
+            let mut nodes = vec![if r.random_bool(0.5) { 1.0 } else { -1.0 }];
+            for _ in 0..self.levels {
+                nodes = nodes
+                    .iter()
+                    .flat_map(|v| [*v, *v])
+                    .map(|v: f64| if r.random_bool(self.flip) { -v } else { v })
+                    .collect();
+            }
+            for (i, v) in nodes.iter().enumerate() {
+                y[i * f + k] = *v;
+            }
+        }
+        let scale = (p as f64).sqrt();
+        let x: Vec<f64> = (0..p * p).map(|i| if i / p == i % p { scale } else { 0.0 }).collect();
+        Ok(Dataset {
+            n_in: p,
+            n_out: f,
+            n_train: p,
+            n_test: p,
+            x_test: x.clone(),
+            y_test: y.clone(),
+            x_train: x,
+            y_train: y,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teacher_has_its_spectrum_and_whitened_inputs_are_white() {
+        let t = LinearTeacher {
+            n_in: 12,
+            n_out: 9,
+            singular_values: vec![5.0, 3.0, 2.0, 1.0],
+            n_train: 40,
+            n_test: 10,
+            noise: 0.0,
+            inputs: Inputs::Whitened,
+        };
+        let d = t.generate(3).unwrap();
+        let s = d.teacher.singular_values().unwrap();
+        for (a, b) in s.iter().zip([5.0, 3.0, 2.0, 1.0, 0.0]) {
+            assert!((a - b).abs() < 1e-12, "{s:?}");
+        }
+        let x = neurodyn_core::mat::view(&d.data.x_train, 40, 12);
+        let c = x.transpose() * x * faer::Scale(1.0 / 40.0);
+        for i in 0..12 {
+            for j in 0..12 {
+                assert!((c[(i, j)] - f64::from(i == j)).abs() < 1e-12);
+            }
+        }
+        // Noise-free and whitened: Σ_yx is the teacher.
+        let syx = d.data.input_output_correlation();
+        assert!((&syx - &d.teacher).norm_max() < 1e-12);
+    }
+
+    #[test]
+    fn hierarchy_covariance_decays_with_tree_distance() {
+        // Two items whose lowest common ancestor is d levels up share a feature with
+        // probability that both paths flip an even number of times: E[y_i y_j] = (1 − 2ε)^{2d}.
+        let h = Hierarchy { levels: 3, n_features: 40_000, flip: 0.1 };
+        let d = h.generate(1).unwrap();
+        let f = h.n_features;
+        let corr = |i: usize, j: usize| {
+            (0..f).map(|k| d.y_train[i * f + k] * d.y_train[j * f + k]).sum::<f64>() / f as f64
+        };
+        for (j, up) in [(1, 1), (2, 2), (4, 3), (7, 3)] {
+            let expected = 0.8f64.powi(2 * up);
+            // Standard error ≤ 1/√40 000 = 0.005.
+            assert!(
+                (corr(0, j) - expected).abs() < 0.025,
+                "items 0,{j}: {} vs {expected}",
+                corr(0, j)
+            );
+        }
+        assert_eq!(d.x_train[0], 8f64.sqrt());
+    }
+}
