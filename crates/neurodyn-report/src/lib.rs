@@ -85,11 +85,10 @@ pre{{background:#f6f6f6;padding:1em;overflow:auto}}</style>
     )
 }
 
-/// The style of the claim box ([`claim_html`]).
-/// The colours of series in a figure, in order (chaos, decomposition, spiking and sweep figures).
-pub(crate) const COLORS: [&str; 6] =
-    ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+/// The colours of series in a figure, in order (every topic's figures share them).
+pub const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
+/// The style of the claim box ([`claim_html`]).
 pub(crate) const CLAIM_CSS: &str =
     ".claim{border:2px solid;border-radius:6px;padding:0.5em 1em;margin:1em 0}
 .holds{border-color:#2ca02c;background:#f3fbf3}.fails{border-color:#d62728;background:#fdf3f3}

@@ -40,6 +40,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::compare::CompareKind,
     &crate::dimensionality::DimensionalityKind,
     &crate::reservoir::ReservoirKind,
+    &crate::deep_linear::DeepLinearKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

@@ -43,6 +43,7 @@ pub mod amp;
 pub mod chaos;
 pub mod compare;
 pub mod decomp;
+pub mod deep_linear;
 pub mod dimensionality;
 pub mod kinds;
 pub mod reservoir;

@@ -1,0 +1,801 @@
+//! The `deep_linear` run kind (`[deep_linear]` specs): deep linear networks trained by
+//! full-batch gradient descent on a linear teacher or on hierarchically structured items, with
+//! the strength of every mode of `Σ_yx` recorded over time next to the exact solution of Saxe,
+//! McClelland & Ganguli (2013, arXiv:1312.6120; 2019, arXiv:1810.10531) — see
+//! `analysis::deep_linear`.
+//!
+//! Each network has its own depth, start and learning rate. Measured per network: the loss
+//! over time, the time to learn (loss below `criterion` × the zero map's loss), and for
+//! networks with one hidden layer the half-time of each mode against the theory's, from the
+//! start's [effective initial strength](neurodyn_analysis::deep_linear::effective_initial_strength).
+//! For the first network also: transient illusory correlations (an item's feature predicted
+//! with the wrong sign, by more than a tenth of its value, before it is learned) and the
+//! similarity of the items' hidden representations against the theory's `X V diag(s) Vᵀ Xᵀ`.
+//!
+//! ```toml
+//! name = "modes"
+//! [deep_linear]
+//! data = { teacher = { n_in = 8, n_out = 8, singular_values = [3.0, 1.0], n_train = 8 } }
+//! learning_rate = 0.01
+//! steps = 2000
+//! networks = [{ name = "small", hidden = [8], start = { kind = "decoupled", a0 = 0.001 } }]
+//! ```
+
+use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Outcome, Prepared};
+use faer::Mat;
+use neurodyn_analysis::deep_linear::{
+    Modes, crossing_time, effective_initial_strength, half_time, mode_strength,
+};
+use neurodyn_core::{RangeError, check};
+use neurodyn_io::IoError;
+use neurodyn_io::npz::{Array, read_f64};
+use neurodyn_io::spec::{
+    SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
+};
+use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss, haar_semi_orthogonal};
+use neurodyn_report::COLORS;
+use neurodyn_report::svg::{Marker, Plot};
+use neurodyn_tasks::supervised::{Dataset, Hierarchy, LinearTeacher};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A deep-linear learning-dynamics experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeepLinearSpec {
+    /// Spec format version.
+    #[serde(default = "schema_version")]
+    pub schema_version: u32,
+    /// Name of the run.
+    pub name: String,
+    /// Seed of the data and of every network's start.
+    #[serde(default)]
+    pub seed: u64,
+    /// Data, networks and training.
+    pub deep_linear: Settings,
+}
+
+/// Data, networks and training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// What the networks learn.
+    pub data: Data,
+    /// Step size η of full-batch gradient descent; time is in units of τ = 1/η [1].
+    pub learning_rate: f64,
+    /// Steps of gradient descent [1].
+    pub steps: usize,
+    /// Steps between recordings [1].
+    #[serde(default = "ten")]
+    pub record_every: usize,
+    /// A network has learned when its loss is below this fraction of the zero map's loss [1].
+    #[serde(default = "one_percent")]
+    pub criterion: f64,
+    /// Modes of `Σ_yx` tracked (strongest first; default all, at most 64) [1].
+    #[serde(default)]
+    pub modes: Option<usize>,
+    /// The networks, trained on the same data.
+    pub networks: Vec<NetworkSpec>,
+}
+
+fn ten() -> usize {
+    10
+}
+fn one_percent() -> f64 {
+    0.01
+}
+
+/// The data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Data {
+    /// A linear teacher with a chosen spectrum.
+    Teacher(LinearTeacher),
+    /// Items at the leaves of a binary tree with diffusing features.
+    Hierarchy(Hierarchy),
+}
+
+/// One network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Its name in metrics and arrays (letters, digits and '_').
+    pub name: String,
+    /// Hidden widths, input to output (`[h]` is Saxe's three-layer network).
+    pub hidden: Vec<usize>,
+    /// Its starting weights.
+    pub start: Start,
+    /// Its own step size (default: the experiment's) [1].
+    #[serde(default)]
+    pub learning_rate: Option<f64>,
+    /// Step sizes to search instead: the network is trained at each, and the one that
+    /// learns in the fewest steps is reported (Saxe et al. compare depths at each depth's best
+    /// learning rate) [1].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learning_rates: Vec<f64>,
+}
+
+/// Starting weights.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum Start {
+    /// Every mode of `Σ_yx` at strength `a0`, balanced across layers (`W₁ = a0^{1/L} R₁ Vᵀ`,
+    /// …, `W_L = a0^{1/L} U R_{L−1}ᵀ` with Haar `R_l`); needs every hidden width ≥ the modes.
+    Decoupled {
+        /// Starting strength of every mode [1].
+        a0: f64,
+    },
+    /// i.i.d. `N(0, σ_w²/n_in)` weights.
+    Gaussian {
+        /// Weight scale [1].
+        sigma_w: f64,
+    },
+    /// `σ_w` times Haar (semi-)orthogonal layers.
+    Orthogonal {
+        /// Weight scale [1].
+        sigma_w: f64,
+    },
+}
+
+impl DeepLinearSpec {
+    fn validate(&self) -> Result<(), RangeError> {
+        check(self.schema_version == SCHEMA_VERSION, "schema_version", self.schema_version, "1")?;
+        check_name(&self.name)?;
+        let s = &self.deep_linear;
+        let prefix = |mut e: RangeError, p: &str| {
+            e.field = format!("deep_linear.data.{p}.{}", e.field);
+            e
+        };
+        match &s.data {
+            Data::Teacher(t) => t.validate().map_err(|e| prefix(e, "teacher"))?,
+            Data::Hierarchy(h) => h.validate().map_err(|e| prefix(e, "hierarchy"))?,
+        }
+        let lr_ok = |v: f64| v.is_finite() && v > 0.0 && v <= 10.0;
+        check(lr_ok(s.learning_rate), "deep_linear.learning_rate", s.learning_rate, "in (0, 10]")?;
+        check(
+            s.steps >= 1 && s.steps <= 10_000_000,
+            "deep_linear.steps",
+            s.steps,
+            "between 1 and 1e7",
+        )?;
+        check(
+            s.record_every >= 1 && s.record_every <= s.steps,
+            "deep_linear.record_every",
+            s.record_every,
+            "between 1 and steps",
+        )?;
+        check(
+            s.criterion > 0.0 && s.criterion < 1.0,
+            "deep_linear.criterion",
+            s.criterion,
+            "in (0, 1)",
+        )?;
+        let (n_in, n_out) = self.dims();
+        let most = n_in.min(n_out).min(64);
+        if let Some(m) = s.modes {
+            check(m >= 1 && m <= most, "deep_linear.modes", m, &format!("between 1 and {most}"))?;
+        }
+        check(
+            !s.networks.is_empty() && s.networks.len() <= 64,
+            "deep_linear.networks",
+            s.networks.len(),
+            "1 to 64 networks",
+        )?;
+        for (i, n) in s.networks.iter().enumerate() {
+            let f = format!("deep_linear.networks[{i}]");
+            let named = !n.name.is_empty()
+                && n.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && s.networks[..i].iter().all(|m| m.name != n.name);
+            check(
+                named,
+                &format!("{f}.name"),
+                format!("{:?}", n.name),
+                "unique; letters, digits and '_'",
+            )?;
+            check(
+                n.hidden.len() <= 100,
+                &format!("{f}.hidden"),
+                n.hidden.len(),
+                "at most 100 hidden layers",
+            )?;
+            for (k, h) in n.hidden.iter().enumerate() {
+                check(*h >= 1 && *h <= 4096, &format!("{f}.hidden[{k}]"), h, "between 1 and 4096")?;
+            }
+            if let Some(lr) = n.learning_rate {
+                check(lr_ok(lr), &format!("{f}.learning_rate"), lr, "in (0, 10]")?;
+            }
+            check(
+                n.learning_rates.len() <= 64
+                    && (n.learning_rates.is_empty() || n.learning_rate.is_none()),
+                &format!("{f}.learning_rates"),
+                n.learning_rates.len(),
+                "at most 64 values, and not together with learning_rate",
+            )?;
+            for (k, lr) in n.learning_rates.iter().enumerate() {
+                check(lr_ok(*lr), &format!("{f}.learning_rates[{k}]"), lr, "in (0, 10]")?;
+            }
+            match n.start {
+                Start::Decoupled { a0 } => {
+                    let modes = self.n_modes();
+                    check(a0.is_finite() && a0 > 0.0, &format!("{f}.start.a0"), a0, "finite, > 0")?;
+                    check(
+                        n.hidden.iter().all(|h| *h >= modes),
+                        &format!("{f}.hidden"),
+                        format!("{:?}", n.hidden),
+                        &format!(
+                            "every width at least the {modes} tracked modes (decoupled start)"
+                        ),
+                    )?;
+                }
+                Start::Gaussian { sigma_w } | Start::Orthogonal { sigma_w } => check(
+                    sigma_w.is_finite() && (0.0..=100.0).contains(&sigma_w),
+                    &format!("{f}.start.sigma_w"),
+                    sigma_w,
+                    "between 0 and 100",
+                )?,
+            }
+        }
+        Ok(())
+    }
+
+    fn dims(&self) -> (usize, usize) {
+        match &self.deep_linear.data {
+            Data::Teacher(t) => (t.n_in, t.n_out),
+            Data::Hierarchy(h) => (h.n_items(), h.n_features),
+        }
+    }
+
+    fn n_modes(&self) -> usize {
+        let (n_in, n_out) = self.dims();
+        self.deep_linear.modes.unwrap_or(n_in.min(n_out).min(64))
+    }
+
+    fn data(&self) -> Result<Dataset, String> {
+        match &self.deep_linear.data {
+            Data::Teacher(t) => t.generate(self.seed).map(|d| d.data),
+            Data::Hierarchy(h) => h.generate(self.seed),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// One network's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkMetrics {
+    /// Weight layers [1].
+    pub depth: usize,
+    /// Step size η [1].
+    pub learning_rate: f64,
+    /// Loss at the start [1].
+    pub initial_loss: f64,
+    /// Loss at the end (null when it diverged) [1].
+    pub final_loss: f64,
+    /// Steps until the loss is below `criterion` × the zero map's loss (interpolated).
+    pub learning_steps: Option<f64>,
+    /// The same in units of τ = 1/η.
+    pub learning_time: Option<f64>,
+    /// Time (τ) for each mode to reach half its singular value (null: not reached).
+    pub half_times: Vec<Option<f64>>,
+    /// One hidden layer: the theory's half-times from the effective starting strengths.
+    pub theory_half_times: Option<Vec<f64>>,
+    /// One hidden layer: the largest |measured/theory − 1| over modes that reached half.
+    pub max_half_time_error: Option<f64>,
+    /// Pairs of modes with singular values more than 10 % apart learned out of order.
+    pub order_inversions: usize,
+    /// The step at which the loss stopped being finite, if it did.
+    pub diverged_at: Option<usize>,
+    /// With `learning_rates`: the steps to learn at each (null: never, or diverged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub learning_steps_by_rate: Vec<Option<f64>>,
+}
+
+/// `metrics.json` of a deep-linear run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeepLinearMetrics {
+    /// Singular values `s_α` of `Σ_yx`, tracked modes [1].
+    pub singular_values: Vec<f64>,
+    /// The zero map's loss `‖Y‖²/(2P)` [1].
+    pub zero_map_loss: f64,
+    /// First network: item–feature entries whose prediction passed, by more than a tenth of
+    /// the target's size, to the wrong sign before ending on the right one [1].
+    pub illusory_correlations: usize,
+    /// First network: Pearson r of its first hidden layer's item similarity at the end
+    /// against the theory's `X V diag(s) Vᵀ Xᵀ` [1].
+    pub hidden_similarity_r: f64,
+    /// Per network, by name.
+    pub networks: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The `deep_linear` kind.
+pub struct DeepLinearKind;
+
+struct PreparedDeepLinear {
+    spec: DeepLinearSpec,
+}
+
+impl Kind for DeepLinearKind {
+    fn name(&self) -> &'static str {
+        "deep_linear"
+    }
+    fn table(&self) -> &'static str {
+        "deep_linear"
+    }
+    fn prepare(
+        &self,
+        text: &str,
+        file: &str,
+        _base: &Path,
+        limits: &Limits,
+    ) -> Result<Box<dyn Prepared>, SpecError> {
+        let spec: DeepLinearSpec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
+        spec.validate().map_err(|e| range_error(text, file, e))?;
+        let s = &spec.deep_linear;
+        let (n_in, n_out) = spec.dims();
+        let p = match &s.data {
+            Data::Teacher(t) => (t.n_train + t.n_test) as f64,
+            Data::Hierarchy(h) => 2.0 * h.n_items() as f64,
+        };
+        let mut m = MemoryEstimate::new();
+        m.add("deep_linear.data", p * (n_in + n_out) as f64, 8.0);
+        for (i, n) in s.networks.iter().enumerate() {
+            let widths: Vec<f64> = std::iter::once(n_in)
+                .chain(n.hidden.iter().copied())
+                .chain([n_out])
+                .map(|w| w as f64)
+                .collect();
+            let weights: f64 = widths.windows(2).map(|w| w[0] * w[1]).sum();
+            let acts: f64 = widths.iter().sum::<f64>() * p;
+            m.add(&format!("deep_linear.networks[{i}]"), 3.0 * weights + 3.0 * acts, 8.0);
+        }
+        let records = (s.steps / s.record_every + 1) as f64;
+        m.add(
+            "deep_linear.steps",
+            records * s.networks.len() as f64 * (2.0 * spec.n_modes() as f64 + 1.0),
+            8.0,
+        );
+        m.check(limits, text, file)?;
+        Ok(Box::new(PreparedDeepLinear { spec }))
+    }
+    fn figures(
+        &self,
+        dir: &Path,
+        _: &str,
+        metrics: &serde_json::Value,
+    ) -> Result<Vec<Figure>, IoError> {
+        figures(dir, metrics)
+    }
+}
+
+/// One network's training record.
+struct Record {
+    times: Vec<f64>,
+    losses: Vec<f64>,
+    strengths: Vec<Vec<f64>>,
+    theory: Option<Vec<Vec<f64>>>,
+    metrics: NetworkMetrics,
+    illusory: usize,
+    hidden_similarity: Option<Vec<f64>>,
+}
+
+fn start_weights(net: &mut Ffn<f64>, start: Start, modes: &Modes, seed: u64, index: usize) {
+    let Start::Decoupled { a0 } = start else { return };
+    let layers = net.n_layers();
+    let per_layer = a0.powf(1.0 / layers as f64);
+    let r = modes.len();
+    // Hidden bases R_l (h_l × r, orthonormal columns), one per hidden layer.
+    let widths = net.config.widths.clone();
+    let bases: Vec<Mat<f64>> = (1..layers)
+        .map(|l| haar_semi_orthogonal(widths[l], r, seed, (index * 1000 + l) as u64))
+        .collect();
+    for l in 0..layers {
+        let left = if l + 1 == layers { modes.u.clone() } else { bases[l].clone() };
+        let right = if l == 0 { modes.v.clone() } else { bases[l - 1].clone() };
+        net.set_weights(l, &(&left * right.transpose() * faer::Scale(per_layer)));
+    }
+}
+
+/// Trains network `index` at its learning rate, or at each of its `learning_rates` keeping the
+/// one that learns in the fewest steps.
+fn train(
+    spec: &DeepLinearSpec,
+    index: usize,
+    data: &Dataset,
+    modes: &Modes,
+    zero_loss: f64,
+    ctx: &Context<'_>,
+) -> Result<Record, String> {
+    let n = &spec.deep_linear.networks[index];
+    if n.learning_rates.is_empty() {
+        let lr = n.learning_rate.unwrap_or(spec.deep_linear.learning_rate);
+        return train_one(spec, index, lr, data, modes, zero_loss, ctx);
+    }
+    let mut best: Option<Record> = None;
+    let mut by_rate = Vec::new();
+    for lr in &n.learning_rates {
+        let r = train_one(spec, index, *lr, data, modes, zero_loss, ctx)?;
+        by_rate.push(r.metrics.learning_steps);
+        let key =
+            |r: &Record| (r.metrics.learning_steps.unwrap_or(f64::INFINITY), r.metrics.final_loss);
+        if best
+            .as_ref()
+            .is_none_or(|b| key(&r).partial_cmp(&key(b)) == Some(std::cmp::Ordering::Less))
+        {
+            best = Some(r);
+        }
+    }
+    let mut best = best.expect("at least one learning rate");
+    best.metrics.learning_steps_by_rate = by_rate;
+    Ok(best)
+}
+
+fn train_one(
+    spec: &DeepLinearSpec,
+    index: usize,
+    lr: f64,
+    data: &Dataset,
+    modes: &Modes,
+    zero_loss: f64,
+    ctx: &Context<'_>,
+) -> Result<Record, String> {
+    let s = &spec.deep_linear;
+    let n = &s.networks[index];
+    let widths: Vec<usize> =
+        std::iter::once(data.n_in).chain(n.hidden.iter().copied()).chain([data.n_out]).collect();
+    let (init, sigma_w) = match n.start {
+        Start::Decoupled { .. } => (Init::Gaussian, 0.0),
+        Start::Gaussian { sigma_w } => (Init::Gaussian, sigma_w),
+        Start::Orthogonal { sigma_w } => (Init::Orthogonal, sigma_w),
+    };
+    let config = FfnConfig {
+        widths,
+        activation: Activation::Linear,
+        init,
+        sigma_w,
+        sigma_b: 0.0,
+        bias: false,
+    };
+    let mut net =
+        config.build::<f64>(spec.seed.wrapping_add(1 + index as u64)).map_err(|e| e.to_string())?;
+    start_weights(&mut net, n.start, modes, spec.seed, index);
+    let depth = net.n_layers();
+    // The theory of a one-hidden-layer network from a small start: every mode below half its
+    // singular value (else its half-time is not defined).
+    let a0_eff = (depth == 2)
+        .then(|| effective_initial_strength(&net.weight_matrix(0), &net.weight_matrix(1), modes))
+        .filter(|a0| a0.iter().zip(&modes.s).all(|(a, s)| *a < s / 2.0));
+
+    let p = data.n_train;
+    let (x, y) = (&data.x_train, &data.y_train);
+    let mut grads = vec![0.0; net.params.len()];
+    let (mut times, mut losses, mut strengths) = (Vec::new(), Vec::new(), Vec::new());
+    // Illusory correlations: per entry, whether it has been wrong-signed by > |y|/10.
+    let track_illusions = index == 0;
+    let mut was_wrong = vec![false; if track_illusions { p * data.n_out } else { 0 }];
+    let mut initial_loss = f64::NAN;
+    let mut diverged_at = None;
+    ctx.progress.phase(&format!("train {} (η = {lr})", n.name), s.steps as u64);
+    for step in 0..=s.steps {
+        let record = step % s.record_every == 0 || step == s.steps;
+        let loss = if record {
+            let tape = net.forward(x, p);
+            let (loss, d_out) = net.loss_of(&tape, y, Loss::Mse);
+            if track_illusions {
+                for ((w, o), t) in was_wrong.iter_mut().zip(tape.output()).zip(y) {
+                    *w |= o * t < 0.0 && o.abs() > 0.1 * t.abs();
+                }
+            }
+            times.push(step as f64 * lr);
+            losses.push(loss);
+            strengths.push(modes.strengths(&net.composite()));
+            if step < s.steps {
+                net.backward(&tape, &d_out, &mut grads);
+            }
+            loss
+        } else {
+            net.loss_and_gradient(x, y, p, Loss::Mse, &mut grads)
+        };
+        if step == 0 {
+            initial_loss = loss;
+        }
+        if !loss.is_finite() || loss > 1e6 * zero_loss.max(initial_loss) {
+            diverged_at = Some(step);
+            break;
+        }
+        if step == s.steps {
+            break;
+        }
+        net.params.iter_mut().zip(&grads).for_each(|(w, g)| *w -= lr * g);
+        if step % 64 == 0 {
+            ctx.progress.advance(step as u64, None);
+            if ctx.progress.interrupted() {
+                return Err("interrupted".into());
+            }
+        }
+    }
+    ctx.progress.advance(s.steps as u64, None);
+
+    let final_out = net.forward(x, p);
+    let illusory = was_wrong
+        .iter()
+        .zip(final_out.output())
+        .zip(y)
+        .filter(|((w, o), t)| **w && **o * **t > 0.0)
+        .count();
+    let r = modes.len();
+    let column = |a: usize| -> Vec<f64> { strengths.iter().map(|v| v[a]).collect() };
+    let half_times: Vec<Option<f64>> =
+        (0..r).map(|a| crossing_time(&times, &column(a), modes.s[a] / 2.0)).collect();
+    let theory_half_times: Option<Vec<f64>> =
+        a0_eff.as_ref().map(|a0| (0..r).map(|a| half_time(modes.s[a], a0[a])).collect());
+    let max_half_time_error = theory_half_times.as_ref().map(|th| {
+        half_times
+            .iter()
+            .zip(th)
+            .filter_map(|(m, t)| m.map(|m| (m / t - 1.0).abs()))
+            .fold(0.0, f64::max)
+    });
+    let theory = a0_eff.as_ref().map(|a0| {
+        times
+            .iter()
+            .map(|t| (0..r).map(|a| mode_strength(modes.s[a], a0[a], *t)).collect())
+            .collect()
+    });
+    let mut order_inversions = 0;
+    for a in 0..r {
+        for b in a + 1..r {
+            if modes.s[a] > 1.1 * modes.s[b] {
+                let (ta, tb) = (
+                    half_times[a].unwrap_or(f64::INFINITY),
+                    half_times[b].unwrap_or(f64::INFINITY),
+                );
+                order_inversions += usize::from(ta > tb);
+            }
+        }
+    }
+    let learning_time = crossing_time(
+        &times,
+        &losses.iter().map(|l| -l).collect::<Vec<_>>(),
+        -s.criterion * zero_loss,
+    );
+    let hidden_similarity = (index == 0 && depth >= 2).then(|| {
+        let h = &final_out.activations[1];
+        let w = net.config.widths[1];
+        (0..p * p)
+            .map(|k| {
+                let (i, j) = (k / p, k % p);
+                (0..w).map(|c| h[i * w + c] * h[j * w + c]).sum()
+            })
+            .collect()
+    });
+    let metrics = NetworkMetrics {
+        depth,
+        learning_rate: lr,
+        initial_loss,
+        final_loss: if diverged_at.is_some() { f64::INFINITY } else { *losses.last().unwrap() },
+        learning_steps: learning_time.map(|t| t / lr),
+        learning_time,
+        half_times,
+        theory_half_times,
+        max_half_time_error,
+        order_inversions,
+        diverged_at,
+        learning_steps_by_rate: Vec::new(),
+    };
+    Ok(Record { times, losses, strengths, theory, metrics, illusory, hidden_similarity })
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+impl Prepared for PreparedDeepLinear {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn resolved(&self) -> String {
+        toml::to_string_pretty(&self.spec).expect("a deep_linear spec serialises to TOML")
+    }
+    fn describe(&self) -> String {
+        let s = &self.spec.deep_linear;
+        let what = match &s.data {
+            Data::Teacher(_) => "a linear teacher",
+            Data::Hierarchy(_) => "hierarchical items",
+        };
+        format!(
+            "{} deep linear networks on {what}, {} steps of gradient descent",
+            s.networks.len(),
+            s.steps
+        )
+    }
+    fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
+        let spec = &self.spec;
+        let data = spec.data()?;
+        let sigma = data.input_output_correlation();
+        let modes = Modes::of(&sigma, spec.n_modes()).ok_or("the SVD of Σ_yx did not converge")?;
+        let zero_loss =
+            data.y_train.iter().map(|v| v * v).sum::<f64>() / (2.0 * data.n_train as f64);
+        let records: Vec<Record> = (0..spec.deep_linear.networks.len())
+            .map(|i| train(spec, i, &data, &modes, zero_loss, ctx))
+            .collect::<Result<_, _>>()?;
+
+        let first = &records[0];
+        // Theory: at the end of learning W₁ᵀW₁ = V diag(s) Vᵀ (balanced layers), so the items'
+        // hidden similarity is X V diag(s) Vᵀ Xᵀ.
+        let p = data.n_train;
+        let x = neurodyn_core::mat::view(&data.x_train, p, data.n_in);
+        let mut scaled = modes.v.clone();
+        for a in 0..modes.len() {
+            for i in 0..scaled.nrows() {
+                scaled[(i, a)] *= modes.s[a];
+            }
+        }
+        let theory_sim = x * &scaled * modes.v.transpose() * x.transpose();
+        let theory_sim: Vec<f64> = (0..p * p).map(|k| theory_sim[(k / p, k % p)]).collect();
+        let hidden_similarity_r =
+            first.hidden_similarity.as_ref().map_or(f64::NAN, |h| pearson(h, &theory_sim));
+
+        let r = modes.len();
+        let n_rec = first.times.len();
+        let mut arrays = vec![
+            ("times".to_string(), Array::f64(&[n_rec], first.times.clone())),
+            ("singular_values".to_string(), Array::f64(&[r], modes.s.clone())),
+            ("hidden_similarity_theory".to_string(), Array::f64(&[p, p], theory_sim)),
+        ];
+        if let Some(h) = &first.hidden_similarity {
+            arrays.push(("hidden_similarity".to_string(), Array::f64(&[p, p], h.clone())));
+        }
+        let mut networks = serde_json::Map::new();
+        for (n, rec) in spec.deep_linear.networks.iter().zip(&records) {
+            let k = rec.times.len();
+            arrays.push((format!("{}_times", n.name), Array::f64(&[k], rec.times.clone())));
+            arrays.push((format!("{}_loss", n.name), Array::f64(&[k], rec.losses.clone())));
+            arrays.push((
+                format!("{}_strengths", n.name),
+                Array::f64(&[k, r], rec.strengths.concat()),
+            ));
+            if let Some(th) = &rec.theory {
+                arrays.push((format!("{}_theory", n.name), Array::f64(&[k, r], th.concat())));
+            }
+            networks.insert(
+                n.name.clone(),
+                serde_json::to_value(&rec.metrics).expect("metrics serialise"),
+            );
+        }
+        let m = DeepLinearMetrics {
+            singular_values: modes.s.clone(),
+            zero_map_loss: zero_loss,
+            illusory_correlations: first.illusory,
+            hidden_similarity_r,
+            networks,
+        };
+        let summary = format!(
+            "{}: {} networks; first: final loss {:.3e}{}",
+            spec.name,
+            records.len(),
+            first.metrics.final_loss,
+            first.metrics.max_half_time_error.map_or(String::new(), |e| format!(
+                ", half-times within {:.1} % of theory",
+                100.0 * e
+            ))
+        );
+        let metrics = serde_json::to_value(&m).expect("metrics serialise");
+        Ok(Outcome { files: vec![("deep_linear.npz".to_string(), arrays)], metrics, summary })
+    }
+}
+
+fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Figure>, IoError> {
+    let file = dir.join("deep_linear.npz");
+    let names: Vec<String> =
+        metrics["networks"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let mut figures = Vec::new();
+    let (_, s) = read_f64(&file, "singular_values")?;
+    let r = s.len();
+    for name in names.iter().take(4) {
+        let (_, t) = read_f64(&file, &format!("{name}_times"))?;
+        let (_, a) = read_f64(&file, &format!("{name}_strengths"))?;
+        let theory = read_f64(&file, &format!("{name}_theory")).ok().map(|(_, v)| v);
+        let mut p = Plot::new(&format!("Mode strengths: {name}"), "time t/τ", "mode strength a_α");
+        for k in 0..r.min(COLORS.len()) {
+            let col: Vec<f64> = (0..t.len()).map(|i| a[i * r + k]).collect();
+            let c = COLORS[k % COLORS.len()];
+            p.line(&t, &col, c, 2.0);
+            if let Some(th) = &theory {
+                let tc: Vec<f64> = (0..t.len()).map(|i| th[i * r + k]).collect();
+                p.dashed(&t, &tc, "#333333", 1.0);
+            }
+            p.legend(&format!("s = {:.3}", s[k]), c, None);
+        }
+        if theory.is_some() {
+            p.legend("theory (Saxe et al.)", "#333333", None);
+        }
+        figures.push(Figure {
+            file: format!("modes_{name}.svg"),
+            svg: p.to_svg(),
+            caption: format!(
+                "Strength u_αᵀ W_tot v_α of each mode of Σ_yx in network {name} over training (solid){}.",
+                if theory.is_some() {
+                    ", with the exact deep-linear solution from each mode's effective starting strength (dashed)"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
+    if let (Ok((_, measured)), Ok((_, theory))) =
+        (read_f64(&file, "hidden_similarity"), read_f64(&file, "hidden_similarity_theory"))
+    {
+        let mut p = Plot::new(
+            "Hidden similarity of the items",
+            "theory: (X V diag(s) Vᵀ Xᵀ)_ij",
+            "measured h_i · h_j",
+        );
+        p.points(&theory, &measured, COLORS[0], Marker::Dot, 2.5);
+        figures.push(Figure {
+            file: "hidden_similarity.svg".into(),
+            svg: p.to_svg(),
+            caption: format!(
+                "Every pair of training inputs: the dot product of their first-hidden-layer representations at the end of training (first network) against the theory's (r = {:.6}).",
+                metrics["hidden_similarity_r"].as_f64().unwrap_or(f64::NAN)
+            ),
+        });
+    }
+    let mut p = Plot::new("Training loss", "time t/τ", "loss").log_y();
+    for (i, name) in names.iter().enumerate() {
+        let (_, t) = read_f64(&file, &format!("{name}_times"))?;
+        let (_, l) = read_f64(&file, &format!("{name}_loss"))?;
+        let c = COLORS[i % COLORS.len()];
+        p.line(&t, &l, c, 2.0);
+        p.legend(name, c, None);
+    }
+    figures.push(Figure {
+        file: "loss.svg".into(),
+        svg: p.to_svg(),
+        caption: "Half mean squared error of every network over training, time in units of its own τ = 1/η.".into(),
+    });
+    Ok(figures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{Limits, Silent};
+
+    fn run(text: &str) -> serde_json::Value {
+        let prepared =
+            DeepLinearKind.prepare(text, "t.toml", Path::new("."), &Limits::none()).unwrap();
+        let tmp = std::env::temp_dir().join(format!("nd-deep-linear-{}", std::process::id()));
+        let dir = neurodyn_io::run_dir::RunDir::create_named(&tmp, "t").unwrap();
+        let mut ctx = Context { dir: &dir, resumed: false, progress: &Silent };
+        let out = prepared.run(&mut ctx).unwrap();
+        let _ = std::fs::remove_dir_all(&tmp);
+        out.metrics
+    }
+
+    #[test]
+    fn gradient_descent_of_the_ffn_model_follows_the_exact_curves() {
+        let m = run(r#"
+name = "t"
+seed = 2
+[deep_linear]
+data = { teacher = { n_in = 6, n_out = 5, singular_values = [4.0, 2.0, 1.0], n_train = 6 } }
+learning_rate = 0.002
+steps = 4000
+record_every = 5
+modes = 3
+networks = [{ name = "d", hidden = [6], start = { kind = "decoupled", a0 = 0.001 } }]
+"#);
+        let d = &m["networks"]["d"];
+        // η s ≤ 0.008: the discrete map's half-times are within ~1 % of the flow's.
+        assert!(d["max_half_time_error"].as_f64().unwrap() < 0.02, "{d}");
+        assert_eq!(d["order_inversions"], 0);
+        assert!(m["hidden_similarity_r"].as_f64().unwrap() > 0.999);
+    }
+}
