@@ -43,6 +43,7 @@ pub mod embedding;
 pub mod fixed_points;
 pub mod lif_mean_field;
 pub mod lyapunov;
+pub mod mean_field;
 mod quad;
 pub mod reservoir;
 pub mod similarity;

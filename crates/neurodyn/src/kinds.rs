@@ -41,6 +41,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::dimensionality::DimensionalityKind,
     &crate::reservoir::ReservoirKind,
     &crate::deep_linear::DeepLinearKind,
+    &crate::criticality::CriticalityKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

@@ -42,6 +42,7 @@
 pub mod amp;
 pub mod chaos;
 pub mod compare;
+pub mod criticality;
 pub mod decomp;
 pub mod deep_linear;
 pub mod dimensionality;
