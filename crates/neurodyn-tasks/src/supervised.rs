@@ -7,6 +7,7 @@
 //! - [`Hierarchy`]: items at the leaves of a binary tree whose features diffuse down the tree,
 //!   each flipping sign with a small probability per branch (Saxe, McClelland & Ganguli 2019,
 //!   arXiv:1810.10531); inputs are one-hot items scaled by `√P` so `Xᵀ X / P = I`.
+//! - [`Mixture`]: Gaussian clusters, one per class, with one-hot targets (classification).
 
 use faer::Mat;
 use neurodyn_core::{RangeError, check, rng};
@@ -62,6 +63,61 @@ fn orthonormal_columns(rows: usize, cols: usize, seed: u64, stream: &str) -> Mat
 
 fn row_major(m: &Mat<f64>) -> Vec<f64> {
     (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)])).collect()
+}
+
+/// A data set as a spec names it: `{ teacher = {…} }`, `{ hierarchy = {…} }` or
+/// `{ mixture = {…} }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Data {
+    /// A linear teacher with a chosen spectrum.
+    Teacher(LinearTeacher),
+    /// Items at the leaves of a binary tree with diffusing features.
+    Hierarchy(Hierarchy),
+    /// Gaussian clusters, one per class.
+    Mixture(Mixture),
+}
+
+impl Data {
+    /// Checks sizes; fields are named from the variant down (`teacher.n_in`).
+    pub fn validate(&self) -> Result<(), RangeError> {
+        let (r, name) = match self {
+            Data::Teacher(t) => (t.validate(), "teacher"),
+            Data::Hierarchy(h) => (h.validate(), "hierarchy"),
+            Data::Mixture(m) => (m.validate(), "mixture"),
+        };
+        r.map_err(|mut e| {
+            e.field = format!("{name}.{}", e.field);
+            e
+        })
+    }
+
+    /// `(n_in, n_out)`.
+    pub fn dims(&self) -> (usize, usize) {
+        match self {
+            Data::Teacher(t) => (t.n_in, t.n_out),
+            Data::Hierarchy(h) => (h.n_items(), h.n_features),
+            Data::Mixture(m) => (m.n_in, m.n_classes),
+        }
+    }
+
+    /// Training plus held-out examples.
+    pub fn n_examples(&self) -> usize {
+        match self {
+            Data::Teacher(t) => t.n_train + t.n_test,
+            Data::Hierarchy(h) => 2 * h.n_items(),
+            Data::Mixture(m) => m.n_train + m.n_test,
+        }
+    }
+
+    /// Draws the data set from stream `seed`.
+    pub fn generate(&self, seed: u64) -> Result<Dataset, RangeError> {
+        match self {
+            Data::Teacher(t) => t.generate(seed).map(|d| d.data),
+            Data::Hierarchy(h) => h.generate(seed),
+            Data::Mixture(m) => m.generate(seed),
+        }
+    }
 }
 
 /// How a teacher's inputs are drawn.
@@ -258,6 +314,84 @@ impl Hierarchy {
     }
 }
 
+/// Classification of Gaussian clusters: class `k` has a mean `m_k` with i.i.d. `N(0, d²/n_in)`
+/// entries (`‖m_k‖ ≈ d`, the `separation`) and examples `m_k + ε`, `ε ~ N(0, I/n_in)` (unit
+/// norm on average); targets are one-hot. Classes are balanced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mixture {
+    /// Input channels [1].
+    pub n_in: usize,
+    /// Classes [1].
+    pub n_classes: usize,
+    /// Training examples [1].
+    pub n_train: usize,
+    /// Held-out examples [1].
+    #[serde(default)]
+    pub n_test: usize,
+    /// Typical distance `d` of a class mean from the origin, in units of the noise norm [1].
+    pub separation: f64,
+}
+
+impl Mixture {
+    /// Checks sizes.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        check(self.n_in >= 1 && self.n_in <= 100_000, "n_in", self.n_in, "between 1 and 1e5")?;
+        check(
+            self.n_classes >= 2 && self.n_classes <= 10_000,
+            "n_classes",
+            self.n_classes,
+            "between 2 and 1e4",
+        )?;
+        check(
+            self.n_train >= 1 && self.n_train <= 10_000_000,
+            "n_train",
+            self.n_train,
+            "between 1 and 1e7",
+        )?;
+        check(self.n_test <= 10_000_000, "n_test", self.n_test, "at most 1e7")?;
+        check(
+            self.separation.is_finite() && self.separation >= 0.0,
+            "separation",
+            self.separation,
+            "finite, >= 0",
+        )?;
+        let cells = (self.n_train + self.n_test) as f64 * (self.n_in + self.n_classes) as f64;
+        check(cells <= 1e9, "n_train", self.n_train, "at most 1e9 numbers of data")
+    }
+
+    /// Draws the class means and the examples from stream `seed`.
+    pub fn generate(&self, seed: u64) -> Result<Dataset, RangeError> {
+        self.validate()?;
+        let (n, k) = (self.n_in, self.n_classes);
+        let scale = 1.0 / (n as f64).sqrt();
+        let means = gaussian(k, n, seed, "mixture/means") * faer::Scale(self.separation * scale);
+        let draw = |count: usize, stream: &str| {
+            let noise = gaussian(count, n, seed, stream);
+            let mut x = Vec::with_capacity(count * n);
+            let mut y = vec![0.0; count * k];
+            for i in 0..count {
+                let c = i % k;
+                x.extend((0..n).map(|j| means[(c, j)] + scale * noise[(i, j)]));
+                y[i * k + c] = 1.0;
+            }
+            (x, y)
+        };
+        let (x_train, y_train) = draw(self.n_train, "mixture/train");
+        let (x_test, y_test) = draw(self.n_test, "mixture/test");
+        Ok(Dataset {
+            n_in: n,
+            n_out: k,
+            n_train: self.n_train,
+            n_test: self.n_test,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +444,28 @@ mod tests {
             );
         }
         assert_eq!(d.x_train[0], 8f64.sqrt());
+    }
+
+    #[test]
+    fn mixture_examples_scatter_around_their_class_means() {
+        let m = Mixture { n_in: 50, n_classes: 3, n_train: 3000, n_test: 30, separation: 2.0 };
+        let d = m.generate(4).unwrap();
+        // Class-conditional means from 1000 examples each: the noise averages out to ~1/√1000.
+        let mean = |c: usize| -> Vec<f64> {
+            let mut v = vec![0.0; 50];
+            for i in (c..3000).step_by(3) {
+                assert_eq!(d.y_train[i * 3 + c], 1.0);
+                v.iter_mut()
+                    .zip(&d.x_train[i * 50..(i + 1) * 50])
+                    .for_each(|(a, b)| *a += b / 1000.0);
+            }
+            v
+        };
+        let (m0, m1) = (mean(0), mean(1));
+        let dist: f64 = m0.iter().zip(&m1).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        // ‖m_0 − m_1‖ ≈ d √2 for independent means (χ with 50 dof: within ~15 %).
+        assert!((dist / (2.0 * 2f64.sqrt()) - 1.0).abs() < 0.25, "{dist}");
+        let noise: f64 = d.x_train[..50].iter().zip(&m0).map(|(a, b)| (a - b).powi(2)).sum();
+        assert!((noise - 1.0).abs() < 0.6, "{noise}");
     }
 }

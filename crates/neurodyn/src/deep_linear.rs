@@ -35,7 +35,7 @@ use neurodyn_io::spec::{
 use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss, haar_semi_orthogonal};
 use neurodyn_report::COLORS;
 use neurodyn_report::svg::{Marker, Plot};
-use neurodyn_tasks::supervised::{Dataset, Hierarchy, LinearTeacher};
+use neurodyn_tasks::supervised::{Data, Dataset};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -85,16 +85,6 @@ fn one_percent() -> f64 {
     0.01
 }
 
-/// The data set.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Data {
-    /// A linear teacher with a chosen spectrum.
-    Teacher(LinearTeacher),
-    /// Items at the leaves of a binary tree with diffusing features.
-    Hierarchy(Hierarchy),
-}
-
 /// One network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,14 +132,10 @@ impl DeepLinearSpec {
         check(self.schema_version == SCHEMA_VERSION, "schema_version", self.schema_version, "1")?;
         check_name(&self.name)?;
         let s = &self.deep_linear;
-        let prefix = |mut e: RangeError, p: &str| {
-            e.field = format!("deep_linear.data.{p}.{}", e.field);
+        s.data.validate().map_err(|mut e| {
+            e.field = format!("deep_linear.data.{}", e.field);
             e
-        };
-        match &s.data {
-            Data::Teacher(t) => t.validate().map_err(|e| prefix(e, "teacher"))?,
-            Data::Hierarchy(h) => h.validate().map_err(|e| prefix(e, "hierarchy"))?,
-        }
+        })?;
         let lr_ok = |v: f64| v.is_finite() && v > 0.0 && v <= 10.0;
         check(lr_ok(s.learning_rate), "deep_linear.learning_rate", s.learning_rate, "in (0, 10]")?;
         check(
@@ -239,10 +225,7 @@ impl DeepLinearSpec {
     }
 
     fn dims(&self) -> (usize, usize) {
-        match &self.deep_linear.data {
-            Data::Teacher(t) => (t.n_in, t.n_out),
-            Data::Hierarchy(h) => (h.n_items(), h.n_features),
-        }
+        self.deep_linear.data.dims()
     }
 
     fn n_modes(&self) -> usize {
@@ -251,11 +234,7 @@ impl DeepLinearSpec {
     }
 
     fn data(&self) -> Result<Dataset, String> {
-        match &self.deep_linear.data {
-            Data::Teacher(t) => t.generate(self.seed).map(|d| d.data),
-            Data::Hierarchy(h) => h.generate(self.seed),
-        }
-        .map_err(|e| e.to_string())
+        self.deep_linear.data.generate(self.seed).map_err(|e| e.to_string())
     }
 }
 
@@ -331,10 +310,7 @@ impl Kind for DeepLinearKind {
         spec.validate().map_err(|e| range_error(text, file, e))?;
         let s = &spec.deep_linear;
         let (n_in, n_out) = spec.dims();
-        let p = match &s.data {
-            Data::Teacher(t) => (t.n_train + t.n_test) as f64,
-            Data::Hierarchy(h) => 2.0 * h.n_items() as f64,
-        };
+        let p = s.data.n_examples() as f64;
         let mut m = MemoryEstimate::new();
         m.add("deep_linear.data", p * (n_in + n_out) as f64, 8.0);
         for (i, n) in s.networks.iter().enumerate() {
@@ -608,6 +584,7 @@ impl Prepared for PreparedDeepLinear {
         let what = match &s.data {
             Data::Teacher(_) => "a linear teacher",
             Data::Hierarchy(_) => "hierarchical items",
+            Data::Mixture(_) => "Gaussian clusters",
         };
         format!(
             "{} deep linear networks on {what}, {} steps of gradient descent",

@@ -42,6 +42,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::reservoir::ReservoirKind,
     &crate::deep_linear::DeepLinearKind,
     &crate::criticality::CriticalityKind,
+    &crate::ffn::FfnKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

@@ -46,6 +46,7 @@ pub mod criticality;
 pub mod decomp;
 pub mod deep_linear;
 pub mod dimensionality;
+pub mod ffn;
 pub mod kinds;
 pub mod reservoir;
 pub mod rnn;
