@@ -34,11 +34,18 @@ def arrays_of(run: Path) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-@pytest.mark.parametrize("spec", ["rnn", "decomp"])
+SMALL_CRITICALITY = (REPO / "examples" / "theory" / "criticality.toml").read_text().replace(
+    "depth = 100", "depth = 20").replace("width = 256", "width = 32").replace(
+    "widths = [64, 128, 256], depth = 16, draws = 400", "widths = [16, 32], depth = 8, draws = 50")
+
+
+@pytest.mark.parametrize("spec", ["rnn", "decomp", "deep_linear", "criticality"])
 def test_run_equals_cli_bit_for_bit(tmp_path: Path, cli: Path, spec: str) -> None:
-    if spec == "rnn":
+    if spec in ("rnn", "criticality"):
         path = tmp_path / "small.toml"
-        path.write_text(SMALL_RNN)
+        path.write_text(SMALL_RNN if spec == "rnn" else SMALL_CRITICALITY)
+    elif spec == "deep_linear":
+        path = REPO / "examples" / "theory" / "saxe_2019_semantic.toml"
     else:
         path = REPO / "examples" / "decomp" / "nmf_planted.toml"
     done = subprocess.run([str(cli), "run", str(path), "--out", str(tmp_path / "cli"), "--quiet",

@@ -314,9 +314,11 @@ impl Hierarchy {
     }
 }
 
-/// Classification of Gaussian clusters: class `k` has a mean `m_k` with i.i.d. `N(0, d²/n_in)`
-/// entries (`‖m_k‖ ≈ d`, the `separation`) and examples `m_k + ε`, `ε ~ N(0, I/n_in)` (unit
-/// norm on average); targets are one-hot. Classes are balanced.
+/// Classification of Gaussian clusters: cluster `c` has a mean `m_c` with i.i.d. `N(0, d²/n_in)`
+/// entries (`‖m_c‖ ≈ d`, the `separation`) and examples `m_c + ε`, `ε ~ N(0, I/n_in)` (unit
+/// norm on average); cluster `c` belongs to class `c mod n_classes` (one cluster per class by
+/// default; more clusters than classes give XOR-like tasks whose target structure differs
+/// from the input's); targets are one-hot. Clusters are balanced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mixture {
@@ -329,8 +331,11 @@ pub struct Mixture {
     /// Held-out examples [1].
     #[serde(default)]
     pub n_test: usize,
-    /// Typical distance `d` of a class mean from the origin, in units of the noise norm [1].
+    /// Typical distance `d` of a cluster mean from the origin, in units of the noise norm [1].
     pub separation: f64,
+    /// Clusters (default: one per class) [1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<usize>,
 }
 
 impl Mixture {
@@ -356,6 +361,14 @@ impl Mixture {
             self.separation,
             "finite, >= 0",
         )?;
+        if let Some(c) = self.clusters {
+            check(
+                c >= self.n_classes && c <= 100_000,
+                "clusters",
+                c,
+                "at least n_classes, at most 1e5",
+            )?;
+        }
         let cells = (self.n_train + self.n_test) as f64 * (self.n_in + self.n_classes) as f64;
         check(cells <= 1e9, "n_train", self.n_train, "at most 1e9 numbers of data")
     }
@@ -364,16 +377,18 @@ impl Mixture {
     pub fn generate(&self, seed: u64) -> Result<Dataset, RangeError> {
         self.validate()?;
         let (n, k) = (self.n_in, self.n_classes);
+        let clusters = self.clusters.unwrap_or(k);
         let scale = 1.0 / (n as f64).sqrt();
-        let means = gaussian(k, n, seed, "mixture/means") * faer::Scale(self.separation * scale);
+        let means =
+            gaussian(clusters, n, seed, "mixture/means") * faer::Scale(self.separation * scale);
         let draw = |count: usize, stream: &str| {
             let noise = gaussian(count, n, seed, stream);
             let mut x = Vec::with_capacity(count * n);
             let mut y = vec![0.0; count * k];
             for i in 0..count {
-                let c = i % k;
+                let c = i % clusters;
                 x.extend((0..n).map(|j| means[(c, j)] + scale * noise[(i, j)]));
-                y[i * k + c] = 1.0;
+                y[i * k + c % k] = 1.0;
             }
             (x, y)
         };
@@ -448,7 +463,14 @@ mod tests {
 
     #[test]
     fn mixture_examples_scatter_around_their_class_means() {
-        let m = Mixture { n_in: 50, n_classes: 3, n_train: 3000, n_test: 30, separation: 2.0 };
+        let m = Mixture {
+            n_in: 50,
+            n_classes: 3,
+            n_train: 3000,
+            n_test: 30,
+            separation: 2.0,
+            clusters: None,
+        };
         let d = m.generate(4).unwrap();
         // Class-conditional means from 1000 examples each: the noise averages out to ~1/√1000.
         let mean = |c: usize| -> Vec<f64> {

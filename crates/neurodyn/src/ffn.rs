@@ -74,6 +74,11 @@ pub struct Settings {
     /// Training inputs at which the initial Jacobian spectrum is measured [1].
     #[serde(default = "four")]
     pub jacobian_inputs: usize,
+    /// Whether to measure every hidden layer's representation of the training inputs at the
+    /// end: participation ratio, TwoNN intrinsic dimension, linear CKA with the inputs and
+    /// with the targets.
+    #[serde(default)]
+    pub representations: bool,
     /// The networks.
     pub networks: Vec<NetworkSpec>,
 }
@@ -270,6 +275,53 @@ pub struct NetworkMetrics {
     /// With `learning_rates`: steps to target at each (null: never, or diverged).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps_to_target_by_rate: Vec<Option<usize>>,
+    /// With `representations`: per hidden layer, first to last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Layers>,
+}
+
+/// Every hidden layer's representation of the training inputs at the end of training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Layers {
+    /// Participation ratio of the covariance eigenvalues (linear dimension) [1].
+    pub participation_ratio: Vec<f64>,
+    /// TwoNN intrinsic dimension (Facco et al. 2017) [1].
+    pub two_nn: Vec<f64>,
+    /// Linear CKA with the inputs [1].
+    pub cka_inputs: Vec<f64>,
+    /// Linear CKA with the targets [1].
+    pub cka_targets: Vec<f64>,
+    /// Last hidden layer: CKA with the targets minus CKA with the inputs [1].
+    pub last_target_minus_input_cka: f64,
+}
+
+fn layers(net: &Ffn<f32>, x: &[f32], y: &[f32], p: usize) -> Layers {
+    use neurodyn_analysis::dimensionality::{Pca, participation_ratio, two_nn};
+    use neurodyn_analysis::similarity::linear_cka;
+    let tape = net.forward(x, p);
+    let f64s = |v: &[f32]| v.iter().map(|a| *a as f64).collect::<Vec<f64>>();
+    let (x, y) = (f64s(x), f64s(y));
+    let mut out = Layers {
+        participation_ratio: Vec::new(),
+        two_nn: Vec::new(),
+        cka_inputs: Vec::new(),
+        cka_targets: Vec::new(),
+        last_target_minus_input_cka: f64::NAN,
+    };
+    for l in 1..net.n_layers() {
+        let h = f64s(&tape.activations[l]);
+        let dim = net.config.widths[l];
+        let pr = Pca::fit(&h, dim, dim.min(p))
+            .map_or(f64::NAN, |pca| participation_ratio(&pca.explained_variance));
+        out.participation_ratio.push(pr);
+        out.two_nn.push(two_nn(&h, dim, 0.1));
+        out.cka_inputs.push(linear_cka(&h, &x, p));
+        out.cka_targets.push(linear_cka(&h, &y, p));
+    }
+    if let (Some(t), Some(i)) = (out.cka_targets.last(), out.cka_inputs.last()) {
+        out.last_target_minus_input_cka = t - i;
+    }
+    out
 }
 
 /// `metrics.json` of an ffn run: per network, by name.
@@ -468,6 +520,7 @@ fn train_one(
         jacobian_mean_sq_singular_value: jac_mean,
         jacobian_var_sq_singular_value: jac_var,
         steps_to_target_by_rate: Vec::new(),
+        layers: s.representations.then(|| layers(&net, &x, &y, p)),
     };
     Ok(Record { steps, losses, metrics })
 }
