@@ -42,9 +42,19 @@ pub struct Modes {
 impl Modes {
     /// The `r` strongest modes of `sigma_yx`, or `None` when the SVD fails.
     pub fn of(sigma_yx: &Mat<f64>, r: usize) -> Option<Modes> {
-        let svd = sigma_yx.thin_svd().ok()?;
-        let r = r.min(sigma_yx.nrows().min(sigma_yx.ncols()));
-        let (u, s, v) = (svd.U(), svd.S(), svd.V());
+        use faer::dyn_stack::{MemBuffer, MemStack};
+        use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
+        // Single-threaded, so that the modes never depend on the caller's thread count.
+        let (m, n) = sigma_yx.shape();
+        let k = m.min(n);
+        let (mut s, mut u, mut v) = (faer::diag::Diag::<f64>::zeros(k), Mat::zeros(m, k), Mat::zeros(n, k));
+        let thin = ComputeSvdVectors::Thin;
+        let par = faer::Par::Seq;
+        let mut mem = MemBuffer::new(svd_scratch::<f64>(m, n, thin, thin, par, Default::default()));
+        let stack = MemStack::new(&mut mem);
+        svd(sigma_yx.as_ref(), s.as_mut(), Some(u.as_mut()), Some(v.as_mut()), par, stack, Default::default())
+            .ok()?;
+        let r = r.min(k);
         let mut modes = Modes {
             u: u.subcols(0, r).to_owned(),
             s: (0..r).map(|a| s[a]).collect(),
