@@ -47,13 +47,22 @@ impl Modes {
         // Single-threaded, so that the modes never depend on the caller's thread count.
         let (m, n) = sigma_yx.shape();
         let k = m.min(n);
-        let (mut s, mut u, mut v) = (faer::diag::Diag::<f64>::zeros(k), Mat::zeros(m, k), Mat::zeros(n, k));
+        let (mut s, mut u, mut v) =
+            (faer::diag::Diag::<f64>::zeros(k), Mat::zeros(m, k), Mat::zeros(n, k));
         let thin = ComputeSvdVectors::Thin;
         let par = faer::Par::Seq;
         let mut mem = MemBuffer::new(svd_scratch::<f64>(m, n, thin, thin, par, Default::default()));
         let stack = MemStack::new(&mut mem);
-        svd(sigma_yx.as_ref(), s.as_mut(), Some(u.as_mut()), Some(v.as_mut()), par, stack, Default::default())
-            .ok()?;
+        svd(
+            sigma_yx.as_ref(),
+            s.as_mut(),
+            Some(u.as_mut()),
+            Some(v.as_mut()),
+            par,
+            stack,
+            Default::default(),
+        )
+        .ok()?;
         let r = r.min(k);
         let mut modes = Modes {
             u: u.subcols(0, r).to_owned(),
