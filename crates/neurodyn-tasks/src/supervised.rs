@@ -8,6 +8,10 @@
 //!   each flipping sign with a small probability per branch (Saxe, McClelland & Ganguli 2019,
 //!   arXiv:1810.10531); inputs are one-hot items scaled by `√P` so `Xᵀ X / P = I`.
 //! - [`Mixture`]: Gaussian clusters, one per class, with one-hot targets (classification).
+//! - [`Shapes`]: small rendered images of circles, squares and triangles with random position,
+//!   size and rotation — an image manifold of known intrinsic dimension (4; 3 for circles) —
+//!   labelled by shape (Recanatesi et al. 2019, arXiv:1906.00443, use natural images; this is
+//!   their laptop-scale stand-in).
 
 use faer::Mat;
 use neurodyn_core::{RangeError, check, rng};
@@ -76,6 +80,8 @@ pub enum Data {
     Hierarchy(Hierarchy),
     /// Gaussian clusters, one per class.
     Mixture(Mixture),
+    /// Rendered shapes labelled by shape.
+    Shapes(Shapes),
 }
 
 impl Data {
@@ -85,6 +91,7 @@ impl Data {
             Data::Teacher(t) => (t.validate(), "teacher"),
             Data::Hierarchy(h) => (h.validate(), "hierarchy"),
             Data::Mixture(m) => (m.validate(), "mixture"),
+            Data::Shapes(m) => (m.validate(), "shapes"),
         };
         r.map_err(|mut e| {
             e.field = format!("{name}.{}", e.field);
@@ -98,6 +105,7 @@ impl Data {
             Data::Teacher(t) => (t.n_in, t.n_out),
             Data::Hierarchy(h) => (h.n_items(), h.n_features),
             Data::Mixture(m) => (m.n_in, m.n_classes),
+            Data::Shapes(m) => (m.size * m.size, 3),
         }
     }
 
@@ -107,6 +115,7 @@ impl Data {
             Data::Teacher(t) => t.n_train + t.n_test,
             Data::Hierarchy(h) => 2 * h.n_items(),
             Data::Mixture(m) => m.n_train + m.n_test,
+            Data::Shapes(m) => m.n_train + m.n_test,
         }
     }
 
@@ -116,6 +125,17 @@ impl Data {
             Data::Teacher(t) => t.generate(seed).map(|d| d.data),
             Data::Hierarchy(h) => h.generate(seed),
             Data::Mixture(m) => m.generate(seed),
+            Data::Shapes(m) => m.generate(seed),
+        }
+    }
+
+    /// Training examples.
+    pub fn n_train(&self) -> usize {
+        match self {
+            Data::Teacher(t) => t.n_train,
+            Data::Hierarchy(h) => h.n_items(),
+            Data::Mixture(m) => m.n_train,
+            Data::Shapes(m) => m.n_train,
         }
     }
 }
@@ -407,6 +427,103 @@ impl Mixture {
     }
 }
 
+/// `size × size` grey-level images (row-major, values in `[0, 1]`) of one shape each — circle,
+/// square or equilateral triangle, class 0, 1, 2 in turn — centred at a uniform position in
+/// `[−0.35, 0.35]²` of the image's `[−1, 1]²`, of radius uniform in `[0.25, 0.5]`, rotated
+/// uniformly over the shape's symmetry; edges are soft (a logistic of the signed distance over
+/// half a pixel), so the images vary smoothly with the four latent factors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shapes {
+    /// Image side in pixels [1].
+    pub size: usize,
+    /// Training images [1].
+    pub n_train: usize,
+    /// Held-out images [1].
+    #[serde(default)]
+    pub n_test: usize,
+}
+
+impl Shapes {
+    /// Checks sizes.
+    pub fn validate(&self) -> Result<(), RangeError> {
+        check(self.size >= 4 && self.size <= 256, "size", self.size, "between 4 and 256")?;
+        check(
+            self.n_train >= 3 && self.n_train <= 1_000_000,
+            "n_train",
+            self.n_train,
+            "between 3 and 1e6",
+        )?;
+        check(self.n_test <= 1_000_000, "n_test", self.n_test, "at most 1e6")?;
+        let cells = (self.n_train + self.n_test) as f64 * (self.size * self.size) as f64;
+        check(cells <= 1e9, "n_train", self.n_train, "at most 1e9 pixels in all")
+    }
+
+    /// One image of `class` with centre `(cx, cy)`, radius `r` and rotation `theta`.
+    pub fn render(&self, class: usize, cx: f64, cy: f64, r: f64, theta: f64) -> Vec<f64> {
+        let n = self.size;
+        let pixel = 2.0 / n as f64;
+        let (sin, cos) = theta.sin_cos();
+        let mut img = Vec::with_capacity(n * n);
+        for i in 0..n {
+            for j in 0..n {
+                let (x, y) =
+                    (-1.0 + (j as f64 + 0.5) * pixel - cx, 1.0 - (i as f64 + 0.5) * pixel - cy);
+                let (u, v) = (cos * x + sin * y, -sin * x + cos * y);
+                let d = match class {
+                    0 => (u * u + v * v).sqrt() - r,
+                    1 => u.abs().max(v.abs()) - r / std::f64::consts::SQRT_2,
+                    _ => {
+                        (0..3)
+                            .map(|k| {
+                                let a = std::f64::consts::FRAC_PI_2
+                                    + k as f64 * 2.0 * std::f64::consts::PI / 3.0;
+                                u * a.cos() + v * a.sin()
+                            })
+                            .fold(f64::NEG_INFINITY, f64::max)
+                            - r / 2.0
+                    }
+                };
+                img.push(1.0 / (1.0 + (d / (0.5 * pixel)).exp()));
+            }
+        }
+        img
+    }
+
+    fn draw(&self, count: usize, seed: u64, stream: &str) -> (Vec<f64>, Vec<f64>) {
+        let mut r = rng::stream(seed, stream, 0);
+        let (mut x, mut y) =
+            (Vec::with_capacity(count * self.size * self.size), vec![0.0; count * 3]);
+        for i in 0..count {
+            let class = i % 3;
+            let symmetry = [1.0, 4.0, 3.0][class];
+            let (cx, cy) = (r.random_range(-0.35..0.35), r.random_range(-0.35..0.35));
+            let radius = r.random_range(0.25..0.5);
+            let theta = r.random_range(0.0..2.0 * std::f64::consts::PI / symmetry);
+            x.extend(self.render(class, cx, cy, radius, theta));
+            y[i * 3 + class] = 1.0;
+        }
+        (x, y)
+    }
+
+    /// Draws the images.
+    pub fn generate(&self, seed: u64) -> Result<Dataset, RangeError> {
+        self.validate()?;
+        let (x_train, y_train) = self.draw(self.n_train, seed, "shapes/train");
+        let (x_test, y_test) = self.draw(self.n_test, seed, "shapes/test");
+        Ok(Dataset {
+            n_in: self.size * self.size,
+            n_out: 3,
+            n_train: self.n_train,
+            n_test: self.n_test,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +576,31 @@ mod tests {
             );
         }
         assert_eq!(d.x_train[0], 8f64.sqrt());
+    }
+
+    #[test]
+    fn shapes_have_the_expected_area_and_vary_smoothly() {
+        let s = Shapes { size: 64, n_train: 3, n_test: 0 };
+        let pixel_area = (2.0f64 / 64.0).powi(2);
+        let area = |img: &[f64]| img.iter().sum::<f64>() * pixel_area;
+        // Circle of radius r: π r²; square of half-diagonal r: 2 r²; triangle of inradius r/2:
+        // 3√3 (r/2)².
+        let r = 0.4;
+        for (class, expected) in [
+            (0, std::f64::consts::PI * r * r),
+            (1, 2.0 * r * r),
+            (2, 3.0 * 3f64.sqrt() * (r / 2.0) * (r / 2.0)),
+        ] {
+            let a = area(&s.render(class, 0.1, -0.05, r, 0.3));
+            // The polygons' distance is the largest half-plane distance, which is below the true
+            // distance beyond a corner: their soft edges add a little area there (2 % at 64 px).
+            assert!((a / expected - 1.0).abs() < 0.03, "class {class}: {a} vs {expected}");
+        }
+        // Soft edges: a small shift changes the image by a proportionally small amount.
+        let (a, b) = (s.render(1, 0.0, 0.0, r, 0.2), s.render(1, 0.001, 0.0, r, 0.2));
+        let diff: f64 = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).sum::<f64>() * pixel_area;
+        // Area swept ≈ shift × height of the square's horizontal extent (≈ 2 · 0.4/√2 · …).
+        assert!(diff > 0.0 && diff < 0.002, "{diff}");
     }
 
     #[test]

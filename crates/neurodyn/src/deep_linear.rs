@@ -585,6 +585,7 @@ impl Prepared for PreparedDeepLinear {
             Data::Teacher(_) => "a linear teacher",
             Data::Hierarchy(_) => "hierarchical items",
             Data::Mixture(_) => "Gaussian clusters",
+            Data::Shapes(_) => "rendered shapes",
         };
         format!(
             "{} deep linear networks on {what}, {} steps of gradient descent",

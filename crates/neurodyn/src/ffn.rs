@@ -27,7 +27,7 @@ use neurodyn_io::spec::{
 };
 use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss};
 use neurodyn_report::COLORS;
-use neurodyn_report::svg::Plot;
+use neurodyn_report::svg::{Marker, Plot};
 use neurodyn_tasks::supervised::{Data, Dataset};
 use neurodyn_train::{Optimizer, OptimizerKind};
 use rand::{Rng, RngExt};
@@ -231,11 +231,7 @@ impl FfnSpec {
     }
 
     fn data_train_size(&self) -> usize {
-        match &self.ffn.data {
-            Data::Teacher(t) => t.n_train,
-            Data::Hierarchy(h) => h.n_items(),
-            Data::Mixture(m) => m.n_train,
-        }
+        self.ffn.data.n_train()
     }
 }
 
@@ -283,6 +279,10 @@ pub struct NetworkMetrics {
 /// Every hidden layer's representation of the training inputs at the end of training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Layers {
+    /// The inputs' participation ratio [1].
+    pub input_participation_ratio: f64,
+    /// The inputs' TwoNN intrinsic dimension [1].
+    pub input_two_nn: f64,
     /// Participation ratio of the covariance eigenvalues (linear dimension) [1].
     pub participation_ratio: Vec<f64>,
     /// TwoNN intrinsic dimension (Facco et al. 2017) [1].
@@ -293,6 +293,12 @@ pub struct Layers {
     pub cka_targets: Vec<f64>,
     /// Last hidden layer: CKA with the targets minus CKA with the inputs [1].
     pub last_target_minus_input_cka: f64,
+    /// Largest hidden TwoNN dimension over the input's [1].
+    pub max_two_nn_over_input: f64,
+    /// Largest hidden participation ratio over the input's [1].
+    pub max_participation_ratio_over_input: f64,
+    /// Last hidden layer's participation ratio over the largest hidden one [1].
+    pub last_participation_ratio_over_max: f64,
 }
 
 fn layers(net: &Ffn<f32>, x: &[f32], y: &[f32], p: usize) -> Layers {
@@ -301,12 +307,22 @@ fn layers(net: &Ffn<f32>, x: &[f32], y: &[f32], p: usize) -> Layers {
     let tape = net.forward(x, p);
     let f64s = |v: &[f32]| v.iter().map(|a| *a as f64).collect::<Vec<f64>>();
     let (x, y) = (f64s(x), f64s(y));
+    let pr_of = |h: &[f64], dim: usize| {
+        Pca::fit(h, dim, dim.min(p))
+            .map_or(f64::NAN, |pca| participation_ratio(&pca.explained_variance))
+    };
+    let n_in = net.n_in();
     let mut out = Layers {
+        input_participation_ratio: pr_of(&x, n_in),
+        input_two_nn: two_nn(&x, n_in, 0.1),
         participation_ratio: Vec::new(),
         two_nn: Vec::new(),
         cka_inputs: Vec::new(),
         cka_targets: Vec::new(),
         last_target_minus_input_cka: f64::NAN,
+        max_two_nn_over_input: f64::NAN,
+        max_participation_ratio_over_input: f64::NAN,
+        last_participation_ratio_over_max: f64::NAN,
     };
     for l in 1..net.n_layers() {
         let h = f64s(&tape.activations[l]);
@@ -321,6 +337,12 @@ fn layers(net: &Ffn<f32>, x: &[f32], y: &[f32], p: usize) -> Layers {
     if let (Some(t), Some(i)) = (out.cka_targets.last(), out.cka_inputs.last()) {
         out.last_target_minus_input_cka = t - i;
     }
+    let max = |v: &[f64]| v.iter().copied().fold(f64::NAN, f64::max);
+    out.max_two_nn_over_input = max(&out.two_nn) / out.input_two_nn;
+    let pr_max = max(&out.participation_ratio);
+    out.max_participation_ratio_over_input = pr_max / out.input_participation_ratio;
+    out.last_participation_ratio_over_max =
+        out.participation_ratio.last().map_or(f64::NAN, |l| l / pr_max);
     out
 }
 
@@ -391,13 +413,48 @@ impl Kind for FfnKind {
             p.line(&t, &l, c, 2.0);
             p.legend(name, c, None);
         }
-        Ok(vec![Figure {
+        let mut figures = vec![Figure {
             file: "loss.svg".into(),
             svg: p.to_svg(),
             caption:
                 "Training loss of every network over updates, each at its reported learning rate."
                     .into(),
-        }])
+        }];
+        let series = |name: &str, key: &str, input: &str| -> Option<(Vec<f64>, Vec<f64>)> {
+            let layers = &metrics["networks"][name]["layers"];
+            let mut ys = vec![layers[input].as_f64()?];
+            ys.extend(layers[key].as_array()?.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)));
+            Some(((0..ys.len()).map(|l| l as f64).collect(), ys))
+        };
+        for (key, input, title, label) in [
+            ("two_nn", "input_two_nn", "Intrinsic dimension across layers", "TwoNN dimension"),
+            (
+                "participation_ratio",
+                "input_participation_ratio",
+                "Linear dimension across layers",
+                "participation ratio",
+            ),
+        ] {
+            let mut p = Plot::new(title, "layer (0 = input)", label);
+            let mut any = false;
+            for (i, name) in names.iter().enumerate() {
+                if let Some((l, y)) = series(name, key, input) {
+                    let c = COLORS[i % COLORS.len()];
+                    p.line(&l, &y, c, 2.0);
+                    p.points(&l, &y, c, Marker::Dot, 3.0);
+                    p.legend(name, c, Some(Marker::Dot));
+                    any = true;
+                }
+            }
+            if any {
+                figures.push(Figure {
+                    file: format!("{key}.svg"),
+                    svg: p.to_svg(),
+                    caption: format!("{label} of the training inputs' representation at every hidden layer after training (layer 0: the inputs)."),
+                });
+            }
+        }
+        Ok(figures)
     }
 }
 
