@@ -8,13 +8,14 @@ numpy in, numpy out, over the Rust engine of the ``neurodyn`` command line:
   :class:`TanhMap`, :func:`lyapunov_spectrum`;
 - spiking networks: :class:`Network` (NEST-style), :class:`SimResult`;
 - analysis on arrays: :mod:`neurodyn.analysis`; decompositions: :mod:`neurodyn.decomp`;
-  reservoir computing: :mod:`neurodyn.reservoir`.
+  reservoir computing: :mod:`neurodyn.reservoir`; feed-forward networks (MLPs with exact
+  gradients and Jacobians): :mod:`neurodyn.ffn`.
 
 Sequences are ``(time, trial, channel)``, as PyTorch's sequence-first layout. Bad input raises
 :class:`SpecError` (a ``ValueError`` with the offending ``field``).
 """
 
-from . import analysis, cluster, decomp, io, reservoir, tasks
+from . import analysis, cluster, decomp, ffn, io, reservoir, tasks
 from ._neurodyn import __version__
 from .errors import SpecError
 from .network import Network, Population, SimResult
@@ -49,6 +50,7 @@ __all__ = [
     "check",
     "cluster",
     "decomp",
+    "ffn",
     "io",
     "load_run",
     "load_sweep",

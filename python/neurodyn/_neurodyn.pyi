@@ -10,6 +10,7 @@ _A = npt.NDArray[np.float64]
 
 __all__ = [
     "EsnCore",
+    "FfnCore",
     "RnnCore",
     "SimCore",
     "TanhCore",
@@ -165,6 +166,43 @@ class RnnCore:
 class TanhCore:
     def __new__(cls, w: _A, gain: float, bias: _A | None = None) -> TanhCore: ...
     def jacobian(self, h: _A, x: _A) -> _A: ...
+
+@final
+class FfnCore:
+    def __new__(
+        cls,
+        widths: list[int],
+        activation: str = "tanh",
+        init: str = "gaussian",
+        sigma_w: float = 1.0,
+        sigma_b: float = 0.0,
+        bias: bool = True,
+        rank: int = 1,
+        noise: float = 0.0,
+        seed: int = 0,
+    ) -> FfnCore: ...
+    @property
+    def params(self) -> _A: ...
+    @params.setter
+    def params(self, params: _A) -> None: ...
+    @property
+    def widths(self) -> list[int]: ...
+    def weight(self, layer: int) -> _A: ...
+    def forward(self, x: _A) -> list[_A]: ...
+    def loss_and_gradient(self, x: _A, y: _A, loss: str = "mse") -> tuple[float, _A]: ...
+    def jacobian(self, x: _A) -> _A: ...
+    def fit(
+        self,
+        x: _A,
+        y: _A,
+        loss: str = "mse",
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        steps: int = 100,
+        batch: int | None = None,
+        momentum: float = 0.0,
+        seed: int = 0,
+    ) -> _A: ...
 
 @final
 class EsnCore:

@@ -13,6 +13,7 @@
 
 mod analysis;
 mod decomp;
+mod ffn;
 mod reservoir;
 mod rnn;
 mod runs;
@@ -144,6 +145,7 @@ fn _neurodyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     analysis::register(m)?;
     decomp::register(m)?;
     reservoir::register(m)?;
+    ffn::register(m)?;
     rnn::register(m)?;
     spiking::register(m)?;
     Ok(())
