@@ -284,8 +284,9 @@ pub struct Ffn<T> {
 }
 
 /// Every layer's pre-activations `Z_l` and activations `H_l` (`H_0` is the input) of one
-/// batch, kept for the backward pass and for reading representations.
-#[derive(Clone, Debug, PartialEq)]
+/// batch, kept for the backward pass and for reading representations; also the backward
+/// pass's buffers, so that a tape reused across steps allocates nothing.
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Tape<T> {
     /// Rows of the batch.
     pub batch: usize,
@@ -293,6 +294,8 @@ pub struct Tape<T> {
     pub activations: Vec<Vec<T>>,
     /// `Z_1 … Z_L`, each `B × n_l` row-major.
     pub preactivations: Vec<Vec<T>>,
+    delta: Vec<T>,
+    delta_in: Vec<T>,
 }
 
 impl<T> Tape<T> {
@@ -375,17 +378,31 @@ impl<T: Real> Ffn<T> {
 
     /// Runs a batch `x` (`batch × n_0`, row-major) and keeps every layer.
     pub fn forward(&self, x: &[T], batch: usize) -> Tape<T> {
+        let mut tape = Tape::default();
+        self.forward_into(x, batch, &mut tape);
+        tape
+    }
+
+    /// [`Ffn::forward`] into a tape whose buffers are reused (no allocation once their sizes
+    /// are reached: the training loops keep one tape).
+    pub fn forward_into(&self, x: &[T], batch: usize, tape: &mut Tape<T>) {
         assert_eq!(x.len(), batch * self.n_in(), "input is batch × n_in");
         let widths = &self.config.widths;
-        let mut activations = vec![x.to_vec()];
-        let mut preactivations = Vec::with_capacity(self.n_layers());
-        for l in 0..self.n_layers() {
+        let layers = self.n_layers();
+        tape.batch = batch;
+        tape.activations.resize_with(layers + 1, Vec::new);
+        tape.preactivations.resize_with(layers, Vec::new);
+        tape.activations[0].clear();
+        tape.activations[0].extend_from_slice(x);
+        for l in 0..layers {
             let (n_in, n_out) = (widths[l], widths[l + 1]);
-            let mut z = vec![T::ZERO; batch * n_out];
+            let z = &mut tape.preactivations[l];
+            z.resize(batch * n_out, T::ZERO);
+            let (before, after) = tape.activations.split_at_mut(l + 1);
             gemm(
-                view_mut(&mut z, batch, n_out),
+                view_mut(z, batch, n_out),
                 Accum::Replace,
-                view(&activations[l], batch, n_in),
+                view(&before[l], batch, n_in),
                 view(self.weights(l), n_out, n_in).transpose(),
             );
             let (bs, bn) = self.bias_range(l);
@@ -395,46 +412,37 @@ impl<T: Real> Ffn<T> {
                     row.iter_mut().zip(b).for_each(|(z, b)| *z += *b);
                 }
             }
-            let last = l + 1 == self.n_layers();
-            let h = if last {
-                z.clone()
-            } else {
-                let mut h = z.clone();
+            let h = &mut after[0];
+            h.clear();
+            h.extend_from_slice(z);
+            if l + 1 < layers {
                 match self.config.activation {
                     Activation::Linear => {}
-                    Activation::Tanh => T::tanh_slice(&mut h),
+                    Activation::Tanh => T::tanh_slice(h),
                     a => h.iter_mut().for_each(|v| *v = a.apply(*v)),
                 }
-                h
-            };
-            preactivations.push(z);
-            activations.push(h);
+            }
         }
-        Tape { batch, activations, preactivations }
     }
 
-    /// The loss of the tape's output against `y` and its gradient `∂L/∂ŷ` (`batch × n_L`).
-    pub fn loss_of(&self, tape: &Tape<T>, y: &[T], loss: Loss) -> (f64, Vec<T>) {
-        let (out, n, b) = (tape.output(), self.n_out(), tape.batch);
-        assert_eq!(y.len(), b * n, "targets are batch × n_out");
-        let scale = 1.0 / b as f64;
+    /// The loss of `out` (`batch × n_L`) against `y`; `∂L/∂ŷ` into `grad`.
+    fn loss_into(&self, out: &[T], y: &[T], batch: usize, loss: Loss, grad: &mut Vec<T>) -> f64 {
+        let n = self.n_out();
+        assert_eq!(y.len(), batch * n, "targets are batch × n_out");
+        let scale = 1.0 / batch as f64;
+        grad.resize(out.len(), T::ZERO);
         match loss {
             Loss::Mse => {
                 let mut total = 0.0;
-                let grad = out
-                    .iter()
-                    .zip(y)
-                    .map(|(o, t)| {
-                        let e = *o - *t;
-                        total += e.to_f64() * e.to_f64();
-                        e * T::of(scale)
-                    })
-                    .collect();
-                (0.5 * total * scale, grad)
+                for ((g, o), t) in grad.iter_mut().zip(out).zip(y) {
+                    let e = *o - *t;
+                    total += e.to_f64() * e.to_f64();
+                    *g = e * T::of(scale);
+                }
+                0.5 * total * scale
             }
             Loss::CrossEntropy => {
                 let mut total = 0.0;
-                let mut grad = vec![T::ZERO; out.len()];
                 for ((o, t), g) in
                     out.chunks_exact(n).zip(y.chunks_exact(n)).zip(grad.chunks_exact_mut(n))
                 {
@@ -448,26 +456,59 @@ impl<T: Real> Ffn<T> {
                         g[k] = T::of(scale * ((ok - log_z).exp() * mass - tk));
                     }
                 }
-                (total * scale, grad)
+                total * scale
             }
         }
     }
 
+    /// The loss of the tape's output against `y` and its gradient `∂L/∂ŷ` (`batch × n_L`).
+    pub fn loss_of(&self, tape: &Tape<T>, y: &[T], loss: Loss) -> (f64, Vec<T>) {
+        let mut grad = Vec::new();
+        let value = self.loss_into(tape.output(), y, tape.batch, loss, &mut grad);
+        (value, grad)
+    }
+
     /// Backpropagates `∂L/∂H_L` through the tape into `grads` (overwritten, same layout as
-    /// [`Ffn::params`]) and returns `∂L/∂X` (`batch × n_0`).
-    pub fn backward(&self, tape: &Tape<T>, d_out: &[T], grads: &mut [T]) -> Vec<T> {
+    /// [`Ffn::params`]) and returns `∂L/∂X` (`batch × n_0`, kept in the tape).
+    pub fn backward<'t>(&self, tape: &'t mut Tape<T>, d_out: &[T], grads: &mut [T]) -> &'t [T] {
+        tape.delta.clear();
+        tape.delta.extend_from_slice(d_out);
+        self.backward_from_delta(tape, grads);
+        &tape.delta
+    }
+
+    /// The backward pass from `∂L/∂H_L` in `tape.delta`; leaves `∂L/∂X` there.
+    fn backward_from_delta(&self, tape: &mut Tape<T>, grads: &mut [T]) {
         assert_eq!(grads.len(), self.params.len(), "one gradient per parameter");
         let widths = &self.config.widths;
         let b = tape.batch;
-        let mut dz = d_out.to_vec();
         for l in (0..self.n_layers()).rev() {
             let (n_in, n_out) = (widths[l], widths[l + 1]);
+            let dz = &mut tape.delta;
             if l + 1 < self.n_layers() {
-                let a = self.config.activation;
-                if a != Activation::Linear {
-                    let (z, h) = (&tape.preactivations[l], &tape.activations[l + 1]);
-                    for ((d, z), h) in dz.iter_mut().zip(z).zip(h) {
-                        *d *= a.derivative(*z, *h);
+                let h = &tape.activations[l + 1];
+                match self.config.activation {
+                    Activation::Linear => {}
+                    Activation::Tanh => {
+                        dz.iter_mut().zip(h).for_each(|(d, h)| *d *= T::ONE - *h * *h);
+                    }
+                    // h = max(z, 0) > 0 exactly where z > 0.
+                    Activation::Relu => dz.iter_mut().zip(h).for_each(|(d, h)| {
+                        if *h <= T::ZERO {
+                            *d = T::ZERO;
+                        }
+                    }),
+                    // |clamp(z, −1, 1)| < 1 exactly where |z| < 1.
+                    Activation::HardTanh => dz.iter_mut().zip(h).for_each(|(d, h)| {
+                        if h.abs_() >= T::ONE {
+                            *d = T::ZERO;
+                        }
+                    }),
+                    a => {
+                        let z = &tape.preactivations[l];
+                        for ((d, z), h) in dz.iter_mut().zip(z).zip(h) {
+                            *d *= a.derivative(*z, *h);
+                        }
                     }
                 }
             }
@@ -475,7 +516,7 @@ impl<T: Real> Ffn<T> {
             gemm(
                 view_mut(&mut grads[ws..ws + wn], n_out, n_in),
                 Accum::Replace,
-                view(&dz, b, n_out).transpose(),
+                view(dz, b, n_out).transpose(),
                 view(&tape.activations[l], b, n_in),
             );
             let (bs, bn) = self.bias_range(l);
@@ -486,16 +527,16 @@ impl<T: Real> Ffn<T> {
                     g.iter_mut().zip(row).for_each(|(g, d)| *g += *d);
                 }
             }
-            let mut dh = vec![T::ZERO; b * n_in];
+            let dh = &mut tape.delta_in;
+            dh.resize(b * n_in, T::ZERO);
             gemm(
-                view_mut(&mut dh, b, n_in),
+                view_mut(dh, b, n_in),
                 Accum::Replace,
-                view(&dz, b, n_out),
+                view(dz, b, n_out),
                 view(self.weights(l), n_out, n_in),
             );
-            dz = dh;
+            std::mem::swap(&mut tape.delta, &mut tape.delta_in);
         }
-        dz
     }
 
     /// The loss on `(x, y)` and its gradient (into `grads`).
@@ -507,9 +548,24 @@ impl<T: Real> Ffn<T> {
         loss: Loss,
         grads: &mut [T],
     ) -> f64 {
-        let tape = self.forward(x, batch);
-        let (value, d_out) = self.loss_of(&tape, y, loss);
-        self.backward(&tape, &d_out, grads);
+        self.loss_and_gradient_with(&mut Tape::default(), x, y, batch, loss, grads)
+    }
+
+    /// [`Ffn::loss_and_gradient`] with a reused tape (no allocation in a training loop).
+    pub fn loss_and_gradient_with(
+        &self,
+        tape: &mut Tape<T>,
+        x: &[T],
+        y: &[T],
+        batch: usize,
+        loss: Loss,
+        grads: &mut [T],
+    ) -> f64 {
+        self.forward_into(x, batch, tape);
+        let mut delta = std::mem::take(&mut tape.delta);
+        let value = self.loss_into(tape.output(), y, batch, loss, &mut delta);
+        tape.delta = delta;
+        self.backward_from_delta(tape, grads);
         value
     }
 
@@ -635,6 +691,25 @@ mod tests {
         // E‖W‖²_F = σ_w² n_out for the Gaussian ensemble; a rank-one draw fluctuates more.
         let norm2 = s[0] * s[0];
         assert!(norm2 > 300.0 * 0.8 && norm2 < 300.0 * 1.25, "{norm2}");
+    }
+
+    #[test]
+    fn a_reused_tape_gives_the_same_bits_as_a_fresh_one() {
+        for activation in [Activation::Tanh, Activation::Relu, Activation::Erf] {
+            let mut config = FfnConfig::new(vec![5, 9, 7, 3], activation);
+            config.sigma_b = 0.1;
+            let net = config.build::<f64>(8).unwrap();
+            let mut tape = Tape::default();
+            // Batches of changing size through one tape: every buffer shrinks and grows.
+            for (b, seed) in [(6, 1), (2, 2), (11, 3)] {
+                let (x, y) = (data(b * 5, seed), data(b * 3, seed + 10));
+                let (mut g1, mut g2) = (vec![0.0; net.params.len()], vec![0.0; net.params.len()]);
+                let l1 = net.loss_and_gradient_with(&mut tape, &x, &y, b, Loss::Mse, &mut g1);
+                let l2 = net.loss_and_gradient(&x, &y, b, Loss::Mse, &mut g2);
+                assert_eq!((l1, &g1), (l2, &g2), "{activation:?}, batch {b}");
+                assert_eq!(tape.output(), net.forward(&x, b).output());
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::{array, data, interruptible, named, require, spec_error};
 use neurodyn::core::rng;
-use neurodyn::models::ffn::{Ffn, FfnConfig, Init, Loss};
+use neurodyn::models::ffn::{Ffn, FfnConfig, Init, Loss, Tape};
 use neurodyn::train::{Optimizer, OptimizerKind};
 use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
@@ -210,6 +210,7 @@ impl FfnCore {
         let losses = interruptible(py, Some(1), |stop| {
             let mut opt = Optimizer::<f64>::new(kind, net.params.len());
             let mut grads = vec![0.0; net.params.len()];
+            let mut tape = Tape::default();
             let mut order = rng::stream(seed, "ffn/fit", 0);
             let (mut xb, mut yb) = (vec![0.0; b * n_in], vec![0.0; b * n_out]);
             let mut losses = Vec::with_capacity(steps);
@@ -218,7 +219,7 @@ impl FfnCore {
                     break;
                 }
                 let value = if b == p {
-                    net.loss_and_gradient(&x, &y, p, loss, &mut grads)
+                    net.loss_and_gradient_with(&mut tape, &x, &y, p, loss, &mut grads)
                 } else {
                     for r in 0..b {
                         let i = order.random_range(0..p);
@@ -226,7 +227,7 @@ impl FfnCore {
                         yb[r * n_out..(r + 1) * n_out]
                             .copy_from_slice(&y[i * n_out..(i + 1) * n_out]);
                     }
-                    net.loss_and_gradient(&xb, &yb, b, loss, &mut grads)
+                    net.loss_and_gradient_with(&mut tape, &xb, &yb, b, loss, &mut grads)
                 };
                 losses.push(value);
                 if !value.is_finite() {

@@ -6,7 +6,7 @@
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
 use neurodyn::core::rng;
-use neurodyn::models::ffn::{Activation, FfnConfig, Loss};
+use neurodyn::models::ffn::{Activation, FfnConfig, Loss, Tape};
 use neurodyn::train::{Optimizer, OptimizerKind};
 use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
@@ -30,10 +30,11 @@ fn main() {
     let (x, y) = (draw(batch * width), draw(batch * width));
     let mut opt = Optimizer::<f32>::new(OptimizerKind::default(), net.params.len());
     let mut grads = vec![0.0f32; net.params.len()];
+    let mut tape = Tape::default();
     let mut times = Vec::with_capacity(repeats);
     for rep in 0..repeats + 3 {
         let t0 = Instant::now();
-        net.loss_and_gradient(&x, &y, batch, Loss::Mse, &mut grads);
+        net.loss_and_gradient_with(&mut tape, &x, &y, batch, Loss::Mse, &mut grads);
         opt.update(&mut net.params, &grads, 1e-4);
         if rep >= 3 {
             times.push(t0.elapsed().as_secs_f64() * 1e3);

@@ -156,8 +156,10 @@ impl CriticalitySpec {
                 )?;
             }
         }
-        let work =
-            (s.width as f64).powi(2) * s.depth as f64 * s.draws as f64 * s.points.len() as f64;
+        let per_network = (s.width as f64).powi(2) * s.depth as f64;
+        let rule = "at most 1e9 weights per network (width² × depth)";
+        check(per_network <= 1e9, &format!("{f}.depth"), s.depth, rule)?;
+        let work = per_network * s.draws as f64 * s.points.len() as f64;
         check(work <= 1e13, &format!("{f}.draws"), s.draws, "at most 1e13 weights drawn in all")?;
         if let Some(fl) = &s.fluctuations {
             let g = format!("{f}.fluctuations");
@@ -181,6 +183,8 @@ impl CriticalitySpec {
                 fl.depth,
                 "between 2 and 10000",
             )?;
+            let widest = fl.widths.iter().copied().max().unwrap_or(0) as f64;
+            check(widest * widest * fl.depth as f64 <= 1e9, &format!("{g}.depth"), fl.depth, rule)?;
             check(
                 fl.draws >= 3 && fl.draws <= 1_000_000,
                 &format!("{g}.draws"),

@@ -32,7 +32,7 @@ use neurodyn_io::npz::{Array, read_f64};
 use neurodyn_io::spec::{
     SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
 };
-use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss, haar_semi_orthogonal};
+use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss, Tape, haar_semi_orthogonal};
 use neurodyn_report::COLORS;
 use neurodyn_report::svg::{Marker, Plot};
 use neurodyn_tasks::supervised::{Data, Dataset};
@@ -443,6 +443,7 @@ fn train_one(
     let p = data.n_train;
     let (x, y) = (&data.x_train, &data.y_train);
     let mut grads = vec![0.0; net.params.len()];
+    let mut tape = Tape::default();
     let (mut times, mut losses, mut strengths) = (Vec::new(), Vec::new(), Vec::new());
     // Illusory correlations: per entry, whether it has been wrong-signed by > |y|/10.
     let track_illusions = index == 0;
@@ -453,7 +454,7 @@ fn train_one(
     for step in 0..=s.steps {
         let record = step % s.record_every == 0 || step == s.steps;
         let loss = if record {
-            let tape = net.forward(x, p);
+            net.forward_into(x, p, &mut tape);
             let (loss, d_out) = net.loss_of(&tape, y, Loss::Mse);
             if track_illusions {
                 for ((w, o), t) in was_wrong.iter_mut().zip(tape.output()).zip(y) {
@@ -464,11 +465,11 @@ fn train_one(
             losses.push(loss);
             strengths.push(modes.strengths(&net.composite()));
             if step < s.steps {
-                net.backward(&tape, &d_out, &mut grads);
+                net.backward(&mut tape, &d_out, &mut grads);
             }
             loss
         } else {
-            net.loss_and_gradient(x, y, p, Loss::Mse, &mut grads)
+            net.loss_and_gradient_with(&mut tape, x, y, p, Loss::Mse, &mut grads)
         };
         if step == 0 {
             initial_loss = loss;

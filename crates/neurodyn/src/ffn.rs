@@ -25,7 +25,7 @@ use neurodyn_io::npz::{Array, read_f64};
 use neurodyn_io::spec::{
     SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
 };
-use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss};
+use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss, Tape};
 use neurodyn_report::COLORS;
 use neurodyn_report::svg::{Marker, Plot};
 use neurodyn_tasks::supervised::{Data, Dataset};
@@ -509,6 +509,7 @@ fn train_one(
     let b = s.batch.unwrap_or(p).min(p);
     let (mut xb, mut yb) = (vec![0f32; b * data.n_in], vec![0f32; b * data.n_out]);
     let mut grads = vec![0f32; net.params.len()];
+    let mut tape = Tape::default();
     let mut opt = Optimizer::<f32>::new(s.optimizer, net.params.len());
     let mut order = rng::stream(spec.seed, "ffn/batches", index as u64);
     let (mut steps, mut losses) = (Vec::new(), Vec::new());
@@ -532,7 +533,7 @@ fn train_one(
             break;
         }
         let loss = if b == p {
-            net.loss_and_gradient(&x, &y, p, s.loss, &mut grads)
+            net.loss_and_gradient_with(&mut tape, &x, &y, p, s.loss, &mut grads)
         } else {
             for r in 0..b {
                 let i = order.random_range(0..p);
@@ -541,7 +542,7 @@ fn train_one(
                 yb[r * data.n_out..(r + 1) * data.n_out]
                     .copy_from_slice(&y[i * data.n_out..(i + 1) * data.n_out]);
             }
-            net.loss_and_gradient(&xb, &yb, b, s.loss, &mut grads)
+            net.loss_and_gradient_with(&mut tape, &xb, &yb, b, s.loss, &mut grads)
         };
         if !loss.is_finite() || grads.iter().any(|g| !g.is_finite()) {
             diverged_at = Some(step);
