@@ -27,7 +27,7 @@ use neurodyn_core::{RangeError, check, rng};
 use neurodyn_io::IoError;
 use neurodyn_io::npz::{Array, read_f64};
 use neurodyn_io::spec::{
-    SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
+    SCHEMA_VERSION, SpecError, check_keys, check_name, range_error, schema_version, serde_error,
 };
 use neurodyn_models::ffn::{Activation, FfnConfig, Init};
 use neurodyn_report::COLORS;
@@ -137,16 +137,8 @@ impl CriticalitySpec {
             s.points.len(),
             "1 to 64 points",
         )?;
+        check_keys("criticality.points", s.points.iter().map(|n| n.name.as_str()))?;
         for (i, p) in s.points.iter().enumerate() {
-            let named = !p.name.is_empty()
-                && p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && s.points[..i].iter().all(|q| q.name != p.name);
-            check(
-                named,
-                &format!("{f}.points[{i}].name"),
-                format!("{:?}", p.name),
-                "unique; letters, digits and '_'",
-            )?;
             for (v, name) in [(p.sigma_w, "sigma_w"), (p.sigma_b, "sigma_b")] {
                 check(
                     v.is_finite() && (0.0..=100.0).contains(&v),

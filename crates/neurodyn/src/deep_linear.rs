@@ -30,7 +30,7 @@ use neurodyn_core::{RangeError, check};
 use neurodyn_io::IoError;
 use neurodyn_io::npz::{Array, read_f64};
 use neurodyn_io::spec::{
-    SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
+    SCHEMA_VERSION, SpecError, check_keys, check_name, range_error, schema_version, serde_error,
 };
 use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss, Tape, haar_semi_orthogonal};
 use neurodyn_report::COLORS;
@@ -167,17 +167,9 @@ impl DeepLinearSpec {
             s.networks.len(),
             "1 to 64 networks",
         )?;
+        check_keys("deep_linear.networks", s.networks.iter().map(|n| n.name.as_str()))?;
         for (i, n) in s.networks.iter().enumerate() {
             let f = format!("deep_linear.networks[{i}]");
-            let named = !n.name.is_empty()
-                && n.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && s.networks[..i].iter().all(|m| m.name != n.name);
-            check(
-                named,
-                &format!("{f}.name"),
-                format!("{:?}", n.name),
-                "unique; letters, digits and '_'",
-            )?;
             check(
                 n.hidden.len() <= 100,
                 &format!("{f}.hidden"),
@@ -385,22 +377,12 @@ fn train(
         let lr = n.learning_rate.unwrap_or(spec.deep_linear.learning_rate);
         return train_one(spec, index, lr, data, modes, zero_loss, ctx);
     }
-    let mut best: Option<Record> = None;
-    let mut by_rate = Vec::new();
-    for lr in &n.learning_rates {
-        let r = train_one(spec, index, *lr, data, modes, zero_loss, ctx)?;
-        by_rate.push(r.metrics.learning_steps);
-        let key =
-            |r: &Record| (r.metrics.learning_steps.unwrap_or(f64::INFINITY), r.metrics.final_loss);
-        if best
-            .as_ref()
-            .is_none_or(|b| key(&r).partial_cmp(&key(b)) == Some(std::cmp::Ordering::Less))
-        {
-            best = Some(r);
-        }
-    }
-    let mut best = best.expect("at least one learning rate");
-    best.metrics.learning_steps_by_rate = by_rate;
+    let (mut best, times) = crate::ffn::best_rate(
+        &n.learning_rates,
+        |lr| train_one(spec, index, lr, data, modes, zero_loss, ctx),
+        |r| (r.metrics.learning_steps, r.metrics.final_loss),
+    )?;
+    best.metrics.learning_steps_by_rate = times;
     Ok(best)
 }
 

@@ -23,7 +23,7 @@ use neurodyn_core::{RangeError, check, rng};
 use neurodyn_io::IoError;
 use neurodyn_io::npz::{Array, read_f64};
 use neurodyn_io::spec::{
-    SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
+    SCHEMA_VERSION, SpecError, check_keys, check_name, range_error, schema_version, serde_error,
 };
 use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss, Tape};
 use neurodyn_report::COLORS;
@@ -201,17 +201,9 @@ impl FfnSpec {
         )?;
         let (n_in, n_out) = s.data.dims();
         let lr_ok = |v: f64| v.is_finite() && v > 0.0 && v <= 100.0;
+        check_keys("ffn.networks", s.networks.iter().map(|n| n.name.as_str()))?;
         for (i, n) in s.networks.iter().enumerate() {
             let f = format!("ffn.networks[{i}]");
-            let named = !n.name.is_empty()
-                && n.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && s.networks[..i].iter().all(|m| m.name != n.name);
-            check(
-                named,
-                &format!("{f}.name"),
-                format!("{:?}", n.name),
-                "unique; letters, digits and '_'",
-            )?;
             n.model.config(n_in, n_out).validate().map_err(|mut e| {
                 e.field = format!("{f}.model.{}", e.field.replace("widths", "hidden"));
                 e
@@ -593,14 +585,31 @@ fn train(
     if let Some(lr) = n.learning_rate {
         return train_one(spec, index, lr, data, ctx);
     }
-    let mut best: Option<Record> = None;
-    let mut by_rate = Vec::new();
-    for lr in &n.learning_rates {
-        let r = train_one(spec, index, *lr, data, ctx)?;
-        by_rate.push(r.metrics.steps_to_target);
-        let key = |r: &Record| {
-            (r.metrics.steps_to_target.map_or(f64::INFINITY, |s| s as f64), r.metrics.final_loss)
-        };
+    let (mut best, times) = best_rate(
+        &n.learning_rates,
+        |lr| train_one(spec, index, lr, data, ctx),
+        |r| (r.metrics.steps_to_target.map(|s| s as f64), r.metrics.final_loss),
+    )?;
+    best.metrics.steps_to_target_by_rate = times.iter().map(|t| t.map(|v| v as usize)).collect();
+    Ok(best)
+}
+
+/// Trains at every rate in `rates` and keeps the run that learns first — `time(run)` is its
+/// time to the target (`None`: never) and final loss, the loss breaking ties — with every
+/// rate's time to the target.
+pub(crate) fn best_rate<R>(
+    rates: &[f64],
+    mut train: impl FnMut(f64) -> Result<R, String>,
+    time: impl Fn(&R) -> (Option<f64>, f64),
+) -> Result<(R, Vec<Option<f64>>), String> {
+    let key = |r: &R| {
+        let (t, loss) = time(r);
+        (t.unwrap_or(f64::INFINITY), loss)
+    };
+    let (mut best, mut times): (Option<R>, Vec<Option<f64>>) = (None, Vec::new());
+    for lr in rates {
+        let r = train(*lr)?;
+        times.push(time(&r).0);
         if best
             .as_ref()
             .is_none_or(|b| key(&r).partial_cmp(&key(b)) == Some(std::cmp::Ordering::Less))
@@ -608,9 +617,7 @@ fn train(
             best = Some(r);
         }
     }
-    let mut best = best.expect("at least one learning rate");
-    best.metrics.steps_to_target_by_rate = by_rate;
-    Ok(best)
+    best.map(|b| (b, times)).ok_or_else(|| "no learning rate to try".to_string())
 }
 
 impl Prepared for PreparedFfn {

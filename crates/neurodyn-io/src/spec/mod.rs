@@ -112,6 +112,25 @@ pub fn check_name(name: &str) -> Result<(), RangeError> {
     neurodyn_core::check(safe, "name", format!("{name:?}"), rule)
 }
 
+/// The names of a list's entries (networks, points) become keys of `metrics.json` that claims
+/// address by dotted path: each must be letters, digits and '_', and unique. `field` is the
+/// list's path (`deep_linear.networks`); the error names the entry (`….networks[2].name`).
+pub fn check_keys<'a>(
+    field: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), RangeError> {
+    let mut seen = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let ok = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !seen.contains(&name);
+        let rule = "unique; letters, digits and '_'";
+        neurodyn_core::check(ok, &format!("{field}[{i}].name"), format!("{name:?}"), rule)?;
+        seen.push(name);
+    }
+    Ok(())
+}
+
 /// `path` against `base` when relative, as a string (for resolved specs).
 pub(crate) fn absolute(base: &Path, path: &str) -> String {
     let joined = base.join(path);
