@@ -129,6 +129,29 @@ pub fn crossing_time(times: &[f64], values: &[f64], level: f64) -> Option<f64> {
     Some(t0 + (t1 - t0) * (level - v0) / (v1 - v0))
 }
 
+/// Square spiked model `Σ = T + (σ/√n) G` (`G` i.i.d. standard Gaussian, `n × n`), a mode of
+/// `T` of strength `s̄ = θσ`: where its empirical singular value lands, in units of `σ`
+/// (`θ + 1/θ` above the detection threshold `θ = 1`, else the bulk edge 2; Benaych-Georges &
+/// Nadakuditi 2012), as used by Lampinen & Ganguli (2019, arXiv:1809.10374) for the
+/// generalization dynamics of deep linear networks on noisy teachers.
+pub fn spike_outlier(theta: f64) -> f64 {
+    if theta > 1.0 { theta + 1.0 / theta } else { 2.0 }
+}
+
+/// The squared overlap `|u·û|²` (and `|v·v̂|²`) of a spike's empirical singular vectors with
+/// the true ones in the square spiked model: `1 − 1/θ²` above threshold, 0 below.
+pub fn spike_overlap(theta: f64) -> f64 {
+    if theta > 1.0 { 1.0 - 1.0 / (theta * theta) } else { 0.0 }
+}
+
+/// The optimal (Frobenius-loss) strength to give an empirical mode of singular value `s_hat`
+/// in the square spiked model with noise scale `σ`: `σ √(x² − 4)` for `x = s_hat/σ > 2`, else 0
+/// — the true strength times both overlaps, `σ(θ − 1/θ)` (Gavish & Donoho 2017's shrinker).
+pub fn optimal_shrinkage(s_hat: f64, sigma: f64) -> f64 {
+    let x = s_hat / sigma;
+    if x > 2.0 { sigma * (x * x - 4.0).sqrt() } else { 0.0 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +215,30 @@ mod tests {
             &modes,
         );
         assert!(a.iter().all(|v| (v - a0).abs() < 1e-15));
+    }
+
+    #[test]
+    fn spiked_model_matches_monte_carlo() {
+        use rand_distr::{Distribution, StandardNormal};
+        let (n, theta) = (400, 2.0);
+        let mut r = neurodyn_core::rng::stream(5, "spike", 0);
+        let scale = 1.0 / (n as f64).sqrt();
+        let mut m = Mat::from_fn(n, n, |_, _| {
+            let z: f64 = StandardNormal.sample(&mut r);
+            z * scale
+        });
+        // Rank one along e_0 ⊗ e_1.
+        m[(0, 1)] += theta;
+        let svd = m.thin_svd().unwrap();
+        let s = svd.S()[0];
+        // Outlier fluctuations are O(1/√n) = 0.05.
+        assert!((s - spike_outlier(theta)).abs() < 0.1, "{s} vs {}", spike_outlier(theta));
+        let (u, v) = (svd.U()[(0, 0)], svd.V()[(1, 0)]);
+        assert!((u * u - spike_overlap(theta)).abs() < 0.08, "{}", u * u);
+        assert!((v * v - spike_overlap(theta)).abs() < 0.08, "{}", v * v);
+        // The shrinker returns the true strength times both overlaps.
+        let a = optimal_shrinkage(spike_outlier(theta), 1.0);
+        assert!((a - theta * spike_overlap(theta)).abs() < 1e-12);
     }
 
     #[test]

@@ -24,7 +24,8 @@
 use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Outcome, Prepared};
 use faer::Mat;
 use neurodyn_analysis::deep_linear::{
-    Modes, crossing_time, effective_initial_strength, half_time, mode_strength,
+    Modes, crossing_time, effective_initial_strength, half_time, mode_strength, optimal_shrinkage,
+    spike_outlier,
 };
 use neurodyn_core::{RangeError, check};
 use neurodyn_io::IoError;
@@ -35,7 +36,7 @@ use neurodyn_io::spec::{
 use neurodyn_models::ffn::{Activation, Ffn, FfnConfig, Init, Loss, Tape, haar_semi_orthogonal};
 use neurodyn_report::COLORS;
 use neurodyn_report::svg::{Marker, Plot};
-use neurodyn_tasks::supervised::{Data, Dataset};
+use neurodyn_tasks::supervised::{Data, Dataset, LinearTeacher};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -247,14 +248,29 @@ pub struct NetworkMetrics {
     pub learning_time: Option<f64>,
     /// Time (τ) for each mode to reach half its singular value (null: not reached).
     pub half_times: Vec<Option<f64>>,
-    /// One hidden layer: the theory's half-times from the effective starting strengths.
-    pub theory_half_times: Option<Vec<f64>>,
+    /// One hidden layer from a small start: the theory's half-times from the effective
+    /// starting strengths (null for a mode that starts above half its singular value).
+    pub theory_half_times: Option<Vec<Option<f64>>>,
     /// One hidden layer: the largest |measured/theory − 1| over modes that reached half.
     pub max_half_time_error: Option<f64>,
     /// Pairs of modes with singular values more than 10 % apart learned out of order.
     pub order_inversions: usize,
     /// The step at which the loss stopped being finite, if it did.
     pub diverged_at: Option<usize>,
+    /// Teacher data: the population test error `‖T − W‖²_F/2` (inputs `N(0, I)`) at its
+    /// minimum over the recordings — early stopping with an oracle's timing [1].
+    pub early_stopped_test_error: Option<f64>,
+    /// Teacher data: when that minimum is reached (units of τ).
+    pub early_stopping_time: Option<f64>,
+    /// Teacher data: the population test error at the end [1].
+    pub final_test_error: Option<f64>,
+    /// Teacher data, theory available: `max_t |test error − theory|` over the initial test
+    /// error; the theory sums Saxe's curves over every mode of the noisy `Σ_yx` (Lampinen &
+    /// Ganguli 2019) [1].
+    pub max_test_error_deviation: Option<f64>,
+    /// Whitened inputs, theory available: `max_t |training loss − theory|` over the initial
+    /// loss [1].
+    pub max_train_loss_deviation: Option<f64>,
     /// With `learning_rates`: the steps to learn at each (null: never, or diverged).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub learning_steps_by_rate: Vec<Option<f64>>,
@@ -273,8 +289,40 @@ pub struct DeepLinearMetrics {
     /// First network: Pearson r of its first hidden layer's item similarity at the end
     /// against the theory's `X V diag(s) Vᵀ Xᵀ` [1].
     pub hidden_similarity_r: f64,
+    /// Teacher data: generalization (Lampinen & Ganguli 2019).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generalization: Option<Generalization>,
     /// Per network, by name.
     pub networks: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Generalization on a noisy linear teacher, against the square spiked model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Generalization {
+    /// The teacher's singular values `s̄` [1].
+    pub teacher_singular_values: Vec<f64>,
+    /// Noise scale `σ` of `Σ_yx = T + (σ/√n) G`: `noise · √(n_in/n_train)` [1].
+    pub noise_scale: f64,
+    /// Square teachers: where the spiked model puts each teacher mode's empirical singular
+    /// value, `σ(θ + 1/θ)` (the bulk edge `2σ` below threshold) [1].
+    pub predicted_singular_values: Option<Vec<f64>>,
+    /// Square teachers: the largest |measured / predicted − 1| over the teacher's modes [1].
+    pub max_singular_value_error: Option<f64>,
+    /// Square teachers: population test error of the optimal singular-value shrinkage of the
+    /// training data's `Σ_yx` (no gradient descent) [1].
+    pub optimal_shrinkage_test_error: Option<f64>,
+    /// The lowest early-stopped test error over the networks [1].
+    pub best_early_stopped_test_error: f64,
+    /// Largest over smallest early-stopped test error across the networks [1].
+    pub early_stopped_spread: f64,
+}
+
+/// What the teacher lets every network measure: `T`, `‖T‖²_F` and `û_αᵀ T v̂_α` per mode of
+/// the noisy `Σ_yx`.
+struct Teacher {
+    t: Mat<f64>,
+    norm2: f64,
+    projections: Vec<f64>,
 }
 
 /// The `deep_linear` kind.
@@ -338,6 +386,9 @@ impl Kind for DeepLinearKind {
 struct Record {
     times: Vec<f64>,
     losses: Vec<f64>,
+    test_errors: Vec<f64>,
+    theory_test_errors: Option<Vec<f64>>,
+    theory_losses: Option<Vec<f64>>,
     strengths: Vec<Vec<f64>>,
     theory: Option<Vec<Vec<f64>>>,
     metrics: NetworkMetrics,
@@ -369,17 +420,18 @@ fn train(
     index: usize,
     data: &Dataset,
     modes: &Modes,
+    teacher: Option<&Teacher>,
     zero_loss: f64,
     ctx: &Context<'_>,
 ) -> Result<Record, String> {
     let n = &spec.deep_linear.networks[index];
     if n.learning_rates.is_empty() {
         let lr = n.learning_rate.unwrap_or(spec.deep_linear.learning_rate);
-        return train_one(spec, index, lr, data, modes, zero_loss, ctx);
+        return train_one(spec, index, lr, data, modes, teacher, zero_loss, ctx);
     }
     let (mut best, times) = crate::ffn::best_rate(
         &n.learning_rates,
-        |lr| train_one(spec, index, lr, data, modes, zero_loss, ctx),
+        |lr| train_one(spec, index, lr, data, modes, teacher, zero_loss, ctx),
         |r| (r.metrics.learning_steps, r.metrics.final_loss),
     )?;
     best.metrics.learning_steps_by_rate = times;
@@ -392,6 +444,7 @@ fn train_one(
     lr: f64,
     data: &Dataset,
     modes: &Modes,
+    teacher: Option<&Teacher>,
     zero_loss: f64,
     ctx: &Context<'_>,
 ) -> Result<Record, String> {
@@ -416,17 +469,18 @@ fn train_one(
         config.build::<f64>(spec.seed.wrapping_add(1 + index as u64)).map_err(|e| e.to_string())?;
     start_weights(&mut net, n.start, modes, spec.seed, index);
     let depth = net.n_layers();
-    // The theory of a one-hidden-layer network from a small start: every mode below half its
-    // singular value (else its half-time is not defined).
+    // The theory of a one-hidden-layer network from a small start (every mode's effective
+    // starting strength below 1 % of the strongest singular value).
     let a0_eff = (depth == 2)
         .then(|| effective_initial_strength(&net.weight_matrix(0), &net.weight_matrix(1), modes))
-        .filter(|a0| a0.iter().zip(&modes.s).all(|(a, s)| *a < s / 2.0));
+        .filter(|a0| a0.iter().all(|a| *a < 0.01 * modes.s.first().copied().unwrap_or(0.0)));
 
     let p = data.n_train;
     let (x, y) = (&data.x_train, &data.y_train);
     let mut grads = vec![0.0; net.params.len()];
     let mut tape = Tape::default();
     let (mut times, mut losses, mut strengths) = (Vec::new(), Vec::new(), Vec::new());
+    let mut test_errors = Vec::new();
     // Illusory correlations: per entry, whether it has been wrong-signed by > |y|/10.
     let track_illusions = index == 0;
     let mut was_wrong = vec![false; if track_illusions { p * data.n_out } else { 0 }];
@@ -445,7 +499,11 @@ fn train_one(
             }
             times.push(step as f64 * lr);
             losses.push(loss);
-            strengths.push(modes.strengths(&net.composite()));
+            let w = net.composite();
+            strengths.push(modes.strengths(&w));
+            if let Some(t) = teacher {
+                test_errors.push(0.5 * (&t.t - &w).squared_norm_l2());
+            }
             if step < s.steps {
                 net.backward(&mut tape, &d_out, &mut grads);
             }
@@ -484,21 +542,59 @@ fn train_one(
     let column = |a: usize| -> Vec<f64> { strengths.iter().map(|v| v[a]).collect() };
     let half_times: Vec<Option<f64>> =
         (0..r).map(|a| crossing_time(&times, &column(a), modes.s[a] / 2.0)).collect();
-    let theory_half_times: Option<Vec<f64>> =
-        a0_eff.as_ref().map(|a0| (0..r).map(|a| half_time(modes.s[a], a0[a])).collect());
+    let theory_half_times: Option<Vec<Option<f64>>> = a0_eff.as_ref().map(|a0| {
+        (0..r).map(|a| (a0[a] < modes.s[a] / 2.0).then(|| half_time(modes.s[a], a0[a]))).collect()
+    });
     let max_half_time_error = theory_half_times.as_ref().map(|th| {
         half_times
             .iter()
             .zip(th)
-            .filter_map(|(m, t)| m.map(|m| (m / t - 1.0).abs()))
+            .filter_map(|(m, t)| Some((m.as_ref()? / t.as_ref()? - 1.0).abs()))
             .fold(0.0, f64::max)
     });
-    let theory = a0_eff.as_ref().map(|a0| {
+    let theory: Option<Vec<Vec<f64>>> = a0_eff.as_ref().map(|a0| {
         times
             .iter()
             .map(|t| (0..r).map(|a| mode_strength(modes.s[a], a0[a], *t)).collect())
             .collect()
     });
+    // Test error and training loss from the mode curves: with W = Σ a_α û_α v̂_αᵀ,
+    // ‖T − W‖²/2 = (‖T‖² − 2 Σ a_α û_αᵀTv̂_α + Σ a_α²)/2, and with Σ_xx = I the training loss is
+    // ‖Σ_yx − W‖²/2 plus what no W can fit, zero_loss − Σ s_α²/2.
+    // Every mode of Σ_yx tracked: the curves then account for the whole map.
+    let complete = modes.len() == data.n_in.min(data.n_out);
+    let theory_test_errors = teacher.filter(|_| complete).and_then(|t| {
+        let th = theory.as_ref()?;
+        Some(
+            th.iter()
+                .map(|a| {
+                    let cross: f64 = a.iter().zip(&t.projections).map(|(a, c)| a * c).sum();
+                    0.5 * (t.norm2 - 2.0 * cross + a.iter().map(|v| v * v).sum::<f64>())
+                })
+                .collect::<Vec<f64>>(),
+        )
+    });
+    let unfit = zero_loss - 0.5 * modes.s.iter().map(|v| v * v).sum::<f64>();
+    let theory_losses = theory.as_ref().filter(|_| complete && data_is_white(data)).map(|th| {
+        th.iter()
+            .map(|a| {
+                unfit + 0.5 * a.iter().zip(&modes.s).map(|(a, s)| (s - a).powi(2)).sum::<f64>()
+            })
+            .collect::<Vec<f64>>()
+    });
+    let deviation = |sim: &[f64], th: &Option<Vec<f64>>| {
+        th.as_ref().map(|th| {
+            sim.iter().zip(th).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+                / sim[0].abs().max(1e-300)
+        })
+    };
+    let max_test_error_deviation = deviation(&test_errors, &theory_test_errors);
+    let max_train_loss_deviation = deviation(&losses, &theory_losses);
+    let best_test = test_errors
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, e)| (*e, times[i]));
     let mut order_inversions = 0;
     for a in 0..r {
         for b in a + 1..r {
@@ -538,9 +634,33 @@ fn train_one(
         max_half_time_error,
         order_inversions,
         diverged_at,
+        early_stopped_test_error: best_test.map(|b| b.0),
+        early_stopping_time: best_test.map(|b| b.1),
+        final_test_error: test_errors.last().copied(),
+        max_test_error_deviation,
+        max_train_loss_deviation,
         learning_steps_by_rate: Vec::new(),
     };
-    Ok(Record { times, losses, strengths, theory, metrics, illusory, hidden_similarity })
+    Ok(Record {
+        times,
+        losses,
+        test_errors,
+        theory_test_errors,
+        theory_losses,
+        strengths,
+        theory,
+        metrics,
+        illusory,
+        hidden_similarity,
+    })
+}
+
+/// Whether the training inputs are white (`Σ_xx = I` to 1e-9).
+fn data_is_white(data: &Dataset) -> bool {
+    let (p, n) = (data.n_train, data.n_in);
+    let x = neurodyn_core::mat::view(&data.x_train, p, n);
+    let c = x.transpose() * x;
+    (0..n).all(|i| (0..n).all(|j| (c[(i, j)] / p as f64 - f64::from(i == j)).abs() < 1e-9))
 }
 
 fn pearson(a: &[f64], b: &[f64]) -> f64 {
@@ -583,9 +703,21 @@ impl Prepared for PreparedDeepLinear {
         let modes = Modes::of(&sigma, spec.n_modes()).ok_or("the SVD of Σ_yx did not converge")?;
         let zero_loss =
             data.y_train.iter().map(|v| v * v).sum::<f64>() / (2.0 * data.n_train as f64);
+        let teacher = match &spec.deep_linear.data {
+            Data::Teacher(t) => {
+                let t = t.generate(spec.seed).map_err(|e| e.to_string())?.teacher;
+                let projections = modes.strengths(&t);
+                Some(Teacher { norm2: t.squared_norm_l2(), t, projections })
+            }
+            _ => None,
+        };
         let records: Vec<Record> = (0..spec.deep_linear.networks.len())
-            .map(|i| train(spec, i, &data, &modes, zero_loss, ctx))
+            .map(|i| train(spec, i, &data, &modes, teacher.as_ref(), zero_loss, ctx))
             .collect::<Result<_, _>>()?;
+        let generalization = match (&spec.deep_linear.data, &teacher) {
+            (Data::Teacher(cfg), Some(t)) => Some(generalization(cfg, t, &sigma, &records)),
+            _ => None,
+        };
 
         let first = &records[0];
         // Theory: at the end of learning W₁ᵀW₁ = V diag(s) Vᵀ (balanced layers), so the items'
@@ -618,6 +750,15 @@ impl Prepared for PreparedDeepLinear {
             let k = rec.times.len();
             arrays.push((format!("{}_times", n.name), Array::f64(&[k], rec.times.clone())));
             arrays.push((format!("{}_loss", n.name), Array::f64(&[k], rec.losses.clone())));
+            for (what, v) in [
+                ("test_error", Some(&rec.test_errors)),
+                ("theory_test_error", rec.theory_test_errors.as_ref()),
+                ("theory_loss", rec.theory_losses.as_ref()),
+            ] {
+                if let Some(v) = v.filter(|v| v.len() == k) {
+                    arrays.push((format!("{}_{what}", n.name), Array::f64(&[k], v.clone())));
+                }
+            }
             arrays.push((
                 format!("{}_strengths", n.name),
                 Array::f64(&[k, r], rec.strengths.concat()),
@@ -635,6 +776,7 @@ impl Prepared for PreparedDeepLinear {
             zero_map_loss: zero_loss,
             illusory_correlations: first.illusory,
             hidden_similarity_r,
+            generalization,
             networks,
         };
         let summary = format!(
@@ -649,6 +791,48 @@ impl Prepared for PreparedDeepLinear {
         );
         let metrics = serde_json::to_value(&m).expect("metrics serialise");
         Ok(Outcome { files: vec![("deep_linear.npz".to_string(), arrays)], metrics, summary })
+    }
+}
+
+/// Generalization on a noisy teacher: the spiked model's predictions for the square case, the
+/// optimal shrinkage estimator's test error, and the networks' early-stopped errors.
+fn generalization(
+    cfg: &LinearTeacher,
+    t: &Teacher,
+    sigma_yx: &Mat<f64>,
+    records: &[Record],
+) -> Generalization {
+    let noise = cfg.noise * (cfg.n_in as f64 / cfg.n_train as f64).sqrt();
+    let square = cfg.n_in == cfg.n_out && cfg.noise > 0.0;
+    let all = Modes::of(sigma_yx, cfg.n_in.min(cfg.n_out));
+    let predicted: Option<Vec<f64>> = square
+        .then(|| cfg.singular_values.iter().map(|s| noise * spike_outlier(s / noise)).collect());
+    let max_singular_value_error = predicted
+        .as_ref()
+        .zip(all.as_ref())
+        .map(|(p, m)| p.iter().zip(&m.s).map(|(p, s)| (s / p - 1.0).abs()).fold(0.0, f64::max));
+    let optimal_shrinkage_test_error = all.as_ref().filter(|_| square).map(|m| {
+        let mut w = Mat::<f64>::zeros(cfg.n_out, cfg.n_in);
+        for a in 0..m.len() {
+            let strength = optimal_shrinkage(m.s[a], noise);
+            if strength > 0.0 {
+                w += m.u.col(a) * m.v.col(a).transpose() * faer::Scale(strength);
+            }
+        }
+        0.5 * (&t.t - &w).squared_norm_l2()
+    });
+    let stopped: Vec<f64> =
+        records.iter().filter_map(|r| r.metrics.early_stopped_test_error).collect();
+    let best = stopped.iter().copied().fold(f64::INFINITY, f64::min);
+    let worst = stopped.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Generalization {
+        teacher_singular_values: cfg.singular_values.clone(),
+        noise_scale: noise,
+        predicted_singular_values: predicted,
+        max_singular_value_error,
+        optimal_shrinkage_test_error,
+        best_early_stopped_test_error: best,
+        early_stopped_spread: worst / best,
     }
 }
 
@@ -706,6 +890,31 @@ fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Figure>, IoErr
                 "Every pair of training inputs: the dot product of their first-hidden-layer representations at the end of training (first network) against the theory's (r = {:.6}).",
                 metrics["hidden_similarity_r"].as_f64().unwrap_or(f64::NAN)
             ),
+        });
+    }
+    if metrics["generalization"].is_object() {
+        let mut p = Plot::new("Generalization", "time t/τ", "population test error ‖T − W‖²/2");
+        let mut last_t: f64 = 0.0;
+        for (i, name) in names.iter().enumerate() {
+            let Ok((_, e)) = read_f64(&file, &format!("{name}_test_error")) else { continue };
+            let (_, t) = read_f64(&file, &format!("{name}_times"))?;
+            last_t = last_t.max(t.last().copied().unwrap_or(0.0));
+            let c = COLORS[i % COLORS.len()];
+            p.line(&t, &e, c, 2.0);
+            p.legend(name, c, None);
+            if let Ok((_, th)) = read_f64(&file, &format!("{name}_theory_test_error")) {
+                p.dashed(&t, &th, "#333333", 1.0);
+            }
+        }
+        p.legend("theory (mode curves of the noisy Σ_yx)", "#333333", None);
+        if let Some(e) = metrics["generalization"]["optimal_shrinkage_test_error"].as_f64() {
+            p.dashed(&[0.0, last_t], &[e, e], "#2ca02c", 1.5);
+            p.legend("optimal shrinkage (no training)", "#2ca02c", None);
+        }
+        figures.push(Figure {
+            file: "generalization.svg".into(),
+            svg: p.to_svg(),
+            caption: "Test error on the noise-free teacher over training (solid), the theory from Saxe's curves on every mode of the training data's Σ_yx (dashed), and the optimal singular-value shrinkage of Σ_yx (green).".into(),
         });
     }
     let mut p = Plot::new("Training loss", "time t/τ", "loss").log_y();
