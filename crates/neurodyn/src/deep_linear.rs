@@ -11,6 +11,11 @@
 //! For the first network also: transient illusory correlations (an item's feature predicted
 //! with the wrong sign, by more than a tenth of its value, before it is learned) and the
 //! similarity of the items' hidden representations against the theory's `X V diag(s) Vᵀ Xᵀ`.
+//! On teacher data (Lampinen & Ganguli 2019, arXiv:1809.10374), each network's population test
+//! error `‖T − W‖²/2` over time, with the test error and training loss that Saxe's curves
+//! predict when every mode of the noisy `Σ_yx` is tracked, early stopping's best error, and for
+//! square teachers the spiked random-matrix model's singular values and the test error of the
+//! optimal singular-value shrinkage of `Σ_yx`.
 //!
 //! ```toml
 //! name = "modes"

@@ -179,7 +179,8 @@ pub fn reconstruct(
 ) -> Vec<f64> {
     let mut out = vec![0.0; n * t];
     for r in (0..k).filter(|r| only.is_none_or(|o| o == *r)) {
-        for l in 0..lag {
+        // A lag of t or more shifts everything out of the window.
+        for l in 0..lag.min(t) {
             let hr = &h[r * t..(r + 1) * t];
             for i in 0..n {
                 let wv = w[(i * k + r) * lag + l];
@@ -408,5 +409,22 @@ fn w_pass(mk: &[f64], w: &mut [f64], h: &[f64], res: &mut [f64], d: Dims) {
                 w[q] = new;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reconstruct;
+
+    #[test]
+    fn regression_motifs_longer_than_the_window_reconstruct_without_panicking() {
+        // Found by the spec fuzzer (a planted sequence with lag > time bins): lags ≥ t shift
+        // everything out of the window and contribute nothing.
+        let (n, t, k, lag) = (2, 3, 1, 5);
+        let mut w = vec![0.0; n * k * lag];
+        w[0] = 1.0; // neuron 0, lag 0
+        w[4] = 7.0; // neuron 0, lag 4 ≥ t
+        let h = vec![1.0, 2.0, 3.0];
+        assert_eq!(reconstruct(&w, &h, n, t, k, lag, None), vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0]);
     }
 }

@@ -229,7 +229,13 @@ impl DecompSpec {
                 p.noise,
                 "a finite value >= 0",
             )?;
-            check(p.lag >= 1, "data.planted.lag", p.lag, "at least 1")?;
+            let bins = p.shape.get(1).copied().unwrap_or(0);
+            check(
+                p.lag >= 1 && (p.kind != PlantedKind::Sequences || p.lag <= bins),
+                "data.planted.lag",
+                p.lag,
+                "at least 1 and, for sequences, at most the time bins (shape[1])",
+            )?;
         }
         let f = format!("method.{}", self.method.kind());
         let s = self.method.settings();
