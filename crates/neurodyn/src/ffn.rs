@@ -76,7 +76,8 @@ pub struct Settings {
     pub jacobian_inputs: usize,
     /// Whether to measure every hidden layer's representation of the training inputs at the
     /// end: participation ratio, TwoNN intrinsic dimension, linear CKA with the inputs and
-    /// with the targets.
+    /// with the targets — on the first [`REPRESENTATION_EXAMPLES`] training examples at most
+    /// (TwoNN's nearest neighbours cost the square of their number).
     #[serde(default)]
     pub representations: bool,
     /// The networks.
@@ -267,6 +268,9 @@ pub struct NetworkMetrics {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layers: Option<Layers>,
 }
+
+/// Training examples the representation measurements use at most.
+pub const REPRESENTATION_EXAMPLES: usize = 4000;
 
 /// Every hidden layer's representation of the training inputs at the end of training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -570,7 +574,10 @@ fn train_one(
         jacobian_mean_sq_singular_value: jac_mean,
         jacobian_var_sq_singular_value: jac_var,
         steps_to_target_by_rate: Vec::new(),
-        layers: s.representations.then(|| layers(&net, &x, &y, p)),
+        layers: s.representations.then(|| {
+            let m = p.min(REPRESENTATION_EXAMPLES);
+            layers(&net, &x[..m * data.n_in], &y[..m * data.n_out], m)
+        }),
     };
     Ok(Record { steps, losses, metrics })
 }
