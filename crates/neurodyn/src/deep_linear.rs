@@ -231,8 +231,13 @@ impl DeepLinearSpec {
         self.deep_linear.modes.unwrap_or(n_in.min(n_out).min(64))
     }
 
-    fn data(&self) -> Result<Dataset, String> {
-        self.deep_linear.data.generate(self.seed).map_err(|e| e.to_string())
+    /// The data set and, for a teacher, the teacher's map — drawn once.
+    fn data(&self) -> Result<(Dataset, Option<Mat<f64>>), String> {
+        match &self.deep_linear.data {
+            Data::Teacher(t) => t.generate(self.seed).map(|d| (d.data, Some(d.teacher))),
+            other => other.generate(self.seed).map(|d| (d, None)),
+        }
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -703,19 +708,15 @@ impl Prepared for PreparedDeepLinear {
     }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
-        let data = spec.data()?;
+        let (data, teacher_map) = spec.data()?;
         let sigma = data.input_output_correlation();
         let modes = Modes::of(&sigma, spec.n_modes()).ok_or("the SVD of Σ_yx did not converge")?;
         let zero_loss =
             data.y_train.iter().map(|v| v * v).sum::<f64>() / (2.0 * data.n_train as f64);
-        let teacher = match &spec.deep_linear.data {
-            Data::Teacher(t) => {
-                let t = t.generate(spec.seed).map_err(|e| e.to_string())?.teacher;
-                let projections = modes.strengths(&t);
-                Some(Teacher { norm2: t.squared_norm_l2(), t, projections })
-            }
-            _ => None,
-        };
+        let teacher = teacher_map.map(|t| {
+            let projections = modes.strengths(&t);
+            Teacher { norm2: t.squared_norm_l2(), t, projections }
+        });
         let records: Vec<Record> = (0..spec.deep_linear.networks.len())
             .map(|i| train(spec, i, &data, &modes, teacher.as_ref(), zero_loss, ctx))
             .collect::<Result<_, _>>()?;

@@ -170,7 +170,7 @@ impl FfnSpec {
             e
         })?;
         check(s.steps >= 1 && s.steps <= 100_000_000, "ffn.steps", s.steps, "between 1 and 1e8")?;
-        let n_train = self.data_train_size();
+        let n_train = s.data.n_train();
         if let Some(b) = s.batch {
             check(
                 b >= 1 && b <= n_train,
@@ -221,10 +221,6 @@ impl FfnSpec {
             }
         }
         Ok(())
-    }
-
-    fn data_train_size(&self) -> usize {
-        self.ffn.data.n_train()
     }
 }
 
