@@ -21,15 +21,16 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
             let prepared =
                 kinds::prepare_file(&dir.join("spec.toml"), &[], false, &runner::limits())
                     .map_err(bad_input)?;
-            if !prepared.run.resumable() {
-                return Err(bad_input(anyhow!(
-                    "{}: {} runs are not resumable (only RNN training keeps checkpoints); run the spec again",
-                    dir.display(),
-                    prepared.kind.name()
-                )));
-            }
             let run_dir = RunDir::reopen(dir).map_err(bad_input)?;
-            execute(&prepared, run_dir, true, options)
+            // A kind without checkpoints (one short computation) starts over in the directory.
+            let resumable = prepared.run.resumable();
+            if !resumable && !options.quiet {
+                eprintln!(
+                    "{} runs keep no checkpoints: this one starts over",
+                    prepared.kind.name()
+                );
+            }
+            execute(&prepared, run_dir, resumable, options)
                 .map(|(done, _)| println!("{}", done.display()))
         }
         (Some(path), None) => {
@@ -268,6 +269,7 @@ impl Bars {
 
 impl Progress for Bars {
     fn phase(&self, name: &str, total: u64) {
+        crate::signals::fault_at_start();
         let mut b = self.lock();
         b.finish_and_clear();
         *b = if self.quiet { ProgressBar::hidden() } else { bar(total, name) };
@@ -287,6 +289,9 @@ impl Progress for Bars {
     }
     fn interrupted(&self) -> bool {
         crate::signals::received().is_some()
+    }
+    fn saved(&self) {
+        crate::signals::fault_after_save();
     }
 }
 

@@ -61,3 +61,36 @@ pub fn received() -> Option<u8> {
     let f = flags();
     (0..2).find(|&k| f.seen[k].load(Ordering::SeqCst)).map(|k| SIGNALS[k].1 as u8)
 }
+
+/// Fault injection for the reliability tests: with `NEURODYN_FAULT="<n> KILL"` (or `TERM`)
+/// the process sends itself SIGKILL (or SIGTERM) right after the run saves its n-th checkpoint
+/// (`n = 0`: as the run starts), so "killed at this point" is tested without racing a timer.
+/// Unset, nothing happens.
+fn fault(saves: u64) {
+    let Ok(text) = std::env::var("NEURODYN_FAULT") else { return };
+    let mut words = text.split_whitespace();
+    let at: Option<u64> = words.next().and_then(|w| w.parse().ok());
+    let signal = match words.next() {
+        Some("KILL") => signal_hook::consts::SIGKILL,
+        Some("TERM") => signal_hook::consts::SIGTERM,
+        _ => return,
+    };
+    if at == Some(saves) {
+        let _ = signal_hook::low_level::raise(signal);
+    }
+}
+
+static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// A checkpoint was saved: [`fault`] may fire.
+pub fn fault_after_save() {
+    fault(SAVES.fetch_add(1, Ordering::SeqCst) + 1);
+}
+
+/// A phase starts: the first time, [`fault`] with `n = 0` may fire.
+pub fn fault_at_start() {
+    if !STARTED.swap(true, Ordering::SeqCst) {
+        fault(0);
+    }
+}

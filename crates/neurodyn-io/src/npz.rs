@@ -7,7 +7,7 @@ use std::fs::File;
 use std::path::Path;
 
 /// One named array: shape and row-major data.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Array {
     /// Floating-point data.
     F64(Vec<usize>, Vec<f64>),

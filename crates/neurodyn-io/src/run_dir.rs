@@ -143,6 +143,61 @@ pub fn read_text(path: &Path) -> Result<String, IoError> {
     std::fs::read_to_string(path).map_err(IoError::os(path))
 }
 
+/// Folder of a run directory holding the checkpoints of finished units of work (a study's
+/// cases, a spiking network's state); removed when the run completes.
+pub const UNITS_DIR: &str = "checkpoints";
+
+fn unit_path(dir: &Path, key: &str) -> PathBuf {
+    dir.join(UNITS_DIR).join(format!("{key}.bin"))
+}
+
+/// Saves the result of unit `key` into the run's checkpoint folder, atomically, in postcard's
+/// binary form (every f64 bit kept, NaN included).
+pub fn save_unit<T: Serialize>(dir: &RunDir, key: &str, value: &T) -> Result<(), IoError> {
+    let path = unit_path(dir.path(), key);
+    let folder = path.parent().unwrap_or(dir.path());
+    std::fs::create_dir_all(folder).map_err(IoError::os(folder))?;
+    let bytes = postcard::to_stdvec(value)
+        .map_err(|e| IoError::format(&path, format!("cannot encode the checkpoint: {e}")))?;
+    let tmp = tmp_path(&path);
+    std::fs::write(&tmp, bytes).map_err(IoError::os(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(IoError::os(&path))
+}
+
+/// Loads the result of unit `key` saved by [`save_unit`], if there is one.
+pub fn load_unit<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    key: &str,
+) -> Result<Option<T>, IoError> {
+    let path = unit_path(dir, key);
+    match std::fs::read(&path) {
+        Ok(bytes) => postcard::from_bytes(&bytes).map(Some).map_err(|e| {
+            IoError::format(
+                &path,
+                format!(
+                    "not a checkpoint this version of neurodyn wrote ({e}); run the spec again"
+                ),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(IoError::os(&path)(e)),
+    }
+}
+
+/// Whether a partial run directory holds a checkpoint to resume from.
+pub fn has_checkpoint(dir: &Path) -> bool {
+    dir.join(CHECKPOINT_FILE).is_file() || dir.join(UNITS_DIR).is_dir()
+}
+
+/// Removes the checkpoints of finished units (the run is complete and no longer needs them).
+pub fn remove_units(dir: &RunDir) -> Result<(), IoError> {
+    let folder = dir.path().join(UNITS_DIR);
+    match std::fs::remove_dir_all(&folder) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(IoError::os(&folder)(e)),
+        _ => Ok(()),
+    }
+}
+
 /// File name of the training checkpoint inside a run directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.npz";
 

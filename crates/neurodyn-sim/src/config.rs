@@ -46,6 +46,11 @@ pub struct SimulationConfig {
     /// Longest synaptic delay any projection may use; sets the ring-buffer length [ms].
     #[serde(default = "default_max_delay")]
     pub max_delay: f64,
+    /// Save the whole state every this much simulated time, so a killed run resumes from
+    /// there (`neurodyn run --resume`); 0: every minute of wall-clock time instead [ms].
+    /// Checkpoints never change results.
+    #[serde(default)]
+    pub checkpoint_every: f64,
 }
 
 fn default_dt() -> f64 {
@@ -60,7 +65,7 @@ fn default_max_delay() -> f64 {
 
 impl Default for SimulationConfig {
     fn default() -> Self {
-        SimulationConfig { dt: 0.1, duration: 1000.0, max_delay: 10.0 }
+        SimulationConfig { dt: 0.1, duration: 1000.0, max_delay: 10.0, checkpoint_every: 0.0 }
     }
 }
 
@@ -68,6 +73,12 @@ impl SimulationConfig {
     /// Number of steps in `duration`.
     pub fn n_steps(&self) -> u64 {
         (self.duration / self.dt).round() as u64
+    }
+
+    /// Steps between checkpoints (at least 1), or `None` for wall-clock checkpoints.
+    pub fn checkpoint_steps(&self) -> Option<u64> {
+        (self.checkpoint_every > 0.0)
+            .then(|| ((self.checkpoint_every / self.dt).round() as u64).max(1))
     }
 }
 

@@ -59,8 +59,8 @@ pub struct RunStats {
 
 impl Network {
     /// Runs `n_steps` steps, calling `recorder` after each and checking `guards` at the end of
-    /// every guard window; `progress(step)` is called every 1000 steps and may return `false`
-    /// to stop.
+    /// every guard window and at the end of the run; `progress(step)` is called every 1000
+    /// steps and may return `false` to stop.
     ///
     /// With more than one shard the loop itself runs on a rayon worker, so each step's
     /// parallel section starts without waking the pool from the calling thread.
@@ -71,40 +71,56 @@ impl Network {
         guards: &GuardConfig,
         progress: &mut (dyn FnMut(u64) -> bool + Send),
     ) -> Result<RunStats, SimError> {
+        self.run_piece(n_steps, true, recorder, guards, progress)
+    }
+
+    /// [`Network::run`] for one piece of a longer run: guard windows are aligned to multiples
+    /// of the window from step 0 and their counts kept in the network, and the partial window
+    /// at the end is checked only when `last`, so a run made of pieces (or resumed from a
+    /// [`crate::NetworkState`]) is guarded exactly as the same run in one call.
+    pub fn run_piece(
+        &mut self,
+        n_steps: u64,
+        last: bool,
+        recorder: &mut (dyn Recorder + Send),
+        guards: &GuardConfig,
+        progress: &mut (dyn FnMut(u64) -> bool + Send),
+    ) -> Result<RunStats, SimError> {
         if self.shards.len() > 1 {
-            rayon::scope(|_| self.run_loop(n_steps, recorder, guards, progress))
+            rayon::scope(|_| self.run_loop(n_steps, last, recorder, guards, progress))
         } else {
-            self.run_loop(n_steps, recorder, guards, progress)
+            self.run_loop(n_steps, last, recorder, guards, progress)
         }
     }
 
     fn run_loop(
         &mut self,
         n_steps: u64,
+        last: bool,
         recorder: &mut (dyn Recorder + Send),
         guards: &GuardConfig,
         progress: &mut (dyn FnMut(u64) -> bool + Send),
     ) -> Result<RunStats, SimError> {
         let window = ((guards.window / self.dt).round() as u64).max(1);
         let n_pops = self.populations.len();
-        let mut window_counts = vec![0u64; n_pops];
         let mut stats = RunStats { spikes: vec![0; n_pops], ..Default::default() };
         let events_before = self.synaptic_events();
         for done in 1..=n_steps {
             self.advance();
             recorder.record(self);
-            for (pop, c) in window_counts.iter_mut().enumerate() {
+            for pop in 0..n_pops {
                 let n = self.spikes[pop].len() as u64;
-                *c += n;
+                self.window_counts[pop] += n;
                 stats.spikes[pop] += n;
             }
             stats.steps = done;
-            if done % window == 0 || done == n_steps {
-                let span_s = (if done % window == 0 { window } else { done % window }) as f64
-                    * self.dt
-                    * 1e-3;
-                for (pop, c) in window_counts.iter_mut().enumerate() {
-                    let rate = *c as f64 / (self.populations[pop].n as f64 * span_s);
+            let into_window = self.step % window;
+            if into_window == 0 || (last && done == n_steps) {
+                let span = if into_window == 0 { window } else { into_window };
+                let span_s = span as f64 * self.dt * 1e-3;
+                for pop in 0..n_pops {
+                    let rate =
+                        self.window_counts[pop] as f64 / (self.populations[pop].n as f64 * span_s);
                     if rate > guards.max_rate {
                         return Err(SimError::RateExceeded {
                             population: self.populations[pop].name.clone(),
@@ -114,7 +130,9 @@ impl Network {
                             time: self.time(),
                         });
                     }
-                    *c = 0;
+                    if into_window == 0 {
+                        self.window_counts[pop] = 0;
+                    }
                 }
                 if let Some((pop, variable, neuron)) = self.non_finite() {
                     return Err(SimError::NonFinite {

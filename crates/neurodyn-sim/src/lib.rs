@@ -57,8 +57,10 @@ mod inputs;
 mod network;
 mod plasticity;
 pub mod record;
+mod snapshot;
 
 pub use config::{GuardConfig, NetworkConfig};
 pub use engine::{RunStats, SimError};
 pub use network::{MIN_NEURONS_PER_SHARD, Network, PopulationInfo, ProjectionInfo};
 pub use record::{Recorder, Recording};
+pub use snapshot::NetworkState;

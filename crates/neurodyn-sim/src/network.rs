@@ -67,9 +67,9 @@ pub(crate) struct PopShard {
     pub(crate) len: usize,
     pub(crate) body: Body,
     /// Arrivals, `slot * len + neuron`.
-    ring_ex: Vec<f64>,
-    ring_in: Vec<f64>,
-    i_ext: Vec<f64>,
+    pub(crate) ring_ex: Vec<f64>,
+    pub(crate) ring_in: Vec<f64>,
+    pub(crate) i_ext: Vec<f64>,
     /// Whether any input writes currents into `i_ext` (otherwise it stays zero).
     has_currents: bool,
     /// Whether any projection or input delivers through the ring buffers.
@@ -79,7 +79,7 @@ pub(crate) struct PopShard {
     fast: bool,
     /// Spikes of this step, population indices, ascending.
     pub(crate) spikes: Vec<u32>,
-    local: Vec<u32>,
+    pub(crate) local: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -104,7 +104,7 @@ pub(crate) struct ProjShard {
     target: Vec<u32>,
     pub(crate) weights: Weights,
     delays: Delays,
-    plastic: Option<Plastic>,
+    pub(crate) plastic: Option<Plastic>,
     /// Static zero-delay synapses add straight into this state column of the target.
     direct: Option<usize>,
     pub(crate) events: u64,
@@ -114,18 +114,18 @@ pub(crate) struct ProjShard {
 pub(crate) struct Shard {
     pub(crate) pops: Vec<PopShard>,
     pub(crate) projs: Vec<ProjShard>,
-    inputs: Vec<Input>,
+    pub(crate) inputs: Vec<Input>,
 }
 
 /// A spike-triggered stimulation: trigger neuron and pending windows.
 #[derive(Clone, Debug)]
-struct Trigger {
+pub(crate) struct Trigger {
     population: usize,
     neuron: u32,
     delay_steps: u64,
     duration_steps: u64,
     /// Start steps of windows not yet over.
-    starts: Vec<u64>,
+    pub(crate) starts: Vec<u64>,
 }
 
 /// A spiking network ready to run; see the crate docs for the order of work in a step.
@@ -139,8 +139,11 @@ pub struct Network {
     pub(crate) shards: Vec<Shard>,
     /// Spikes of the current step per population (population indices, ascending).
     pub(crate) spikes: Vec<Vec<u32>>,
-    triggers: Vec<Trigger>,
-    triggered: Vec<bool>,
+    pub(crate) triggers: Vec<Trigger>,
+    pub(crate) triggered: Vec<bool>,
+    /// Spikes per population since the start of the current guard window (windows are
+    /// aligned to multiples of the window from step 0, so a run in pieces is guarded alike).
+    pub(crate) window_counts: Vec<u64>,
 }
 
 /// The smallest shard [`Network::build`] makes.
@@ -186,6 +189,12 @@ impl Network {
             "simulation.duration",
             sim.duration,
             "a finite value >= 0 [ms]",
+        )?;
+        check(
+            sim.checkpoint_every >= 0.0 && sim.checkpoint_every.is_finite(),
+            "simulation.checkpoint_every",
+            sim.checkpoint_every,
+            "a finite value >= 0 [ms] (0: every minute of wall-clock time)",
         )?;
         let max_delay_steps = (sim.max_delay / dt).round();
         check(
@@ -596,6 +605,7 @@ impl Network {
             }
         }
         let n_triggers = triggers.len();
+        let n_pops = populations.len();
         Ok(Network {
             dt,
             n_slots,
@@ -606,6 +616,7 @@ impl Network {
             shards,
             triggers,
             triggered: vec![false; n_triggers],
+            window_counts: vec![0; n_pops],
         })
     }
 
@@ -617,6 +628,11 @@ impl Network {
     /// The current step `k`; the state is at time `k · dt`.
     pub fn step_index(&self) -> u64 {
         self.step
+    }
+
+    /// The number of shards the neurons are split into.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
     }
 
     /// The current time `k · dt` [ms].

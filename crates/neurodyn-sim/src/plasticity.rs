@@ -11,7 +11,7 @@ use crate::config::{
 use neurodyn_core::{RangeError, check};
 
 /// A lazily decaying exponential trace.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Trace {
     value: f64,
     step: u64,

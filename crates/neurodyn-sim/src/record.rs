@@ -11,7 +11,7 @@ pub trait Recorder {
 }
 
 /// Spikes of some populations as `(step, neuron)` lists, one per population.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpikeRecorder {
     /// Recorded population indices.
     pub populations: Vec<usize>,
@@ -41,7 +41,7 @@ impl Recorder for SpikeRecorder {
 }
 
 /// The number of spikes of every population at every step.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CountRecorder {
     /// `counts[pop][k − 1]`: spikes of population `pop` at step `k`.
     pub counts: Vec<Vec<u32>>,
@@ -60,7 +60,7 @@ impl Recorder for CountRecorder {
 }
 
 /// One state variable of some neurons, sampled every `every` steps.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StateRecorder {
     /// Population index.
     pub population: usize,
@@ -94,7 +94,7 @@ impl Recorder for StateRecorder {
 }
 
 /// The first `n_synapses` weights of a projection and its mean weight, every `every` steps.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WeightRecorder {
     /// Projection index.
     pub projection: usize,
@@ -123,7 +123,7 @@ impl Recorder for WeightRecorder {
 }
 
 /// The recorders a [`RecordConfig`] asks for.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Recording {
     /// Spikes.
     pub spikes: SpikeRecorder,

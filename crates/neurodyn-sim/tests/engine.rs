@@ -567,3 +567,166 @@ fn conductance_weights_must_be_non_negative_and_normal_draws_are_clipped() {
     let e = Network::build(&config(&text("-3.0")), 0).unwrap_err();
     assert_eq!(e.field, "projections.p.weight");
 }
+
+/// The mixed network plus a three-factor projection, a spike-time source that triggers a
+/// stimulation, and recorded state and weights: every kind of changing state.
+fn everything_network() -> NetworkConfig {
+    config(
+        r#"
+        simulation = { dt = 0.1, duration = 200.0, max_delay = 5.0 }
+        [populations.exc]
+        n = 400
+        neuron = { model = "lif_psc_exp", preset = "vogels_abbott_2005_cuba" }
+        init.v_m = { uniform = [-60.0, -50.0] }
+        [populations.inh]
+        n = 100
+        neuron = { model = "lif_escape", rho_0 = 20.0 }
+        [populations.ext]
+        n = 50
+        source.poisson = { rate = 20.0 }
+        [populations.trig]
+        n = 1
+        source.spike_times = { times = [[30.0, 110.0]] }
+        [projections.ee]
+        pre = "exc"
+        post = "exc"
+        rule.fixed_probability = { p = 0.05 }
+        weight = { normal = { mean = 16.0, std = 4.0 } }
+        delay = { uniform = [0.5, 4.5] }
+        plasticity.stdp = { a_plus = 0.1, a_minus = 0.12, w_max = 30.0 }
+        [projections.xe]
+        pre = "ext"
+        post = "exc"
+        rule.fixed_probability = { p = 0.1 }
+        weight = 30.0
+        delay = 2.0
+        plasticity.three_factor = { stdp = { a_plus = 0.1, a_minus = 0.12, w_max = 60.0 }, tau_e = 50.0, eta = 1.0, modulator = { times = [0.0, 60.0], values = [0.0, 1.0] } }
+        [projections.ei]
+        pre = "exc"
+        post = "inh"
+        rule.fixed_indegree = { k = 20 }
+        weight = 20.0
+        [projections.ie]
+        pre = "inh"
+        post = "exc"
+        rule.fixed_outdegree = { k = 40 }
+        weight = -90.0
+        delay = 1.0
+        [inputs.noise.ornstein_uhlenbeck]
+        target = "inh"
+        mean = 300.0
+        std = 50.0
+        tau = 5.0
+        [inputs.kick.poisson]
+        target = "exc"
+        rate = 5.0
+        n_sources = 10
+        weight = 20.0
+        [inputs.stim.spike_triggered]
+        target = "exc"
+        neurons = [0, 1, 2]
+        source = "trig"
+        neuron = 0
+        delay = 3.0
+        amplitude = 400.0
+        duration = 20.0
+        [record]
+        state = [{ population = "exc", variable = "v_m", neurons = [0, 5], interval = 1.0 }]
+        weights = [{ projection = "xe", n_synapses = 10, interval = 5.0 }]
+        "#,
+    )
+}
+
+#[test]
+fn a_run_restored_from_a_snapshot_ends_with_the_same_bits() {
+    let cfg = everything_network();
+    let total = cfg.simulation.n_steps();
+    let (whole, whole_rec) = run(&cfg, 5, 1);
+    assert!(whole_rec.spikes.neurons.iter().all(|s| !s.is_empty()), "every population fires");
+    let xe = whole.projection_index("xe").unwrap();
+    let built = Network::build_sharded(&cfg, 5, 1).unwrap();
+    assert_ne!(whole.weights(xe), built.weights(xe), "the three-factor weights moved");
+
+    // Stop at a step inside a guard window, while a stimulation window is open and plastic
+    // events are queued; save; continue on a network built afresh.
+    for (stop, shards) in [(347, 1), (1_234, 2), (1_000, 3)] {
+        let mut first = Network::build_sharded(&cfg, 5, shards).unwrap();
+        let mut rec = Recording::new(&cfg.record, &first).unwrap();
+        first.run_piece(stop, false, &mut rec, &cfg.guards, &mut |_| true).unwrap();
+        let saved = first.snapshot();
+        assert_eq!(saved.step(), stop);
+        drop(first);
+        let mut second = Network::build_sharded(&cfg, 5, saved.n_shards()).unwrap();
+        second.restore(&saved).unwrap();
+        second.run(total - stop, &mut rec, &cfg.guards, &mut |_| true).unwrap();
+        assert_eq!(rec, whole_rec, "stopped at step {stop} with {shards} shards");
+        if shards == 1 {
+            assert_eq!(
+                second.snapshot(),
+                whole.snapshot(),
+                "every state variable, trace and stream"
+            );
+        }
+        assert_eq!(second.weights(xe), whole.weights(xe));
+        assert_eq!(second.synaptic_events(), whole.synaptic_events());
+    }
+
+    // A state of another network is refused, and the network is left as built.
+    let other = config(
+        r#"
+        [populations.a]
+        n = 3
+        neuron = { model = "lif_psc_exp" }
+        "#,
+    );
+    let mut small = Network::build_sharded(&other, 5, 1).unwrap();
+    let before = small.snapshot();
+    let err = small.restore(&whole.snapshot()).unwrap_err();
+    assert!(err.contains("not of this network"), "{err}");
+    assert_eq!(small.snapshot(), before);
+}
+
+#[test]
+fn a_run_in_pieces_or_restored_is_guarded_as_the_same_run_in_one_call() {
+    // Firing at every step from 100 to 130 ms only: the window [100, 150) ms is over the rate
+    // limit, and only because of the spikes before 140 ms, where the run is cut.
+    let cfg = config(
+        r#"
+        simulation = { duration = 300.0 }
+        guards = { max_rate = 200.0, window = 50.0 }
+        [populations.a]
+        n = 10
+        neuron = { model = "lif_psc_exp", v_th = -69.0, t_ref = 0.0 }
+        [inputs.drive.step]
+        target = "a"
+        times = [0.0, 100.0, 130.0]
+        amplitudes = [0.0, 1000.0, 0.0]
+        "#,
+    );
+    let fresh = || {
+        let net = Network::build_sharded(&cfg, 1, 1).unwrap();
+        let rec = Recording::new(&cfg.record, &net).unwrap();
+        (net, rec)
+    };
+    let (mut net, mut rec) = fresh();
+    let whole = net.run(3000, &mut rec, &cfg.guards, &mut |_| true).unwrap_err();
+    assert!(matches!(whole, SimError::RateExceeded { time, .. } if time == 150.0), "{whole:?}");
+    // In pieces of 70 steps (not a multiple of the window).
+    let (mut net, mut rec) = fresh();
+    let mut stopped = None;
+    for piece in 0..43 {
+        let n = if piece == 42 { 3000 - 42 * 70 } else { 70 };
+        if let Err(e) = net.run_piece(n, piece == 42, &mut rec, &cfg.guards, &mut |_| true) {
+            stopped = Some(e);
+            break;
+        }
+    }
+    assert_eq!(stopped.as_ref(), Some(&whole));
+    // Cut at 140 ms, restored on a fresh network.
+    let (mut net, mut rec) = fresh();
+    net.run_piece(1400, false, &mut rec, &cfg.guards, &mut |_| true).unwrap();
+    let saved = net.snapshot();
+    let (mut net, _) = fresh();
+    net.restore(&saved).unwrap();
+    assert_eq!(net.run(1600, &mut rec, &cfg.guards, &mut |_| true).unwrap_err(), whole);
+}

@@ -4,7 +4,7 @@ use crate::OptimizerKind;
 use neurodyn_core::Real;
 
 /// Optimiser state: the moments (Adam) or velocity (SGD) and the number of updates.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Optimizer<T> {
     /// The optimiser and its constants.
     pub kind: OptimizerKind,

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, StandardNormal};
 use std::ops::ControlFlow;
 
 /// Per-step records of a run.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct History {
     /// Training loss (task MSE plus penalties) of each step.
     pub loss: Vec<f64>,
@@ -19,7 +19,7 @@ pub struct History {
 }
 
 /// Everything needed to continue a run exactly where it stopped.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Checkpoint {
     /// Steps completed.
     pub step: usize,

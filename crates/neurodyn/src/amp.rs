@@ -8,7 +8,7 @@
 //! state-evolution prediction of it are reported too.
 
 use crate::StudyResult;
-use crate::kinds::{Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
+use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
 use neurodyn_io::IoError;
 use neurodyn_io::spec::SpecError;
 use std::path::Path;
@@ -81,8 +81,8 @@ pub fn als_threshold(order: usize, prior: Prior) -> Option<f64> {
     (order == 2).then(|| 1.0 / prior.second_moment().powi(2))
 }
 
-/// Runs the sweep; `progress(done, total)` after each SNR.
-pub fn run(spec: &AmpSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<StudyResult, String> {
+/// Runs the sweep, one checkpointed unit per SNR.
+pub fn run(spec: &AmpSpec, ctx: &mut Context<'_>) -> Result<StudyResult, String> {
     let a = &spec.amp;
     let prior = prior(spec);
     let ex2 = prior.second_moment();
@@ -99,35 +99,38 @@ pub fn run(spec: &AmpSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<Stu
     let (mut amp_mse, mut amp_raw, mut als_mse, mut trivial) = (vec![], vec![], vec![], vec![]);
     let (mut se_mse, mut regimes) = (vec![], vec![]);
     for (i, &snr) in a.snrs.iter().enumerate() {
-        let trials: Vec<Result<[f64; 4], String>> = (0..a.trials as u64)
-            .into_par_iter()
-            .map(|t| {
-                // Trial t of SNR i: its own keyed stream, whatever the thread count.
-                let seed = rng::key(spec.seed, "amp_trial", (i * a.trials) as u64 + t) as u64;
-                let s = spiked(a.order, a.n, snr, prior, seed).map_err(|e| e.to_string())?;
-                let run = amp(&s, snr, prior, a.iters, 0.0).map_err(|e| e.to_string())?;
-                let raw = run.mse.last().map(|m| m.iter().sum::<f64>() / m.len() as f64);
-                let als = rank1_als(&s, a.als_iters, seed);
-                let ones: Vec<Vec<f64>> = vec![vec![1.0; a.n]; a.order];
-                Ok([
-                    rescaled(&run.estimates, &s.factors),
-                    raw.unwrap_or(f64::NAN),
-                    rescaled(&als, &s.factors),
-                    // The prior mean alone (a constant vector), what the prior gives without
-                    // the data; with a zero mean that is nothing (error E[x²]).
-                    if prior.uninformative_overlap() > 0.0 {
-                        rescaled(&ones, &s.factors)
-                    } else {
-                        ex2
-                    },
-                ])
-            })
-            .collect();
-        let mut mean = [0.0; 4];
-        for t in trials {
-            let t = t?;
-            (0..4).for_each(|j| mean[j] += t[j] / a.trials as f64);
-        }
+        let mean: [f64; 4] = ctx.unit(&format!("snr{i}"), || {
+            let trials: Vec<Result<[f64; 4], String>> = (0..a.trials as u64)
+                .into_par_iter()
+                .map(|t| {
+                    // Trial t of SNR i: its own keyed stream, whatever the thread count.
+                    let seed = rng::key(spec.seed, "amp_trial", (i * a.trials) as u64 + t) as u64;
+                    let s = spiked(a.order, a.n, snr, prior, seed).map_err(|e| e.to_string())?;
+                    let run = amp(&s, snr, prior, a.iters, 0.0).map_err(|e| e.to_string())?;
+                    let raw = run.mse.last().map(|m| m.iter().sum::<f64>() / m.len() as f64);
+                    let als = rank1_als(&s, a.als_iters, seed);
+                    let ones: Vec<Vec<f64>> = vec![vec![1.0; a.n]; a.order];
+                    Ok([
+                        rescaled(&run.estimates, &s.factors),
+                        raw.unwrap_or(f64::NAN),
+                        rescaled(&als, &s.factors),
+                        // The prior mean alone (a constant vector), what the prior gives without
+                        // the data; with a zero mean that is nothing (error E[x²]).
+                        if prior.uninformative_overlap() > 0.0 {
+                            rescaled(&ones, &s.factors)
+                        } else {
+                            ex2
+                        },
+                    ])
+                })
+                .collect();
+            let mut mean = [0.0; 4];
+            for t in trials {
+                let t = t?;
+                (0..4).for_each(|j| mean[j] += t[j] / a.trials as f64);
+            }
+            Ok(mean)
+        })?;
         amp_mse.push(mean[0]);
         amp_raw.push(mean[1]);
         als_mse.push(mean[2]);
@@ -139,7 +142,7 @@ pub fn run(spec: &AmpSpec, progress: &mut dyn FnMut(usize, usize)) -> Result<Stu
             Regime::Hard => "hard",
             Regime::Impossible => "impossible",
         });
-        progress(i + 1, k);
+        ctx.cases_done(i + 1, k);
     }
     let threshold = als_threshold(a.order, prior);
     let columns = Columns {
@@ -296,7 +299,7 @@ mod tests {
         let mut small = spec.clone();
         small.amp.n = 400;
         small.amp.trials = 2;
-        let result = run(&small, &mut |_, _| {}).unwrap();
+        let result = crate::kinds::scratch(|ctx| run(&small, ctx)).unwrap();
         let m = &result.metrics;
         let column = |key: &str| -> Vec<f64> {
             m[key].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()

@@ -5,7 +5,7 @@
 //! single-cell extrapolation); and Jacobian spectra of deep networks against free probability.
 
 use crate::StudyResult;
-use crate::kinds::{Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
+use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
 use neurodyn_io::IoError;
 use neurodyn_io::spec::SpecError;
 use std::path::Path;
@@ -110,16 +110,13 @@ use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Runs the study; `progress(done, total)` after each network.
-pub fn run(
-    spec: &ChaosSpec,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<StudyResult, String> {
+/// Runs the study, one checkpointed unit per network size (or depth).
+pub fn run(spec: &ChaosSpec, ctx: &mut Context<'_>) -> Result<StudyResult, String> {
     match &spec.chaos {
-        ChaosStudy::TanhGainSweep(t) => tanh_sweep(t, spec, progress),
-        ChaosStudy::ThetaBalanced(t) => theta_sizes(t, spec, progress),
-        ChaosStudy::ThetaDriven(t) => theta_driven(t, spec, progress),
-        ChaosStudy::DeepJacobian(t) => deep_jacobian(t, spec, progress),
+        ChaosStudy::TanhGainSweep(t) => tanh_sweep(t, spec, ctx),
+        ChaosStudy::ThetaBalanced(t) => theta_sizes(t, spec, ctx),
+        ChaosStudy::ThetaDriven(t) => theta_driven(t, spec, ctx),
+        ChaosStudy::DeepJacobian(t) => deep_jacobian(t, spec, ctx),
     }
 }
 
@@ -204,7 +201,7 @@ pub struct Extrapolation {
 fn tanh_sweep(
     t: &TanhGainSweep,
     spec: &ChaosSpec,
-    progress: &mut dyn FnMut(usize, usize),
+    ctx: &mut Context<'_>,
 ) -> Result<StudyResult, String> {
     let config = LyapunovConfig {
         n_exponents: t.n_exponents,
@@ -218,54 +215,69 @@ fn tanh_sweep(
     let mut arrays = Vec::new();
     let mut rows = Vec::new();
     for (size_index, &n) in t.sizes.iter().enumerate() {
-        // Networks in parallel: each has its own keyed stream, so the thread count does not
-        // change any of them.
-        let per_network: Vec<Result<Vec<LyapunovResult>, String>> = (0..r)
-            .into_par_iter()
-            .map(|net| {
-                let (w, h0) = tanh_network(t, spec.seed, n, net);
-                t.gains
-                    .iter()
-                    .map(|&g| {
-                        let system = TanhMap { w: w.clone(), gain: g };
-                        lyapunov_spectrum(&system, &h0, &[], &config).map_err(|e| e.to_string())
-                    })
-                    .collect()
-            })
-            .collect();
-        let results: Vec<LyapunovResult> =
-            per_network.into_iter().collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect();
-        let lam: Vec<f64> = results.iter().map(|s| s.exponents[0]).collect();
-        let err: Vec<f64> = results.iter().map(|s| s.std_error[0]).collect();
-        let crossings: Vec<Option<f64>> = (0..r)
-            .map(|net| chaos_onset(&t.gains, &lam[net * k..][..k], &err[net * k..][..k]))
-            .collect();
-        let (mean, se) = mean_and_error(&crossings.iter().flatten().copied().collect::<Vec<_>>());
-        let mean_lambda: Vec<f64> =
-            (0..k).map(|j| (0..r).map(|net| lam[net * k + j]).sum::<f64>() / r as f64).collect();
-        let above: Vec<usize> = (0..k).filter(|&j| t.gains[j] >= 1.2).collect();
-        let deviation = above.iter().map(|&j| (mean_lambda[j] - mean_field[j]).abs()).sum::<f64>()
-            / above.len() as f64;
-        let below_one =
-            (0..r * k).filter(|q| t.gains[q % k] < 1.0).map(|q| lam[q]).fold(f64::NAN, f64::max);
-        arrays.push((format!("lambda_max_{n}"), Array::f64(&[r, k], lam.clone())));
-        arrays.push((format!("std_error_{n}"), Array::f64(&[r, k], err.clone())));
-        let spectra = results.iter().flat_map(|s| s.exponents.iter().copied()).collect();
-        arrays.push((format!("spectra_{n}"), Array::f64(&[r, k, t.n_exponents], spectra)));
-        rows.push(TanhSizeRow {
-            n,
-            mean_lambda_max: mean_lambda,
-            max_lambda_below_gain_1: below_one,
-            mean_abs_deviation_from_mean_field_at_gains_from_1_2: deviation,
-            zero_crossing_gain: mean.is_finite().then_some(mean),
-            zero_crossing_std_error: se.is_finite().then_some(se),
-            zero_crossing_per_network: crossings,
-            lambda_max_per_step: lam,
-            std_error: err,
-            entropy_rate_per_step: results.iter().map(|s| s.entropy_rate).collect(),
-            kaplan_yorke_dimension: results.iter().map(|s| s.kaplan_yorke).collect(),
-        });
-        progress((size_index + 1) * r * k, t.sizes.len() * r * k);
+        let (row, more) = ctx.unit(&format!("size_{n}"), || {
+            let mut arrays = Vec::new();
+            // Networks in parallel: each has its own keyed stream, so the thread count does not
+            // change any of them.
+            let per_network: Vec<Result<Vec<LyapunovResult>, String>> = (0..r)
+                .into_par_iter()
+                .map(|net| {
+                    let (w, h0) = tanh_network(t, spec.seed, n, net);
+                    t.gains
+                        .iter()
+                        .map(|&g| {
+                            let system = TanhMap { w: w.clone(), gain: g };
+                            lyapunov_spectrum(&system, &h0, &[], &config).map_err(|e| e.to_string())
+                        })
+                        .collect()
+                })
+                .collect();
+            let results: Vec<LyapunovResult> = per_network
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            let lam: Vec<f64> = results.iter().map(|s| s.exponents[0]).collect();
+            let err: Vec<f64> = results.iter().map(|s| s.std_error[0]).collect();
+            let crossings: Vec<Option<f64>> = (0..r)
+                .map(|net| chaos_onset(&t.gains, &lam[net * k..][..k], &err[net * k..][..k]))
+                .collect();
+            let (mean, se) =
+                mean_and_error(&crossings.iter().flatten().copied().collect::<Vec<_>>());
+            let mean_lambda: Vec<f64> = (0..k)
+                .map(|j| (0..r).map(|net| lam[net * k + j]).sum::<f64>() / r as f64)
+                .collect();
+            let above: Vec<usize> = (0..k).filter(|&j| t.gains[j] >= 1.2).collect();
+            let deviation =
+                above.iter().map(|&j| (mean_lambda[j] - mean_field[j]).abs()).sum::<f64>()
+                    / above.len() as f64;
+            let below_one = (0..r * k)
+                .filter(|q| t.gains[q % k] < 1.0)
+                .map(|q| lam[q])
+                .fold(f64::NAN, f64::max);
+            arrays.push((format!("lambda_max_{n}"), Array::f64(&[r, k], lam.clone())));
+            arrays.push((format!("std_error_{n}"), Array::f64(&[r, k], err.clone())));
+            let spectra = results.iter().flat_map(|s| s.exponents.iter().copied()).collect();
+            arrays.push((format!("spectra_{n}"), Array::f64(&[r, k, t.n_exponents], spectra)));
+            let row = TanhSizeRow {
+                n,
+                mean_lambda_max: mean_lambda,
+                max_lambda_below_gain_1: below_one,
+                mean_abs_deviation_from_mean_field_at_gains_from_1_2: deviation,
+                zero_crossing_gain: mean.is_finite().then_some(mean),
+                zero_crossing_std_error: se.is_finite().then_some(se),
+                zero_crossing_per_network: crossings,
+                lambda_max_per_step: lam,
+                std_error: err,
+                entropy_rate_per_step: results.iter().map(|s| s.entropy_rate).collect(),
+                kaplan_yorke_dimension: results.iter().map(|s| s.kaplan_yorke).collect(),
+            };
+            Ok((row, arrays))
+        })?;
+        rows.push(row);
+        arrays.extend(more);
+        ctx.cases_done(size_index + 1, t.sizes.len());
     }
     let (first, last) = (&rows[0], &rows[rows.len() - 1]);
     let top = (0..k).max_by(|&a, &b| t.gains[a].total_cmp(&t.gains[b])).unwrap_or(0);
@@ -442,48 +454,55 @@ pub struct DrivenSummary {
 fn theta_sizes(
     t: &ThetaBalanced,
     spec: &ChaosSpec,
-    progress: &mut dyn FnMut(usize, usize),
+    ctx: &mut Context<'_>,
 ) -> Result<StudyResult, String> {
     let mut arrays = Vec::new();
     let mut rows = Vec::new();
     for (i, &n) in t.sizes.iter().enumerate() {
-        let net = ThetaNetwork::balanced(n, t.in_degree, t.j0, t.eta, t.tau, spec.seed)
-            .map_err(|e| e.to_string())?;
-        let c = EventSpectrumConfig {
-            n_exponents: n,
-            n_transient: 20 * n,
-            n_spikes: t.spikes_per_neuron * n,
-            qr_every: 10,
-        };
-        // One spectrum, autonomous or under the frozen drive, and its row of metrics.
-        let spectrum = |drive: Option<FrozenKicks>| -> Result<(SpectrumRow, Vec<f64>), String> {
-            let s = theta_event_spectrum_driven(&net, &net.random_phases(spec.seed), &c, drive)
+        // (Rows flatten in JSON, which postcard cannot read back: the unit keeps the parts.)
+        let (autonomous, driven, more) = ctx.unit(&format!("size_{n}"), || {
+            let mut arrays = Vec::new();
+            let net = ThetaNetwork::balanced(n, t.in_degree, t.j0, t.eta, t.tau, spec.seed)
                 .map_err(|e| e.to_string())?;
-            let positive = s.exponents.iter().filter(|&&l| l > 0.0).count();
-            let row = SpectrumRow {
-                mean_rate_hz: s.mean_rate,
-                lambda_max_per_s: s.exponents[0],
-                n_positive: positive,
-                fraction_positive: positive as f64 / n as f64,
-                entropy_rate_nats_per_s: s.entropy_rate,
-                entropy_per_neuron_nats_per_s: s.entropy_rate / n as f64,
-                sum_minus_log_det: s.exponents.iter().sum::<f64>() - s.log_det_rate,
+            let c = EventSpectrumConfig {
+                n_exponents: n,
+                n_transient: 20 * n,
+                n_spikes: t.spikes_per_neuron * n,
+                qr_every: 10,
             };
-            Ok((row, s.exponents))
-        };
-        let (autonomous, exponents) = spectrum(None)?;
-        let driven = match t.drive {
-            Some(d) => {
-                let kicks = FrozenKicks { rate_hz: d.rate_hz, weight: d.weight, seed: spec.seed };
-                let (driven, exponents) = spectrum(Some(kicks))?;
-                arrays.push((format!("driven_spectrum_{n}"), Array::f64(&[n], exponents)));
-                Some(driven)
-            }
-            None => None,
-        };
+            // One spectrum, autonomous or under the frozen drive, and its row of metrics.
+            let spectrum = |drive: Option<FrozenKicks>| -> Result<(SpectrumRow, Vec<f64>), String> {
+                let s = theta_event_spectrum_driven(&net, &net.random_phases(spec.seed), &c, drive)
+                    .map_err(|e| e.to_string())?;
+                let positive = s.exponents.iter().filter(|&&l| l > 0.0).count();
+                let row = SpectrumRow {
+                    mean_rate_hz: s.mean_rate,
+                    lambda_max_per_s: s.exponents[0],
+                    n_positive: positive,
+                    fraction_positive: positive as f64 / n as f64,
+                    entropy_rate_nats_per_s: s.entropy_rate,
+                    entropy_per_neuron_nats_per_s: s.entropy_rate / n as f64,
+                    sum_minus_log_det: s.exponents.iter().sum::<f64>() - s.log_det_rate,
+                };
+                Ok((row, s.exponents))
+            };
+            let (autonomous, exponents) = spectrum(None)?;
+            let driven = match t.drive {
+                Some(d) => {
+                    let kicks =
+                        FrozenKicks { rate_hz: d.rate_hz, weight: d.weight, seed: spec.seed };
+                    let (driven, exponents) = spectrum(Some(kicks))?;
+                    arrays.push((format!("driven_spectrum_{n}"), Array::f64(&[n], exponents)));
+                    Some(driven)
+                }
+                None => None,
+            };
+            arrays.push((format!("spectrum_{n}"), Array::f64(&[n], exponents)));
+            Ok((autonomous, driven, arrays))
+        })?;
         rows.push(ThetaSizeRow { n, autonomous, driven });
-        arrays.push((format!("spectrum_{n}"), Array::f64(&[n], exponents)));
-        progress(i + 1, t.sizes.len());
+        arrays.extend(more);
+        ctx.cases_done(i + 1, t.sizes.len());
     }
     let fractions: Vec<f64> = rows.iter().map(|r| r.autonomous.fraction_positive).collect();
     let spread = fractions.iter().cloned().fold(f64::MIN, f64::max)
@@ -599,7 +618,7 @@ pub struct WordSetting {
 fn theta_driven(
     t: &ThetaDriven,
     spec: &ChaosSpec,
-    progress: &mut dyn FnMut(usize, usize),
+    ctx: &mut Context<'_>,
 ) -> Result<StudyResult, String> {
     use rayon::prelude::*;
     let n_transient = (t.transient / t.dt).round() as usize;
@@ -609,106 +628,123 @@ fn theta_driven(
     let mut arrays = Vec::new();
     let mut rows = Vec::new();
     for (s_idx, &n) in t.sizes.iter().enumerate() {
-        let net = DrivenTheta::new(&t.network(n), spec.seed).map_err(|e| e.to_string())?;
-        // One stimulus for every trial and for the spectrum.
-        let noise = net.frozen_noise(total, spec.seed);
-        let trials: Vec<Vec<Vec<f64>>> = (0..t.trials as u64)
-            .into_par_iter()
-            .map(|k| net.simulate(&net.random_phases(spec.seed, k), &noise, total))
-            .collect();
-        // Per neuron: its trains across trials (after the transient).
-        let per_neuron = |i: usize| -> Vec<Vec<f64>> {
-            trials
-                .iter()
-                .map(|tr| {
-                    tr[i].iter().copied().filter(|&x| x >= start).map(|x| x - start).collect()
-                })
-                .collect()
-        };
-        // Word settings: the spec's own first, then the sensitivity ones.
-        let settings: Vec<(f64, usize)> = std::iter::once((t.bin, t.word_len))
-            .chain(t.word_sensitivity.iter().copied())
-            .collect();
-        let (reliability, entropies): (Vec<f64>, Vec<Vec<f64>>) = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let tr = per_neuron(i);
-                let h = settings
+        let (row, more) = ctx.unit(&format!("size_{n}"), || {
+            let mut arrays = Vec::new();
+            let net = DrivenTheta::new(&t.network(n), spec.seed).map_err(|e| e.to_string())?;
+            // One stimulus for every trial and for the spectrum.
+            let noise = net.frozen_noise(total, spec.seed);
+            let trials: Vec<Vec<Vec<f64>>> = (0..t.trials as u64)
+                .into_par_iter()
+                .map(|k| net.simulate(&net.random_phases(spec.seed, k), &noise, total))
+                .collect();
+            // Per neuron: its trains across trials (after the transient).
+            let per_neuron = |i: usize| -> Vec<Vec<f64>> {
+                trials
                     .iter()
-                    .map(|&(bin, len)| word_noise_entropy_rate(&tr, 0.0, end - start, bin, len))
-                    .collect();
-                (schreiber_reliability(&tr, end - start, t.reliability_sigma, t.dt), h)
-            })
-            .unzip();
-        let mean_entropy = |j: usize| {
-            entropies.iter().map(|h| h[j]).filter(|h| h.is_finite()).sum::<f64>() / n as f64
-        };
-        let entropy: Vec<f64> = entropies.iter().map(|h| h[0]).collect();
-        let spikes: f64 =
-            trials.iter().flatten().map(|s| s.iter().filter(|&&x| x >= start).count() as f64).sum();
-        let rate = spikes / (t.trials * n) as f64 / (end - start);
-        let active: Vec<f64> = reliability.iter().copied().filter(|r| r.is_finite()).collect();
-        let mean_rel = active.iter().sum::<f64>() / active.len().max(1) as f64;
-        let reliable = active.iter().filter(|&&r| r > 0.8).count() as f64 / n as f64;
-        let h1 = entropy.iter().copied().filter(|h| h.is_finite()).sum::<f64>() / n as f64;
-
-        let config =
-            LyapunovConfig { n_exponents: n, n_transient, n_steps, qr_every: 5, n_segments: 10 };
-        let s = lyapunov_spectrum(&net, &net.random_phases(spec.seed, u64::MAX), &noise, &config)
-            .map_err(|e| e.to_string())?;
-        let lam: Vec<f64> = s.exponents.iter().map(|l| l / t.dt).collect();
-        let positive = lam.iter().filter(|&&l| l > 0.0).count();
-        let bound_bits = s.entropy_rate / t.dt / std::f64::consts::LN_2;
-        let extrapolated = n as f64 * h1;
-        let word_sensitivity = settings
-            .iter()
-            .enumerate()
-            .map(|(j, &(bin, word_len))| WordSetting {
-                bin,
-                word_len,
-                extrapolation_over_bound: n as f64 * mean_entropy(j) / bound_bits,
-            })
-            .collect();
-        rows.push(DrivenSizeRow {
-            n,
-            mean_rate_per_time: rate,
-            lambda_max_per_time: lam[0],
-            lambda_max_std_error: s.std_error[0] / t.dt,
-            n_positive: positive,
-            fraction_positive: positive as f64 / n as f64,
-            entropy_bound_bits_per_time: bound_bits,
-            single_cell_noise_entropy_bits_per_time: h1,
-            single_cell_extrapolation_bits_per_time: extrapolated,
-            extrapolation_over_bound: extrapolated / bound_bits,
-            word_sensitivity,
-            mean_reliability: mean_rel,
-            fraction_reliable_above_0_8: reliable,
-        });
-        arrays.push((format!("spectrum_{n}"), Array::f64(&[n], lam)));
-        arrays.push((format!("reliability_{n}"), Array::f64(&[n], reliability.clone())));
-        if s_idx == 0 {
-            // Rasters across trials of the most and of the least reliable active neuron.
-            let order: Vec<usize> = {
-                let mut idx: Vec<usize> = (0..n).filter(|&i| reliability[i].is_finite()).collect();
-                idx.sort_by(|&a, &b| reliability[b].total_cmp(&reliability[a]));
-                idx
+                    .map(|tr| {
+                        tr[i].iter().copied().filter(|&x| x >= start).map(|x| x - start).collect()
+                    })
+                    .collect()
             };
-            for (label, pick) in [("most", order.first()), ("least", order.last())] {
-                let Some(&i) = pick else { continue };
-                let (mut times, mut trial) = (Vec::new(), Vec::new());
-                // The first 40 trials over 50 time units: enough to see locking.
-                for (k, tr) in per_neuron(i).iter().enumerate().take(40) {
-                    let shown: Vec<f64> = tr.iter().copied().filter(|&x| x < 50.0).collect();
-                    trial.extend(std::iter::repeat_n(k as f64, shown.len()));
-                    times.extend(shown);
+            // Word settings: the spec's own first, then the sensitivity ones.
+            let settings: Vec<(f64, usize)> = std::iter::once((t.bin, t.word_len))
+                .chain(t.word_sensitivity.iter().copied())
+                .collect();
+            let (reliability, entropies): (Vec<f64>, Vec<Vec<f64>>) = (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let tr = per_neuron(i);
+                    let h = settings
+                        .iter()
+                        .map(|&(bin, len)| word_noise_entropy_rate(&tr, 0.0, end - start, bin, len))
+                        .collect();
+                    (schreiber_reliability(&tr, end - start, t.reliability_sigma, t.dt), h)
+                })
+                .unzip();
+            let mean_entropy = |j: usize| {
+                entropies.iter().map(|h| h[j]).filter(|h| h.is_finite()).sum::<f64>() / n as f64
+            };
+            let entropy: Vec<f64> = entropies.iter().map(|h| h[0]).collect();
+            let spikes: f64 = trials
+                .iter()
+                .flatten()
+                .map(|s| s.iter().filter(|&&x| x >= start).count() as f64)
+                .sum();
+            let rate = spikes / (t.trials * n) as f64 / (end - start);
+            let active: Vec<f64> = reliability.iter().copied().filter(|r| r.is_finite()).collect();
+            let mean_rel = active.iter().sum::<f64>() / active.len().max(1) as f64;
+            let reliable = active.iter().filter(|&&r| r > 0.8).count() as f64 / n as f64;
+            let h1 = entropy.iter().copied().filter(|h| h.is_finite()).sum::<f64>() / n as f64;
+
+            let config = LyapunovConfig {
+                n_exponents: n,
+                n_transient,
+                n_steps,
+                qr_every: 5,
+                n_segments: 10,
+            };
+            let s =
+                lyapunov_spectrum(&net, &net.random_phases(spec.seed, u64::MAX), &noise, &config)
+                    .map_err(|e| e.to_string())?;
+            let lam: Vec<f64> = s.exponents.iter().map(|l| l / t.dt).collect();
+            let positive = lam.iter().filter(|&&l| l > 0.0).count();
+            let bound_bits = s.entropy_rate / t.dt / std::f64::consts::LN_2;
+            let extrapolated = n as f64 * h1;
+            let word_sensitivity = settings
+                .iter()
+                .enumerate()
+                .map(|(j, &(bin, word_len))| WordSetting {
+                    bin,
+                    word_len,
+                    extrapolation_over_bound: n as f64 * mean_entropy(j) / bound_bits,
+                })
+                .collect();
+            let row = DrivenSizeRow {
+                n,
+                mean_rate_per_time: rate,
+                lambda_max_per_time: lam[0],
+                lambda_max_std_error: s.std_error[0] / t.dt,
+                n_positive: positive,
+                fraction_positive: positive as f64 / n as f64,
+                entropy_bound_bits_per_time: bound_bits,
+                single_cell_noise_entropy_bits_per_time: h1,
+                single_cell_extrapolation_bits_per_time: extrapolated,
+                extrapolation_over_bound: extrapolated / bound_bits,
+                word_sensitivity,
+                mean_reliability: mean_rel,
+                fraction_reliable_above_0_8: reliable,
+            };
+            arrays.push((format!("spectrum_{n}"), Array::f64(&[n], lam)));
+            arrays.push((format!("reliability_{n}"), Array::f64(&[n], reliability.clone())));
+            if s_idx == 0 {
+                // Rasters across trials of the most and of the least reliable active neuron.
+                let order: Vec<usize> = {
+                    let mut idx: Vec<usize> =
+                        (0..n).filter(|&i| reliability[i].is_finite()).collect();
+                    idx.sort_by(|&a, &b| reliability[b].total_cmp(&reliability[a]));
+                    idx
+                };
+                for (label, pick) in [("most", order.first()), ("least", order.last())] {
+                    let Some(&i) = pick else { continue };
+                    let (mut times, mut trial) = (Vec::new(), Vec::new());
+                    // The first 40 trials over 50 time units: enough to see locking.
+                    for (k, tr) in per_neuron(i).iter().enumerate().take(40) {
+                        let shown: Vec<f64> = tr.iter().copied().filter(|&x| x < 50.0).collect();
+                        trial.extend(std::iter::repeat_n(k as f64, shown.len()));
+                        times.extend(shown);
+                    }
+                    let len = times.len();
+                    arrays.push((format!("raster_{label}_times"), Array::f64(&[len], times)));
+                    arrays.push((format!("raster_{label}_trials"), Array::f64(&[len], trial)));
+                    arrays
+                        .push((format!("raster_{label}_neuron"), Array::f64(&[1], vec![i as f64])));
                 }
-                let len = times.len();
-                arrays.push((format!("raster_{label}_times"), Array::f64(&[len], times)));
-                arrays.push((format!("raster_{label}_trials"), Array::f64(&[len], trial)));
-                arrays.push((format!("raster_{label}_neuron"), Array::f64(&[1], vec![i as f64])));
             }
-        }
-        progress(s_idx + 1, t.sizes.len());
+            Ok((row, arrays))
+        })?;
+        rows.push(row);
+        arrays.extend(more);
+        ctx.cases_done(s_idx + 1, t.sizes.len());
     }
     let ratios: Vec<f64> = rows.iter().map(|r| r.extrapolation_over_bound).collect();
     let metrics = ThetaDrivenMetrics {
@@ -793,7 +829,7 @@ pub struct DepthRow {
 fn deep_jacobian(
     t: &DeepJacobian,
     spec: &ChaosSpec,
-    progress: &mut dyn FnMut(usize, usize),
+    ctx: &mut Context<'_>,
 ) -> Result<StudyResult, String> {
     use rayon::prelude::*;
     const K: usize = 4;
@@ -812,14 +848,16 @@ fn deep_jacobian(
                 sigma_w: case.sigma_w,
                 sigma_b: case.sigma_b,
             };
-            let spectra: Vec<Vec<f64>> = (0..t.samples as u64)
-                .into_par_iter()
-                .map(|k| {
-                    // Network k of each case and depth: its own keyed stream.
-                    let object = format!("deep_jacobian/case{ci}/depth{depth}");
-                    jacobian_singular_values(&c, rng::key(spec.seed, &object, k) as u64)
-                })
-                .collect();
+            let spectra: Vec<Vec<f64>> = ctx.unit(&format!("case{ci}_depth{depth}"), || {
+                Ok((0..t.samples as u64)
+                    .into_par_iter()
+                    .map(|k| {
+                        // Network k of each case and depth: its own keyed stream.
+                        let object = format!("deep_jacobian/case{ci}/depth{depth}");
+                        jacobian_singular_values(&c, rng::key(spec.seed, &object, k) as u64)
+                    })
+                    .collect())
+            })?;
             let moments: Vec<Vec<f64>> = spectra.iter().map(|s| empirical_moments(s, K)).collect();
             let n = t.samples as f64;
             let mean: Vec<f64> =
@@ -867,7 +905,7 @@ fn deep_jacobian(
                     .push((format!("predicted_density_case{ci}"), Array::f64(&[grid.len()], rho)));
             }
             done += 1;
-            progress(done, total);
+            ctx.cases_done(done, total);
         }
         let d = t.depths.len();
         arrays.push((format!("spread_empirical_case{ci}"), Array::f64(&[d], emp_width)));

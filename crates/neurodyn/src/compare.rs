@@ -9,7 +9,7 @@
 //! flip-flop memory), so labels mean the same thing in every network.
 
 use crate::StudyResult;
-use crate::kinds::{Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
+use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Prepared, Study};
 use crate::rnn::{Analysis, analyse, train, trainer};
 use neurodyn_analysis::fixed_points::unstable_manifold_ends;
 use neurodyn_analysis::similarity::{linear_cka, procrustes_distance, svcca};
@@ -221,22 +221,24 @@ pub fn add_saddles_between_memories(
     Ok(())
 }
 
-/// Trains every member spec, finds its fixed points, and compares topologies and geometries;
-/// `progress(done, total)` after each network.
-pub fn run(
-    spec: &CompareSpec,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<StudyResult, String> {
+/// Trains every member spec (one checkpointed unit each: its trained state), finds its fixed
+/// points, and compares topologies and geometries.
+pub fn run(spec: &CompareSpec, ctx: &mut Context<'_>) -> Result<StudyResult, String> {
     let k = spec.networks.len();
     let mut nets = Vec::new();
     for (i, member) in spec.networks.iter().enumerate() {
+        let trained = ctx.unit(&format!("network{i}"), || {
+            let mut t = trainer(member);
+            train(member, &mut t, &mut |_| ControlFlow::Continue(()));
+            Ok(t.checkpoint())
+        })?;
         let mut t = trainer(member);
-        train(member, &mut t, &mut |_| ControlFlow::Continue(()));
+        t.restore(&trained);
         let mut analysis = analyse(member, &t.rnn, &|_| {}).map_err(|e| e.to_string())?;
         add_saddles_between_memories(member, &mut analysis).map_err(|e| e.to_string())?;
         let topo = topology(member, &analysis);
         nets.push((member, analysis, topo, t.history.loss.last().copied().unwrap_or(f64::NAN)));
-        progress(i + 1, k);
+        ctx.cases_done(i + 1, k);
     }
     // One held-out batch for all: the task is the same (checked when the spec was read).
     let task = spec.networks[0].task.task();

@@ -343,6 +343,9 @@ impl Prepared for PreparedCriticality {
             if s.fluctuations.is_some() { ", with finite-width fluctuations" } else { "" }
         )
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
         let s = &spec.criticality;
@@ -354,19 +357,19 @@ impl Prepared for PreparedCriticality {
         let done = AtomicU64::new(0);
         ctx.progress.phase("kernels", (s.points.len() * s.draws) as u64);
         for p in &s.points {
-            let per_draw: Vec<Vec<f64>> = (0..s.draws)
-                .into_par_iter()
-                .map(|d| {
-                    let seed = draw_seed(spec.seed, &format!("criticality/{}", p.name), d as u64);
-                    let k = kernels(s.activation, s.width, l, p.sigma_w, p.sigma_b, &x, seed);
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    ctx.progress.advance(n, None);
-                    k
-                })
-                .collect();
-            if ctx.progress.interrupted() {
-                return Err("interrupted".into());
-            }
+            // One checkpointed unit per point: its draws' kernels.
+            let per_draw: Vec<Vec<f64>> = ctx.unit(&format!("point_{}", p.name), || {
+                Ok((0..s.draws)
+                    .into_par_iter()
+                    .map(|d| {
+                        let seed =
+                            draw_seed(spec.seed, &format!("criticality/{}", p.name), d as u64);
+                        let k = kernels(s.activation, s.width, l, p.sigma_w, p.sigma_b, &x, seed);
+                        ctx.progress.advance(done.fetch_add(1, Ordering::Relaxed) + 1, None);
+                        k
+                    })
+                    .collect())
+            })?;
             let mean: Vec<f64> = (0..l)
                 .map(|i| per_draw.iter().map(|k| k[i]).sum::<f64>() / s.draws as f64)
                 .collect();
@@ -401,22 +404,22 @@ impl Prepared for PreparedCriticality {
             let mut table = Vec::new();
             for (wi, &n) in fl.widths.iter().enumerate() {
                 let x = input(n, s.q_in, spec.seed);
-                let logs: Vec<Vec<f64>> = (0..fl.draws)
-                    .into_par_iter()
-                    .map(|d| {
-                        let seed = draw_seed(
-                            spec.seed,
-                            "criticality/fluctuations",
-                            (wi * 1_000_000 + d) as u64,
-                        );
-                        let k = kernels(s.activation, n, fl.depth, p.sigma_w, p.sigma_b, &x, seed);
-                        ctx.progress.advance(done.fetch_add(1, Ordering::Relaxed) + 1, None);
-                        k.iter().map(|v| v.ln()).collect()
-                    })
-                    .collect();
-                if ctx.progress.interrupted() {
-                    return Err("interrupted".into());
-                }
+                let logs: Vec<Vec<f64>> = ctx.unit(&format!("width{wi}"), || {
+                    Ok((0..fl.draws)
+                        .into_par_iter()
+                        .map(|d| {
+                            let seed = draw_seed(
+                                spec.seed,
+                                "criticality/fluctuations",
+                                (wi * 1_000_000 + d) as u64,
+                            );
+                            let k =
+                                kernels(s.activation, n, fl.depth, p.sigma_w, p.sigma_b, &x, seed);
+                            ctx.progress.advance(done.fetch_add(1, Ordering::Relaxed) + 1, None);
+                            k.iter().map(|v| v.ln()).collect()
+                        })
+                        .collect())
+                })?;
                 let var: Vec<f64> = (0..fl.depth)
                     .map(|i| {
                         let m = logs.iter().map(|k| k[i]).sum::<f64>() / fl.draws as f64;

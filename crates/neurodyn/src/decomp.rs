@@ -117,12 +117,15 @@ impl Prepared for PreparedDecomp {
             self.spec.seed
         )
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let (spec, data) = (&self.spec, &self.data);
         let progress = ctx.progress;
         progress.phase("fit", 1);
         let t0 = progress.seconds();
-        let f = fit(spec, data, spec.method.settings().rank, 0)?;
+        let f = ctx.unit("fit", || fit(spec, data, spec.method.settings().rank, 0))?;
         let fit_seconds = progress.seconds() - t0;
         let summary = match &spec.selection {
             Some(sel) => {
@@ -131,7 +134,15 @@ impl Prepared for PreparedDecomp {
                     0,
                     Some(format!("{} ranks × {} restarts", sel.ranks.len(), sel.restarts)),
                 );
-                Some(select(spec, data, &sel.ranks, sel.restarts)?)
+                // One checkpointed unit per rank: its restarts, in parallel.
+                let mut fits = Vec::new();
+                for (j, &rank) in sel.ranks.iter().enumerate() {
+                    fits.extend(ctx.unit(&format!("rank{rank}"), || {
+                        restarts(spec, data, rank, sel.restarts)
+                    })?);
+                    ctx.cases_done(j + 1, sel.ranks.len());
+                }
+                Some(select(&sel.ranks, &fits))
             }
             None => None,
         };
@@ -155,7 +166,7 @@ impl Prepared for PreparedDecomp {
 }
 
 /// One fitted model.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fit {
     /// Rank.
     pub rank: usize,
@@ -369,19 +380,20 @@ pub struct RankSummary {
     pub similarity: f64,
 }
 
-/// Fits every rank `restarts` times, all fits in parallel (rayon); results do not depend on
-/// the thread count (each restart has its own keyed seed).
-pub fn select(
+/// Fits `rank` `restarts` times in parallel (rayon); results do not depend on the thread
+/// count (each restart has its own keyed seed).
+pub fn restarts(
     spec: &DecompSpec,
     data: &Data,
-    ranks: &[usize],
+    rank: usize,
     restarts: usize,
-) -> Result<Vec<RankSummary>, String> {
-    let jobs: Vec<(usize, usize)> =
-        ranks.iter().flat_map(|&r| (0..restarts).map(move |i| (r, i))).collect();
-    let fits: Vec<Fit> =
-        jobs.par_iter().map(|&(r, i)| fit(spec, data, r, i)).collect::<Result<_, _>>()?;
-    Ok(ranks
+) -> Result<Vec<Fit>, String> {
+    (0..restarts).into_par_iter().map(|i| fit(spec, data, rank, i)).collect()
+}
+
+/// Each rank's restarts among `fits`: their errors, the best, and how alike the others are.
+pub fn select(ranks: &[usize], fits: &[Fit]) -> Vec<RankSummary> {
+    ranks
         .iter()
         .map(|&rank| {
             let group: Vec<&Fit> = fits.iter().filter(|f| f.rank == rank).collect();
@@ -402,7 +414,7 @@ pub fn select(
             };
             RankSummary { rank, errors, best, similarity }
         })
-        .collect())
+        .collect()
 }
 
 /// `factors.npz`: the fit's arrays plus its loss curve.

@@ -282,7 +282,6 @@ pub struct NetworkMetrics {
     /// loss [1].
     pub max_train_loss_deviation: Option<f64>,
     /// With `learning_rates`: the steps to learn at each (null: never, or diverged).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub learning_steps_by_rate: Vec<Option<f64>>,
 }
 
@@ -393,6 +392,7 @@ impl Kind for DeepLinearKind {
 }
 
 /// One network's training record.
+#[derive(Serialize, Deserialize)]
 struct Record {
     times: Vec<f64>,
     losses: Vec<f64>,
@@ -435,15 +435,18 @@ fn train(
     ctx: &Context<'_>,
 ) -> Result<Record, String> {
     let n = &spec.deep_linear.networks[index];
+    // One checkpointed unit per network and rate.
+    let one = |lr: f64| {
+        ctx.unit(&format!("{}_lr{lr:e}", n.name), || {
+            train_one(spec, index, lr, data, modes, teacher, zero_loss, ctx)
+        })
+    };
     if n.learning_rates.is_empty() {
-        let lr = n.learning_rate.unwrap_or(spec.deep_linear.learning_rate);
-        return train_one(spec, index, lr, data, modes, teacher, zero_loss, ctx);
+        return one(n.learning_rate.unwrap_or(spec.deep_linear.learning_rate));
     }
-    let (mut best, times) = crate::ffn::best_rate(
-        &n.learning_rates,
-        |lr| train_one(spec, index, lr, data, modes, teacher, zero_loss, ctx),
-        |r| (r.metrics.learning_steps, r.metrics.final_loss),
-    )?;
+    let (mut best, times) = crate::ffn::best_rate(&n.learning_rates, one, |r| {
+        (r.metrics.learning_steps, r.metrics.final_loss)
+    })?;
     best.metrics.learning_steps_by_rate = times;
     Ok(best)
 }
@@ -706,6 +709,9 @@ impl Prepared for PreparedDeepLinear {
             s.steps
         )
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
         let (data, teacher_map) = spec.data()?;
@@ -942,17 +948,12 @@ fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Figure>, IoErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::{Limits, Silent};
+    use crate::kinds::Limits;
 
     fn run(text: &str) -> serde_json::Value {
         let prepared =
             DeepLinearKind.prepare(text, "t.toml", Path::new("."), &Limits::none()).unwrap();
-        let tmp = std::env::temp_dir().join(format!("nd-deep-linear-{}", std::process::id()));
-        let dir = neurodyn_io::run_dir::RunDir::create_named(&tmp, "t").unwrap();
-        let mut ctx = Context { dir: &dir, resumed: false, progress: &Silent };
-        let out = prepared.run(&mut ctx).unwrap();
-        let _ = std::fs::remove_dir_all(&tmp);
-        out.metrics
+        crate::kinds::scratch(|ctx| prepared.run(ctx)).unwrap().metrics
     }
 
     #[test]

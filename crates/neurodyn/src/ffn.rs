@@ -258,10 +258,8 @@ pub struct NetworkMetrics {
     /// Variance of those eigenvalues [1].
     pub jacobian_var_sq_singular_value: f64,
     /// With `learning_rates`: steps to target at each (null: never, or diverged).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps_to_target_by_rate: Vec<Option<usize>>,
     /// With `representations`: per hidden layer, first to last.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub layers: Option<Layers>,
 }
 
@@ -450,6 +448,7 @@ impl Kind for FfnKind {
     }
 }
 
+#[derive(Serialize, Deserialize)]
 struct Record {
     steps: Vec<f64>,
     losses: Vec<f64>,
@@ -585,14 +584,16 @@ fn train(
     ctx: &Context<'_>,
 ) -> Result<Record, String> {
     let n = &spec.ffn.networks[index];
+    // One checkpointed unit per network and rate.
+    let one = |lr: f64| {
+        ctx.unit(&format!("{}_lr{lr:e}", n.name), || train_one(spec, index, lr, data, ctx))
+    };
     if let Some(lr) = n.learning_rate {
-        return train_one(spec, index, lr, data, ctx);
+        return one(lr);
     }
-    let (mut best, times) = best_rate(
-        &n.learning_rates,
-        |lr| train_one(spec, index, lr, data, ctx),
-        |r| (r.metrics.steps_to_target.map(|s| s as f64), r.metrics.final_loss),
-    )?;
+    let (mut best, times) = best_rate(&n.learning_rates, one, |r| {
+        (r.metrics.steps_to_target.map(|s| s as f64), r.metrics.final_loss)
+    })?;
     best.metrics.steps_to_target_by_rate = times.iter().map(|t| t.map(|v| v as usize)).collect();
     Ok(best)
 }
@@ -634,6 +635,9 @@ impl Prepared for PreparedFfn {
         let s = &self.spec.ffn;
         format!("{} feed-forward networks, {} updates each", s.networks.len(), s.steps)
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
         let data = spec.ffn.data.generate(spec.seed).map_err(|e| e.to_string())?;
@@ -665,16 +669,10 @@ impl Prepared for PreparedFfn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::Silent;
 
     fn run(text: &str) -> serde_json::Value {
         let prepared = FfnKind.prepare(text, "t.toml", Path::new("."), &Limits::none()).unwrap();
-        let tmp = std::env::temp_dir().join(format!("nd-ffn-{}", std::process::id()));
-        let dir = neurodyn_io::run_dir::RunDir::create_named(&tmp, "t").unwrap();
-        let mut ctx = Context { dir: &dir, resumed: false, progress: &Silent };
-        let out = prepared.run(&mut ctx).unwrap();
-        let _ = std::fs::remove_dir_all(&tmp);
-        out.metrics
+        crate::kinds::scratch(|ctx| prepared.run(ctx)).unwrap().metrics
     }
 
     #[test]

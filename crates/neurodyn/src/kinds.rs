@@ -25,9 +25,11 @@
 use neurodyn_io::IoError;
 use neurodyn_io::claim::{Bound, Check, Claim, Paper};
 use neurodyn_io::npz::Array;
+use neurodyn_io::run_dir;
 use neurodyn_io::run_dir::RunDir;
 use neurodyn_io::spec::{Override, SpecError, apply_overrides, relocate, top_level_keys};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Every run kind. Adding a kind: its module, and one line here.
@@ -97,6 +99,50 @@ pub struct Context<'a> {
     pub progress: &'a dyn Progress,
 }
 
+impl Context<'_> {
+    /// The result of unit of work `key` (a study's case, a network of a population): loaded
+    /// when an interrupted run saved it, else computed by `compute` and saved, so a resumed run
+    /// skips every finished unit and ends with the same bits. After saving, a run asked to
+    /// stop (Ctrl-C, SIGTERM) stops here, with an error saying so. Keys are file names.
+    pub fn unit<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+        compute: impl FnOnce() -> Result<T, String>,
+    ) -> Result<T, String> {
+        if let Some(done) = self.load(key)? {
+            return Ok(done);
+        }
+        let value = compute()?;
+        self.save(key, &value)?;
+        if self.progress.interrupted() {
+            return Err(format!("interrupted after `{key}`; every finished unit is saved"));
+        }
+        Ok(value)
+    }
+
+    /// Saves checkpoint `key` (replacing an earlier one of that key) into the run directory.
+    pub fn save<T: Serialize>(&self, key: &str, value: &T) -> Result<(), String> {
+        run_dir::save_unit(self.dir, key, value)
+            .map_err(|e| format!("saving a checkpoint: {e}"))?;
+        self.progress.saved();
+        Ok(())
+    }
+
+    /// Checkpoint `key` of the interrupted run being resumed, if it saved one.
+    pub fn load<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, String> {
+        if !self.resumed {
+            return Ok(None);
+        }
+        run_dir::load_unit(self.dir.path(), key).map_err(|e| e.to_string())
+    }
+
+    /// Reports `done` of `total` cases finished.
+    pub fn cases_done(&self, done: usize, total: usize) {
+        self.progress.resize(total as u64);
+        self.progress.advance(done as u64, None);
+    }
+}
+
 /// A progress observer; it also holds the clock, which library code never reads itself.
 /// Shared with worker threads, so it takes `&self`.
 pub trait Progress: Sync {
@@ -113,6 +159,8 @@ pub trait Progress: Sync {
     fn interrupted(&self) -> bool {
         false
     }
+    /// A checkpoint was just saved (the CLI's reliability tests inject faults here).
+    fn saved(&self) {}
 }
 
 /// A progress observer that shows nothing and has no clock (tests, benchmarks).
@@ -125,6 +173,19 @@ impl Progress for Silent {
     fn seconds(&self) -> f64 {
         0.0
     }
+}
+
+/// Runs `f` with a context on a scratch run directory in the system's temporary folder
+/// (removed afterwards), showing no progress: a kind's computation without a run, for tests
+/// and benchmarks.
+pub fn scratch<R>(f: impl FnOnce(&mut Context<'_>) -> R) -> R {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = std::env::temp_dir().join(format!("neurodyn-scratch-{}-{n}", std::process::id()));
+    let dir = RunDir::create_named(&out, "run").expect("a scratch folder in the temporary folder");
+    let result = f(&mut Context { dir: &dir, resumed: false, progress: &Silent });
+    let _ = run_dir::remove_dir(&out);
+    result
 }
 
 /// What a run produced.
@@ -249,8 +310,10 @@ pub struct Study<S> {
     pub run: StudyFn<S>,
 }
 
-/// A study's computation: `progress(done, total)` after each unit of work.
-pub type StudyFn<S> = fn(&S, &mut dyn FnMut(usize, usize)) -> Result<crate::StudyResult, String>;
+/// A study's computation. Each case (a size, an SNR, a network) goes through
+/// [`Context::unit`], so an interrupted study resumes after its last finished case, and
+/// [`Context::cases_done`] after each.
+pub type StudyFn<S> = fn(&S, &mut Context<'_>) -> Result<crate::StudyResult, String>;
 
 impl<S: Send + Sync> Prepared for Study<S> {
     fn name(&self) -> &str {
@@ -262,14 +325,14 @@ impl<S: Send + Sync> Prepared for Study<S> {
     fn describe(&self) -> String {
         self.description.clone()
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let progress = ctx.progress;
         progress.phase("study", 1);
         let t0 = progress.seconds();
-        let result = (self.run)(&self.spec, &mut |done, total| {
-            progress.resize(total as u64);
-            progress.advance(done as u64, None);
-        })?;
+        let result = (self.run)(&self.spec, ctx)?;
         let mut metrics = result.metrics;
         metrics["seconds"] = serde_json::json!(progress.seconds() - t0);
         let summary = match metrics["paper"].as_str() {

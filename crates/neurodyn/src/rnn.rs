@@ -201,6 +201,9 @@ pub struct FixedPointCounts {
     pub total: usize,
     /// Initial states searched from [1].
     pub n_initial: usize,
+    /// Of those, the searches that reached `q_stop` within `max_iters` (the rest report
+    /// their final speed in `fixed_points.npz`'s `search_q`) [1].
+    pub searches_converged: usize,
 }
 
 /// The metrics of a run.
@@ -225,6 +228,11 @@ pub fn metrics(
             unstable: f.count(Stability::Unstable),
             total: f.points.len(),
             n_initial: f.search_q.len(),
+            searches_converged: f
+                .search_q
+                .iter()
+                .filter(|&&q| q < spec.fixed_points.q_stop)
+                .count(),
         },
         pca_explained_variance_ratio: a.pca.as_ref().map(|p| p.explained_variance_ratio.clone()),
         dimensionality: measure(&a.evaluation.states, a.rnn.state_len(), 10, 2000),
@@ -332,7 +340,10 @@ impl Prepared for PreparedRnn {
                 }
             }
             Event::Checkpoint(c) => match neurodyn_io::run_dir::save_checkpoint(ctx.dir, c) {
-                Ok(()) => ControlFlow::Continue(()),
+                Ok(()) => {
+                    progress.saved();
+                    ControlFlow::Continue(())
+                }
                 Err(e) => {
                     save_error = Some(e);
                     ControlFlow::Break(())

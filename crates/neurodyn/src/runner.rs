@@ -104,7 +104,7 @@ pub fn open_point(
     dir_name: &str,
 ) -> Result<(RunDir, bool), neurodyn_io::IoError> {
     let partial = points_dir.join(format!(".{dir_name}.partial"));
-    if prepared.run.resumable() && partial.join(run_dir::CHECKPOINT_FILE).is_file() {
+    if prepared.run.resumable() && run_dir::has_checkpoint(&partial) {
         return Ok((RunDir::reopen(&partial)?, true));
     }
     if partial.exists() {
@@ -212,6 +212,7 @@ pub fn execute(
     };
     run_dir.write_text("manifest.json", &to_json(&manifest))?;
     write_report(run_dir.path())?;
+    run_dir::remove_units(&run_dir)?;
     let path = run_dir.finish()?;
     Ok(Done { path, claim: finished.claim, summary: finished.outcome.summary })
 }
@@ -259,6 +260,9 @@ impl Progress for Timed<'_> {
     }
     fn interrupted(&self) -> bool {
         self.inner.interrupted()
+    }
+    fn saved(&self) {
+        self.inner.saved();
     }
 }
 

@@ -8,7 +8,7 @@ use neurodyn_io::IoError;
 use neurodyn_io::npz::Array;
 use neurodyn_io::spec::{SpecError, SpikingSpec};
 use neurodyn_sim::config::ConnectRule;
-use neurodyn_sim::{Network, Recording, RunStats, SimError};
+use neurodyn_sim::{Network, NetworkState, Recording, RunStats, SimError};
 use serde_json::Value;
 use std::path::Path;
 
@@ -88,21 +88,32 @@ impl Prepared for PreparedSpiking {
     fn describe(&self) -> String {
         self.description.clone()
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
         let progress = ctx.progress;
         let t0 = progress.seconds();
         progress.phase("build", 1);
         let (mut network, mut recording) = build(spec).map_err(|e| e.to_string())?;
+        let mut seconds_before = 0.0;
+        if let Some(saved) = ctx.load::<Saved>(CHECKPOINT)? {
+            if saved.state.n_shards() != network.shard_count() {
+                network =
+                    Network::build_sharded(&spec.network(), spec.seed, saved.state.n_shards())
+                        .map_err(|e| e.to_string())?;
+            }
+            network.restore(&saved.state)?;
+            recording = saved.recording;
+            seconds_before = saved.sim_seconds;
+        }
         let build_seconds = progress.seconds() - t0;
         progress.phase("simulate", spec.simulation.n_steps());
         let t1 = progress.seconds();
-        let stats = simulate(spec, &mut network, &mut recording, &mut |k| {
-            progress.advance(k, None);
-            !progress.interrupted()
-        })
-        .map_err(|e| format!("simulation stopped: {e}"))?;
-        let sim_seconds = progress.seconds() - t1;
+        let stats =
+            simulate_resumably(spec, &mut network, &mut recording, ctx, t1 - seconds_before)?;
+        let sim_seconds = seconds_before + progress.seconds() - t1;
         let mut files = vec![("spikes.npz".to_string(), spike_arrays(&network, &recording))];
         let (state, weights) = recorded_arrays(&network, &recording);
         if !state.is_empty() {
@@ -132,6 +143,98 @@ pub fn build(spec: &SpikingSpec) -> Result<(Network, Recording), SpecError> {
     let network = Network::build(&config, spec.seed).map_err(|e| spec.error(e))?;
     let recording = Recording::new(&config.record, &network).map_err(|e| spec.error(e))?;
     Ok((network, recording))
+}
+
+/// Checkpoint key of a spiking run's saved state.
+const CHECKPOINT: &str = "network";
+
+/// Wall-clock seconds between checkpoints when the spec sets no `simulation.checkpoint_every`.
+const CHECKPOINT_SECONDS: f64 = 60.0;
+
+/// A spiking run's checkpoint: the network's changing state and what was recorded so far.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    state: NetworkState,
+    recording: Recording,
+    /// Simulation seconds spent before the checkpoint (so a resumed run reports the total).
+    sim_seconds: f64,
+}
+
+/// Simulates from the network's current step to the spec's duration, in pieces: a checkpoint
+/// after every `simulation.checkpoint_every` (or every minute of wall-clock time), and one when
+/// the caller asks to stop, which returns an error saying so. `started` is when simulating
+/// began on the caller's clock, less the seconds spent before a resume.
+fn simulate_resumably(
+    spec: &SpikingSpec,
+    network: &mut Network,
+    recording: &mut Recording,
+    ctx: &Context<'_>,
+    started: f64,
+) -> Result<RunStats, String> {
+    let progress = ctx.progress;
+    let total = spec.simulation.n_steps();
+    let every = spec.simulation.checkpoint_steps();
+    let save = |network: &Network, recording: &Recording| {
+        let sim_seconds = progress.seconds() - started;
+        ctx.save(
+            CHECKPOINT,
+            &Saved { state: network.snapshot(), recording: recording.clone(), sim_seconds },
+        )
+    };
+    let mut last_save = progress.seconds();
+    loop {
+        let step = network.step_index();
+        if step >= total {
+            break;
+        }
+        let end = every.map_or(step + 1000, |e| (step / e + 1).saturating_mul(e)).min(total);
+        let piece =
+            network.run_piece(end - step, end == total, recording, &spec.guards, &mut |k| {
+                progress.advance(step + k, None);
+                !progress.interrupted()
+            });
+        match piece {
+            Err(SimError::Interrupted { time }) => {
+                save(network, recording)?;
+                return Err(format!("interrupted at t = {time} ms; checkpoint saved"));
+            }
+            Err(e) => return Err(format!("simulation stopped: {e}")),
+            Ok(_) if end == total => break,
+            Ok(_) => {
+                let due = match every {
+                    Some(e) => end.is_multiple_of(e),
+                    None => progress.seconds() - last_save >= CHECKPOINT_SECONDS,
+                };
+                if due {
+                    save(network, recording)?;
+                    last_save = progress.seconds();
+                }
+                if progress.interrupted() {
+                    save(network, recording)?;
+                    return Err(format!(
+                        "interrupted at t = {} ms; checkpoint saved",
+                        network.time()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(run_stats(network, recording))
+}
+
+/// What the whole run did, from the network and its recording (the same whether or not it
+/// was resumed).
+fn run_stats(network: &Network, recording: &Recording) -> RunStats {
+    RunStats {
+        steps: network.step_index(),
+        spikes: recording
+            .counts
+            .counts
+            .iter()
+            .map(|c| c.iter().map(|&n| u64::from(n)).sum())
+            .collect(),
+        synaptic_events: network.synaptic_events(),
+    }
 }
 
 /// Simulates the spec's duration; `progress(step)` every 1000 steps may return `false` to stop.
