@@ -163,6 +163,7 @@ fn theory_runs_resume_after_their_finished_networks() {
     killed_and_resumed("deep-linear", "theory/saxe_2013.toml", &[]);
     killed_and_resumed("criticality", "theory/criticality.toml", &[]);
     killed_and_resumed("ffn", "theory/nonlinearity_geometry.toml", &[]);
+    killed_and_resumed("rich-lazy", "theory/rich_lazy_rank.toml", &[]);
 }
 
 #[test]

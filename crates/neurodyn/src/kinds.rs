@@ -45,6 +45,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::deep_linear::DeepLinearKind,
     &crate::criticality::CriticalityKind,
     &crate::ffn::FfnKind,
+    &crate::rich_lazy::RichLazyKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

@@ -49,6 +49,7 @@ pub mod dimensionality;
 pub mod ffn;
 pub mod kinds;
 pub mod reservoir;
+pub mod rich_lazy;
 pub mod rnn;
 pub mod runner;
 pub mod spiking;
