@@ -25,6 +25,7 @@
 //! ```
 
 use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Outcome, Prepared};
+use crate::rnn::cosine;
 use neurodyn_core::{RangeError, check, rng};
 use neurodyn_io::IoError;
 use neurodyn_io::npz::{Array, read_f64};
@@ -525,12 +526,6 @@ fn difference(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| x - y).collect()
 }
 
-/// `⟨A, B⟩ / (‖A‖ ‖B‖)`.
-fn cosine(a: &[f64], b: &[f64]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    dot / (frobenius(a) * frobenius(b))
-}
-
 /// `yᵀ K y / (‖K‖_F ‖y‖²)`.
 fn target_alignment(k: &[f64], y: &[f64]) -> f64 {
     let p = y.len();
@@ -577,10 +572,10 @@ fn singular_values(m: &[f64], n: usize) -> Vec<f64> {
         .unwrap_or_else(|_| vec![f64::NAN; n])
 }
 
-/// `(Σ s²)² / Σ s⁴`.
+/// The participation ratio of the squared singular values `s`: `(Σ s²)² / Σ s⁴`.
 fn participation(s: &[f64]) -> f64 {
-    let s2: f64 = s.iter().map(|v| v * v).sum();
-    s2 * s2 / s.iter().map(|v| v.powi(4)).sum::<f64>()
+    let squared: Vec<f64> = s.iter().map(|v| v * v).collect();
+    neurodyn_analysis::dimensionality::participation_ratio(&squared)
 }
 
 fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Figure>, IoError> {

@@ -500,7 +500,8 @@ fn slow_eigenvector(jac: &faer::Mat<f64>, lambda: f64) -> Vec<f64> {
     (0..n).map(|i| v[(i, 0)]).collect()
 }
 
-fn cosine(a: &[f64], b: &[f64]) -> f64 {
+/// `⟨a, b⟩ / (‖a‖ ‖b‖)`.
+pub(crate) fn cosine(a: &[f64], b: &[f64]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
     let nb: f64 = b.iter().map(|x| x * x).sum::<f64>().sqrt();
