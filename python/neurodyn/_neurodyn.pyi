@@ -26,6 +26,8 @@ __all__ = [
     "isi_cv",
     "levina_bickel",
     "lyapunov",
+    "mackey_glass",
+    "narma",
     "nmf_fit",
     "participation_ratio",
     "pca",
@@ -217,10 +219,20 @@ class EsnCore:
         topology: str = "gaussian",
         n_input: int = 1,
         seed: int = 0,
+        connectivity: float = 1.0,
     ) -> EsnCore: ...
     @staticmethod
     def from_weights(w: _A, w_in: _A, bias: _A, leak: float = 1.0, activation: str = "tanh") -> EsnCore: ...
+    @staticmethod
+    def from_csr(
+        indptr: list[int], indices: list[int], values: _A, w_in: _A, bias: _A, leak: float = 1.0,
+        activation: str = "tanh",
+    ) -> EsnCore: ...
     def run(self, inputs: _A) -> _A: ...
+    def force(
+        self, target: _A, feedback: _A, inputs: _A | None = None, alpha: float = 1.0,
+        train_steps: int | None = None, every: int = 1, initial: _A | None = None,
+    ) -> tuple[_A, _A, _A]: ...
     @property
     def w(self) -> _A: ...
     @property
@@ -233,6 +245,10 @@ def reservoir_memory_capacity(
     states: _A, u: _A, washout: int, n_train: int, max_delay: int, alpha: float
 ) -> _A: ...
 def reservoir_linear_memory_capacity(w: _A, w_in: _A, max_delay: int) -> _A: ...
+def mackey_glass(
+    steps: int, tau: float, a: float, b: float, n: float, x0: float, dt: float, substeps: int
+) -> _A: ...
+def narma(steps: int, order: int, seed: int) -> tuple[_A, _A]: ...
 def task_sample(name: str, params_json: str, batch: int, seed: int) -> tuple[_A, _A, _A]: ...
 def sample_states(states: _A, n: int, noise_std: float, seed: int) -> _A: ...
 def fixed_points(

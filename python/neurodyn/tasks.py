@@ -75,3 +75,20 @@ class ContextIntegration(Task):
                  noise_std: float = 1.0) -> None:
         super().__init__(n_steps=n_steps, response_steps=response_steps,
                          max_coherence=max_coherence, noise_std=noise_std)
+
+
+def mackey_glass(steps: int, tau: float = 17.0, a: float = 0.2, b: float = 0.1, n: float = 10.0,
+                 x0: float = 1.2, dt: float = 1.0, substeps: int = 10) -> Array:
+    """``steps`` samples ``x(dt), x(2 dt), …`` of the Mackey–Glass delay equation
+    ``dx/dt = a x(t−τ) / (1 + x(t−τ)ⁿ) − b x(t)`` (chaotic at τ = 17), history ``x0`` before 0,
+    integrated by RK4 with ``substeps`` steps per sample (fourth order; ``τ`` must be a whole
+    number of steps). reservoirpy's ``mackey_glass`` has the same parameters (``h`` = our
+    ``dt / substeps``)."""
+    return _neurodyn.mackey_glass(steps, tau, a, b, n, x0, dt, substeps)
+
+
+def narma(steps: int, order: int = 10, seed: int = 0) -> tuple[Array, Array]:
+    """NARMA of order ``order`` (Atiya & Parlos 2000): inputs ``u`` uniform in ``[0, 0.5]`` and
+    ``y[t+1] = 0.3 y[t] + 0.05 y[t] Σ_{i<order} y[t−i] + 1.5 u[t−order+1] u[t] + 0.1``.
+    Returns ``(u, y)``."""
+    return _neurodyn.narma(steps, order, seed)

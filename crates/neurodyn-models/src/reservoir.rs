@@ -6,12 +6,20 @@
 //! `neurodyn_analysis::reservoir::linear_memory_capacity`). `W` is Gaussian or orthogonal,
 //! scaled to the spectral radius asked for; `W_in` entries are uniform in
 //! `[−input_scaling, input_scaling]`, the bias uniform in `[−bias_scaling, bias_scaling]`.
-//! Every draw comes from the keyed stream of the seed, so a reservoir is reproducible.
+//! With `connectivity < 1` each recurrent weight is kept with that probability and `W` is
+//! stored and applied as a sparse (CSR) matrix, as reservoirpy's `rc_connectivity`. Every draw
+//! comes from the keyed stream of the seed, so a reservoir is reproducible.
+//!
+//! The spectral radius is computed exactly from `W`'s eigenvalues (dense, `O(n³)`: about 2 s
+//! at `n = 2000` on one core); reservoirs drawn elsewhere run through [`Esn`]'s fields.
+//!
+//! [`Esn::force`] trains a readout online with recursive least squares while its output is fed
+//! back into the reservoir (FORCE learning, Sussillo & Abbott 2009).
 
 use faer::Mat;
-use neurodyn_core::{RangeError, check, rng};
+use neurodyn_core::{RangeError, check, fast, rng};
 use rand::RngExt;
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::{Distribution, Geometric, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 /// The nonlinearity of the units.
@@ -59,17 +67,143 @@ pub struct EsnConfig {
     /// `gaussian` or `orthogonal`.
     #[serde(default)]
     pub topology: Topology,
+    /// Fraction of recurrent weights that are nonzero, in `(0, 1]`; below 1 `W` is sparse
+    /// (Gaussian topology only) [1].
+    #[serde(default = "one")]
+    pub connectivity: f64,
 }
 
 fn one() -> f64 {
     1.0
 }
 
+/// A square matrix in compressed sparse row form: row `i`'s entries are
+/// `values[indptr[i]..indptr[i + 1]]` in the columns `indices[…]` (scipy's `csr_array`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Csr {
+    /// Rows (= columns).
+    pub n: usize,
+    /// Row starts, `n + 1` entries.
+    pub indptr: Vec<usize>,
+    /// Column of each entry.
+    pub indices: Vec<u32>,
+    /// Value of each entry.
+    pub values: Vec<f64>,
+}
+
+impl Csr {
+    /// Checks the structure: `indptr` non-decreasing from 0 to `nnz`, columns below `n`.
+    pub fn new(
+        n: usize,
+        indptr: Vec<usize>,
+        indices: Vec<u32>,
+        values: Vec<f64>,
+    ) -> Result<Csr, String> {
+        if indptr.len() != n + 1 || indptr[0] != 0 || indptr[n] != indices.len() {
+            return Err(format!(
+                "indptr must have {} entries from 0 to nnz = {}",
+                n + 1,
+                indices.len()
+            ));
+        }
+        if values.len() != indices.len() {
+            return Err(format!("{} values for {} indices", values.len(), indices.len()));
+        }
+        if indptr.windows(2).any(|w| w[0] > w[1]) {
+            return Err("indptr must be non-decreasing".into());
+        }
+        if let Some(bad) = indices.iter().find(|&&j| j as usize >= n) {
+            return Err(format!("column index {bad} out of range for {n} columns"));
+        }
+        Ok(Csr { n, indptr, indices, values })
+    }
+
+    /// Nonzero entries.
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    /// `out = self · x`.
+    pub fn matvec(&self, x: &[f64], out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            let (lo, hi) = (self.indptr[i], self.indptr[i + 1]);
+            let (idx, val) = (&self.indices[lo..hi], &self.values[lo..hi]);
+            // Four partial sums: independent chains for the gathers' latency.
+            let mut acc = [0.0f64; 4];
+            let (ic, vc) = (idx.chunks_exact(4), val.chunks_exact(4));
+            let (ir, vr) = (ic.remainder(), vc.remainder());
+            for (i4, v4) in ic.zip(vc) {
+                for l in 0..4 {
+                    acc[l] += v4[l] * x[i4[l] as usize];
+                }
+            }
+            let mut tail = 0.0;
+            for (&j, &v) in ir.iter().zip(vr) {
+                tail += v * x[j as usize];
+            }
+            *o = (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail;
+        }
+    }
+
+    /// The dense matrix.
+    pub fn to_dense(&self) -> Mat<f64> {
+        let mut m = Mat::zeros(self.n, self.n);
+        for i in 0..self.n {
+            for k in self.indptr[i]..self.indptr[i + 1] {
+                m[(i, self.indices[k] as usize)] += self.values[k];
+            }
+        }
+        m
+    }
+}
+
+/// Recurrent weights, dense or sparse.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Weights {
+    /// A dense `n × n` matrix.
+    Dense(Mat<f64>),
+    /// A sparse one.
+    Sparse(Csr),
+}
+
+impl Weights {
+    /// Rows (= columns).
+    pub fn n(&self) -> usize {
+        match self {
+            Weights::Dense(m) => m.nrows(),
+            Weights::Sparse(c) => c.n,
+        }
+    }
+
+    /// The dense matrix.
+    pub fn to_dense(&self) -> Mat<f64> {
+        match self {
+            Weights::Dense(m) => m.clone(),
+            Weights::Sparse(c) => c.to_dense(),
+        }
+    }
+
+    fn matvec(&self, x: &[f64], out: &mut [f64]) {
+        match self {
+            Weights::Dense(m) => {
+                let n = m.nrows();
+                neurodyn_core::mat::gemm(
+                    faer::MatMut::from_column_major_slice_mut(out, n, 1),
+                    faer::Accum::Replace,
+                    m.as_ref(),
+                    faer::MatRef::from_column_major_slice(x, n, 1),
+                );
+            }
+            Weights::Sparse(c) => c.matvec(x, out),
+        }
+    }
+}
+
 /// A built reservoir.
 #[derive(Clone, Debug)]
 pub struct Esn {
     /// Recurrent weights `W` (`n × n`).
-    pub w: Mat<f64>,
+    pub w: Weights,
     /// Input weights `W_in` (`n × n_input`).
     pub w_in: Mat<f64>,
     /// Biases (`n`).
@@ -98,7 +232,19 @@ impl EsnConfig {
             "a finite value >= 0",
         )?;
         check(finite(self.bias_scaling), "bias_scaling", self.bias_scaling, "a finite value >= 0")?;
-        check(self.leak > 0.0 && self.leak <= 1.0, "leak", self.leak, "in (0, 1]")
+        check(self.leak > 0.0 && self.leak <= 1.0, "leak", self.leak, "in (0, 1]")?;
+        check(
+            self.connectivity > 0.0 && self.connectivity <= 1.0,
+            "connectivity",
+            self.connectivity,
+            "in (0, 1]",
+        )?;
+        check(
+            self.connectivity == 1.0 || self.topology == Topology::Gaussian,
+            "connectivity",
+            self.connectivity,
+            "1 with topology = \"orthogonal\" (an orthogonal matrix is dense)",
+        )
     }
 
     /// Draws the reservoir for `n_input` inputs from the keyed streams of `seed`.
@@ -106,12 +252,20 @@ impl EsnConfig {
         self.validate()?;
         let n = self.n;
         let mut r = rng::stream(seed, "reservoir/w", 0);
-        let g: Mat<f64> = Mat::from_fn(n, n, |_, _| StandardNormal.sample(&mut r));
-        let raw = match self.topology {
-            Topology::Gaussian => g,
-            Topology::Orthogonal => g.qr().compute_thin_Q(),
+        let raw = match (self.topology, self.connectivity < 1.0) {
+            (Topology::Orthogonal, _) => {
+                let g: Mat<f64> = Mat::from_fn(n, n, |_, _| StandardNormal.sample(&mut r));
+                Weights::Dense(g.qr().compute_thin_Q())
+            }
+            (Topology::Gaussian, false) => {
+                Weights::Dense(Mat::from_fn(n, n, |_, _| StandardNormal.sample(&mut r)))
+            }
+            (Topology::Gaussian, true) => {
+                Weights::Sparse(sparse_gaussian(n, self.connectivity, seed))
+            }
         };
         let radius = raw
+            .to_dense()
             .eigenvalues()
             .map_err(|_| RangeError {
                 field: "n".into(),
@@ -122,7 +276,13 @@ impl EsnConfig {
             .map(|z| z.norm())
             .fold(0.0f64, f64::max);
         let scale = if radius > 0.0 { self.spectral_radius / radius } else { 0.0 };
-        let w = Mat::from_fn(n, n, |i, j| raw[(i, j)] * scale);
+        let w = match raw {
+            Weights::Dense(m) => Weights::Dense(Mat::from_fn(n, n, |i, j| m[(i, j)] * scale)),
+            Weights::Sparse(mut c) => {
+                c.values.iter_mut().for_each(|v| *v *= scale);
+                Weights::Sparse(c)
+            }
+        };
         let mut r = rng::stream(seed, "reservoir/w_in", 0);
         let s = self.input_scaling;
         let w_in =
@@ -134,10 +294,77 @@ impl EsnConfig {
     }
 }
 
+/// A sparse Gaussian matrix: each entry kept with probability `p`, positions by geometric
+/// gaps (`O(nnz)` draws), values standard normal.
+fn sparse_gaussian(n: usize, p: f64, seed: u64) -> Csr {
+    let mut gaps = rng::stream(seed, "reservoir/w_mask", 0);
+    let mut r = rng::stream(seed, "reservoir/w", 0);
+    let geometric = Geometric::new(p).expect("p in (0, 1]");
+    let total = (n * n) as u64;
+    let mut indptr = vec![0usize; n + 1];
+    let (mut indices, mut values) = (Vec::new(), Vec::new());
+    let mut at = geometric.sample(&mut gaps);
+    while at < total {
+        let (i, j) = ((at / n as u64) as usize, (at % n as u64) as u32);
+        indptr[i + 1] += 1;
+        indices.push(j);
+        values.push(StandardNormal.sample(&mut r));
+        at = at.saturating_add(1 + geometric.sample(&mut gaps));
+    }
+    for i in 0..n {
+        indptr[i + 1] += indptr[i];
+    }
+    Csr { n, indptr, indices, values }
+}
+
+/// FORCE learning's settings (see [`Esn::force`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Force {
+    /// Feedback weights `w_fb` (`n`): the readout `z` enters every unit as `w_fb z`.
+    pub feedback: Vec<f64>,
+    /// `P₀ = I / alpha`: the RLS prior (Sussillo & Abbott's α; small α learns fast) [1].
+    pub alpha: f64,
+    /// Steps over which the readout learns; afterwards it runs with fixed weights [1].
+    pub train_steps: usize,
+    /// Update the readout every this many steps (1: every step) [1].
+    pub every: usize,
+    /// The state before the first step (`n`; empty: zero — a reservoir without input or bias
+    /// then stays at zero).
+    pub initial: Vec<f64>,
+}
+
+/// What [`Esn::force`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForceResult {
+    /// The readout `z_t` at every step (its feedback drove the reservoir).
+    pub output: Vec<f64>,
+    /// The readout weights at the end (`n`).
+    pub weights: Vec<f64>,
+    /// The error `z_t − f_t` just before each update while learning.
+    pub errors: Vec<f64>,
+}
+
 impl Esn {
     /// Units.
     pub fn n(&self) -> usize {
-        self.w.nrows()
+        self.w.n()
+    }
+
+    /// One step: `x ← (1 − a) x + a f(W x + W_in u + b + w_fb z)`; `wx` is scratch.
+    fn step(&self, x: &mut [f64], wx: &mut [f64], u: &[f64], feedback: Option<(&[f64], f64)>) {
+        self.w.matvec(x, wx);
+        for (i, d) in wx.iter_mut().enumerate() {
+            let input: f64 = u.iter().enumerate().map(|(j, uj)| self.w_in[(i, j)] * uj).sum();
+            *d += input + self.bias[i];
+            if let Some((w_fb, z)) = feedback {
+                *d += w_fb[i] * z;
+            }
+        }
+        if self.activation == Activation::Tanh {
+            fast::tanh_in_place_f64(wx);
+        }
+        let a = self.leak;
+        x.iter_mut().zip(wx.iter()).for_each(|(x, f)| *x = (1.0 - a) * *x + a * f);
     }
 
     /// The states `x_1 … x_T` (`T × n`, row-major) driven by `inputs` (`T × n_input`,
@@ -146,31 +373,65 @@ impl Esn {
         let (n, k) = (self.n(), self.w_in.ncols());
         let steps = inputs.len().checked_div(k).unwrap_or(0);
         let mut states = Vec::with_capacity(steps * n);
-        let mut x = Mat::<f64>::zeros(n, 1);
-        let mut wx = Mat::<f64>::zeros(n, 1);
-        let mut drive = vec![0.0; n];
+        let (mut x, mut wx) = (vec![0.0; n], vec![0.0; n]);
         for t in 0..steps {
-            neurodyn_core::mat::gemm(
-                wx.as_mut(),
-                faer::Accum::Replace,
-                self.w.as_ref(),
-                x.as_ref(),
-            );
-            let wx = wx.col(0);
-            let u = &inputs[t * k..(t + 1) * k];
-            for i in 0..n {
-                let input: f64 = (0..k).map(|j| self.w_in[(i, j)] * u[j]).sum();
-                drive[i] = wx[i] + input + self.bias[i];
-            }
-            for i in 0..n {
-                let f = match self.activation {
-                    Activation::Tanh => libm::tanh(drive[i]),
-                    Activation::Linear => drive[i],
-                };
-                x[(i, 0)] = (1.0 - self.leak) * x[(i, 0)] + self.leak * f;
-            }
-            states.extend(x.col(0).iter());
+            self.step(&mut x, &mut wx, &inputs[t * k..(t + 1) * k], None);
+            states.extend_from_slice(&x);
         }
         states
     }
+
+    /// FORCE learning (Sussillo & Abbott 2009): the reservoir runs `target.len()` steps with
+    /// inputs (`T × n_input`, row-major; empty for none) and its readout `z_t = wᵀ x_t` fed
+    /// back through `w_fb`; during the first `train_steps` steps the readout weights `w`
+    /// (from zero) follow recursive least squares toward `target` — `P r` gain
+    /// `k = P x / (1 + xᵀ P x)`, `P ← P − k (P x)ᵀ`, `w ← w − (z − f) k` — which keeps the
+    /// fed-back output near the target from the start. Afterwards the network runs on its own
+    /// output. `O(n²)` per update (`P` is dense).
+    pub fn force(&self, inputs: &[f64], target: &[f64], force: &Force) -> ForceResult {
+        let n = self.n();
+        let k = self.w_in.ncols();
+        let steps = target.len();
+        let mut p = Mat::<f64>::zeros(n, n);
+        for i in 0..n {
+            p[(i, i)] = 1.0 / force.alpha;
+        }
+        let mut x = if force.initial.len() == n { force.initial.clone() } else { vec![0.0; n] };
+        let (mut wx, mut w) = (vec![0.0; n], vec![0.0; n]);
+        let mut px = vec![0.0; n];
+        let zero = vec![0.0; k];
+        let (mut output, mut errors) = (Vec::with_capacity(steps), Vec::new());
+        let mut z = 0.0;
+        for t in 0..steps {
+            let u = if inputs.is_empty() { &zero[..] } else { &inputs[t * k..(t + 1) * k] };
+            self.step(&mut x, &mut wx, u, Some((&force.feedback, z)));
+            z = dot(&w, &x);
+            if t < force.train_steps && t % force.every.max(1) == 0 {
+                // P is symmetric: P x is also xᵀ P.
+                for (i, pi) in px.iter_mut().enumerate() {
+                    *pi = dot(p.col_as_slice(i), &x);
+                }
+                let gain = 1.0 / (1.0 + dot(&x, &px));
+                for j in 0..n {
+                    let c = gain * px[j];
+                    let col = p.col_as_slice_mut(j);
+                    for (pij, pi) in col.iter_mut().zip(&px) {
+                        *pij -= c * pi;
+                    }
+                }
+                let e = z - target[t];
+                errors.push(e);
+                for (wi, pi) in w.iter_mut().zip(&px) {
+                    *wi -= e * gain * pi;
+                }
+                z = dot(&w, &x);
+            }
+            output.push(z);
+        }
+        ForceResult { output, weights: w, errors }
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod series;
 pub mod supervised;
 
 use neurodyn_core::{RangeError, check};

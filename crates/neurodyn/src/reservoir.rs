@@ -209,7 +209,9 @@ impl Prepared for PreparedReservoir {
                 "the ridge readout could not be solved (set reservoir.memory_capacity.ridge > 0)",
             )?;
         let theory = (s.model.activation == Activation::Linear && s.model.leak == 1.0)
-            .then(|| linear_memory_capacity(&esn.w, esn.w_in.col_as_slice(0), mc.max_delay))
+            .then(|| {
+                linear_memory_capacity(&esn.w.to_dense(), esn.w_in.col_as_slice(0), mc.max_delay)
+            })
             .flatten();
         let n = s.model.n;
         let total: f64 = measured[1..].iter().sum();
@@ -258,13 +260,15 @@ mod tests {
             leak: 1.0,
             activation: Activation::Linear,
             topology: Topology::Orthogonal,
+            connectivity: 1.0,
         };
         let esn = config.build(1, 3).unwrap();
         let mut r = rng::stream(3, "u", 0);
         let u: Vec<f64> = (0..30_000).map(|_| r.random_range(-1.0..1.0)).collect();
         let states = esn.run(&u);
         let measured = memory_capacity(&states, &u, 100, 20_000, 40, 1e-10).unwrap();
-        let theory = linear_memory_capacity(&esn.w, esn.w_in.col_as_slice(0), 40).unwrap();
+        let theory =
+            linear_memory_capacity(&esn.w.to_dense(), esn.w_in.col_as_slice(0), 40).unwrap();
         for (k, (m, t)) in measured.iter().zip(&theory).enumerate() {
             // r² on ~10 000 held-out steps with 13 fitted coefficients per delay.
             assert!((m - t).abs() < 0.02, "delay {k}: measured {m}, theory {t}");
