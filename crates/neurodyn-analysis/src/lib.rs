@@ -17,7 +17,10 @@
 //! - [`embedding`]: classical MDS of a population known by its distances, silhouette of a
 //!   labelling and its permutation test;
 //! - [`reservoir`]: ridge readouts, memory capacity measured and in closed form (linear);
-//! - [`spikes`]: ISI CV, Fano factor, van Rossum and Victor–Purpura distances, reliability.
+//! - [`spikes`]: ISI CV, Fano factor, van Rossum and Victor–Purpura distances, reliability,
+//!   cross-correlograms and the correlation-based STDP prediction;
+//! - [`circle_map`]: rotation number and Lyapunov exponent of circle maps (sine map, kicked
+//!   oscillators through their phase-response curve).
 //!
 //! ```
 //! use neurodyn_analysis::fixed_points::{find_fixed_points, FixedPointConfig, Stability};
@@ -33,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod circle_map;
 mod columns;
 pub mod decomp;
 pub mod deep_jacobian;
