@@ -48,6 +48,89 @@ fn a_delayed_spike_arrives_exactly_d_steps_later() {
     }
 }
 
+#[test]
+fn every_spike_reaches_every_synapse_its_rounded_delay_later_static_or_plastic() {
+    // Trains with spikes on consecutive steps and repeats; one synapse per target neuron,
+    // delays off the grid (rounded to the nearest step, 0 up to the longest the buffer holds)
+    // and distinct weights, so each arrival's step and size can be read from the target's
+    // current, which decays over the step after taking them: i[k + 1] = e^{−dt/τ} (i[k] + a[k])
+    // with a[k] the weights arriving at step k.
+    let (dt, tau) = (0.1, 5.0);
+    let trains: Vec<Vec<f64>> =
+        vec![vec![1.0, 1.1, 1.2, 4.0], vec![0.5, 6.3], vec![2.0, 2.1, 9.9, 10.0], vec![0.1, 3.7]];
+    let delays = [0.0, 0.04, 0.06, 0.1, 0.25, 0.96, 1.0, 2.449, 3.333, 5.05, 7.94, 7.96, 8.0];
+    let n_post = 2 * delays.len();
+    let pre: Vec<usize> = (0..n_post).map(|m| m % trains.len()).collect();
+    let delay: Vec<f64> = (0..n_post).map(|m| delays[m % delays.len()]).collect();
+    let weight: Vec<f64> = (0..n_post).map(|m| 1.0 + m as f64 / 8.0).collect();
+    let list = format!(
+        "{{ pre = {pre:?}, post = {:?}, delay = {delay:?}, weight = {weight:?} }}",
+        (0..n_post).collect::<Vec<_>>()
+    );
+    let text = format!(
+        r#"
+        simulation = {{ dt = {dt}, duration = 20.0, max_delay = 8.0 }}
+        [populations.src]
+        n = {n_src}
+        source.spike_times = {{ times = {trains:?} }}
+        [populations.fixed]
+        n = {n_post}
+        neuron = {{ model = "lif_psc_exp", v_th = 1e9, tau_syn_ex = {tau} }}
+        [populations.learning]
+        n = {n_post}
+        neuron = {{ model = "lif_psc_exp", v_th = 1e9, tau_syn_ex = {tau} }}
+        [projections.fixed]
+        pre = "src"
+        post = "fixed"
+        rule.list = {list}
+        weight = 1.0 # each synapse's own weight from the list
+        [projections.learning]
+        pre = "src"
+        post = "learning"
+        rule.list = {list}
+        weight = 1.0
+        plasticity.stdp = {{ a_plus = 0.01, a_minus = 0.01, tau_plus = 20.0, tau_minus = 20.0, w_min = 0.0, w_max = 10.0 }}
+        [record]
+        state = [{{ population = "fixed", variable = "i_syn_ex", neurons = {all:?} }}, {{ population = "learning", variable = "i_syn_ex", neurons = {all:?} }}]
+        "#,
+        n_src = trains.len(),
+        all = (0..n_post).collect::<Vec<_>>(),
+    );
+    let cfg = config(&text);
+    let n_steps = cfg.simulation.n_steps() as usize;
+    // What must arrive: spike step + round(d / dt), for every spike and synapse.
+    let mut expected = vec![vec![0.0; n_steps + 1]; n_post];
+    for m in 0..n_post {
+        for t in &trains[pre[m]] {
+            let arrival = (t / dt).round() as usize + (delay[m] / dt).round() as usize;
+            if arrival < n_steps {
+                expected[m][arrival] += weight[m];
+            }
+        }
+    }
+    let decay = (-dt / tau).exp();
+    for shards in [1, 2, 3] {
+        let (_, rec) = run(&cfg, 0, shards);
+        for (which, trace) in rec.state.iter().enumerate() {
+            assert_eq!(trace.steps, (1..=n_steps as u64).collect::<Vec<_>>(), "every step");
+            for m in 0..n_post {
+                assert!((trace.values[0][m] - decay * expected[m][0]).abs() < 1e-12, "step 0");
+                for j in 0..n_steps - 1 {
+                    let k = j + 1; // samples j, j + 1 are steps k, k + 1
+                    let arrived = trace.values[j + 1][m] / decay - trace.values[j][m];
+                    assert!(
+                        (arrived - expected[m][k]).abs() < 1e-9,
+                        "projection {which}, synapse {m} (delay {} ms), {shards} shards: \
+                         {arrived} arrived at step {k}, expected {}",
+                        delay[m],
+                        expected[m][k]
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// One pre source and one post neuron per offset; the post neuron is forced to spike by a
 /// strong input at a chosen time. Returns (Δt of each pair [ms], Δw of each pair).
 fn stdp_pairs(rule: &str, delay: f64) -> (Vec<f64>, Vec<f64>) {
