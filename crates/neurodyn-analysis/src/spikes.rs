@@ -12,7 +12,8 @@
 //! - [`victor_purpura_distance`] (Victor & Purpura 1996): the cheapest edit of one train into
 //!   the other, 1 per inserted or deleted spike and `q·|Δt|` per shift;
 //! - [`schreiber_reliability`] (Schreiber, Fellous, Whitmer, Tiesinga & Sejnowski 2003): the mean
-//!   pairwise cosine similarity of Gaussian-filtered trials.
+//!   pairwise cosine similarity of Gaussian-filtered trials, and [`windowed_reliability`]: the
+//!   same over sliding windows, with the fraction of windows in which a neuron is reliable.
 
 /// Coefficient of variation of the inter-spike intervals (NaN with fewer than 3 spikes).
 pub fn isi_cv(spikes: &[f64]) -> f64 {
@@ -210,6 +211,60 @@ pub fn schreiber_reliability(trials: &[Vec<f64>], duration: f64, sigma: f64, dt:
         }
     }
     2.0 * sum / (m * (m - 1)) as f64
+}
+
+/// Reliability over sliding windows (for intermittent reliability: Lajoie, Thivierge &
+/// Shea-Brown 2014, arXiv:1209.3051): one neuron's repeated `trials` cut into windows of width
+/// `window` starting every `step` ms over `[start, end)`, each scored by
+/// [`schreiber_reliability`] (spikes up to 5σ outside a window still shape its filtered trace).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowedReliability {
+    /// Start time of each window [ms].
+    pub starts: Vec<f64>,
+    /// Schreiber reliability per window; NaN where fewer than two trials spike in it.
+    pub values: Vec<f64>,
+    /// Fraction of windows whose reliability exceeds the threshold (NaN windows count as
+    /// unreliable): 1 always reliable, 0 never, in between intermittent.
+    pub reliable_fraction: f64,
+}
+
+/// See [`WindowedReliability`]. `threshold` is the reliability a window must exceed; `sigma`
+/// and `dt` are the Gaussian width and grid of [`schreiber_reliability`]. Windows that do not
+/// fit whole in `[start, end)` are not scored; `None` if none fits.
+#[allow(clippy::too_many_arguments)]
+pub fn windowed_reliability(
+    trials: &[Vec<f64>],
+    start: f64,
+    end: f64,
+    window: f64,
+    step: f64,
+    sigma: f64,
+    dt: f64,
+    threshold: f64,
+) -> Option<WindowedReliability> {
+    if !(window > 0.0 && step > 0.0 && start + window <= end) {
+        return None;
+    }
+    let n = ((end - start - window) / step + 1e-9).floor() as usize + 1;
+    let margin = 5.0 * sigma;
+    let starts: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
+    let values: Vec<f64> = starts
+        .iter()
+        .map(|&w0| {
+            let shifted: Vec<Vec<f64>> = trials
+                .iter()
+                .map(|t| {
+                    t.iter()
+                        .filter(|&&s| s >= w0 - margin && s < w0 + window + margin)
+                        .map(|&s| s - w0)
+                        .collect()
+                })
+                .collect();
+            schreiber_reliability(&shifted, window, sigma, dt)
+        })
+        .collect();
+    let reliable = values.iter().filter(|v| **v > threshold).count();
+    Some(WindowedReliability { reliable_fraction: reliable as f64 / n as f64, starts, values })
 }
 
 /// Noise entropy rate of one neuron's spike words across repeated trials of the same stimulus

@@ -2,7 +2,7 @@
 
 use neurodyn_analysis::spikes::{
     fano_factor, isi_cv, mean_pairwise_correlation, schreiber_reliability, van_rossum_distance,
-    victor_purpura_distance,
+    victor_purpura_distance, windowed_reliability,
 };
 use neurodyn_core::rng;
 use rand::RngExt;
@@ -127,4 +127,41 @@ fn pairwise_correlation_is_zero_for_independent_and_one_for_identical_trains() {
     let c = mean_pairwise_correlation(&mixed, 20_000.0, 50.0);
     assert!((c - 0.5).abs() < 0.05, "half shared: {c}");
     assert!(mean_pairwise_correlation(&[vec![], vec![1.0]], 100.0, 10.0).is_nan());
+}
+
+#[test]
+fn sliding_windows_find_the_epochs_in_which_trials_repeat() {
+    // 20 trials of 2 s: the first second repeats one frozen 20 Hz train in every trial, the
+    // second is fresh Poisson in each trial. Windows of 200 ms every 100 ms: the 9 that lie in
+    // the first second are reliable (identical trials: exactly 1), the 9 in the second are not,
+    // and the one straddling the switch is in between.
+    let frozen = poisson(20.0, 1000.0, 1);
+    let trials: Vec<Vec<f64>> = (0..20)
+        .map(|k| {
+            let fresh = poisson(20.0, 1000.0, 100 + k).into_iter().map(|t| t + 1000.0);
+            frozen.iter().copied().chain(fresh).collect()
+        })
+        .collect();
+    let r = windowed_reliability(&trials, 0.0, 2000.0, 200.0, 100.0, 3.0, 0.5, 0.5).unwrap();
+    assert_eq!(r.starts.len(), 19);
+    assert_eq!(r.starts[18], 1800.0);
+    for (w0, v) in r.starts.iter().zip(&r.values) {
+        if w0 + 200.0 <= 1000.0 - 15.0 {
+            assert!((v - 1.0).abs() < 1e-12, "window at {w0}: {v}");
+        } else if *w0 >= 1000.0 + 15.0 {
+            assert!(*v < 0.4, "window at {w0}: {v}"); // chance overlap of Poisson trains
+        }
+    }
+    assert!((r.reliable_fraction - 9.0 / 19.0).abs() < 1.5 / 19.0, "{}", r.reliable_fraction);
+    // Always the same train: reliable everywhere; a window without spikes is NaN, unreliable.
+    let same = vec![frozen.clone(); 5];
+    let all = windowed_reliability(&same, 0.0, 1000.0, 100.0, 100.0, 3.0, 0.5, 0.5).unwrap();
+    let empty_windows = all.values.iter().filter(|v| v.is_nan()).count();
+    let expected = (all.values.len() - empty_windows) as f64 / all.values.len() as f64;
+    assert_eq!(all.reliable_fraction, expected);
+    let silent = windowed_reliability(&[vec![], vec![]], 0.0, 100.0, 50.0, 50.0, 3.0, 0.5, 0.5);
+    let silent = silent.unwrap();
+    assert!(silent.values.iter().all(|v| v.is_nan()) && silent.reliable_fraction == 0.0);
+    // Windows must fit.
+    assert!(windowed_reliability(&same, 0.0, 50.0, 100.0, 10.0, 3.0, 0.5, 0.5).is_none());
 }
