@@ -213,8 +213,8 @@ pub fn schreiber_reliability(trials: &[Vec<f64>], duration: f64, sigma: f64, dt:
     2.0 * sum / (m * (m - 1)) as f64
 }
 
-/// Reliability over sliding windows (for intermittent reliability: Lajoie, Thivierge &
-/// Shea-Brown 2014, arXiv:1209.3051): one neuron's repeated `trials` cut into windows of width
+/// Reliability over sliding windows (for intermittent reliability: Lajoie, Lin & Shea-Brown
+/// 2013, arXiv:1209.3051): one neuron's repeated `trials` cut into windows of width
 /// `window` starting every `step` ms over `[start, end)`, each scored by
 /// [`schreiber_reliability`] (spikes up to 5σ outside a window still shape its filtered trace).
 #[derive(Clone, Debug, PartialEq)]

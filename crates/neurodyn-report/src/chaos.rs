@@ -201,7 +201,7 @@ pub fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Fig>, IoEr
         return Ok(figures);
     }
     let mut panels = Vec::new();
-    for label in ["most", "least"] {
+    for label in ["most", "intermittent", "least"] {
         if let (Ok((_, times)), Ok((_, trials)), Ok((_, neuron))) = (
             read_f64(&path, &format!("raster_{label}_times")),
             read_f64(&path, &format!("raster_{label}_trials")),
@@ -213,7 +213,19 @@ pub fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Fig>, IoEr
     }
     let duration = panels.iter().flat_map(|p| p.1.iter()).cloned().fold(0.0, f64::max);
     let (_, reliability) = read_f64(&path, &format!("reliability_{}", sizes[0]))?;
-    Ok(vec![
+    let mut figures = Vec::new();
+    if let (Ok((_, starts)), Ok((shape, values))) = (
+        read_f64(&path, &format!("window_starts_{}", sizes[0])),
+        read_f64(&path, &format!("window_reliability_{}", sizes[0])),
+    ) {
+        let threshold = metrics["sizes"][0]["intermittency"]["threshold"].as_f64().unwrap_or(0.8);
+        figures.push((
+            "windowed_reliability.svg".to_string(),
+            windowed_reliability(&starts, &values, shape[1], threshold),
+            "Reliability of single neurons of the smallest network in sliding windows (same frozen drive, trials differing in the initial state): the neuron nearest each quantile of the fraction of reliable windows, and that fraction's distribution. Neurons between the extremes alternate between reliable and unreliable epochs.",
+        ));
+    }
+    figures.splice(0..0, [
         (
             "spectra.svg".into(),
             spectra(&sizes, &measured, "1/time unit"),
@@ -229,7 +241,51 @@ pub fn figures(dir: &Path, metrics: &serde_json::Value) -> Result<Vec<Fig>, IoEr
             reliability_histogram(&reliability),
             "Schreiber reliability of every active neuron of the smallest network across trials.",
         ),
-    ])
+    ]);
+    Ok(figures)
+}
+
+/// Windowed reliability over time of five neurons (those nearest the 0, 25, 50, 75 and 100 %
+/// quantiles of the fraction of reliable windows) with the threshold, above the histogram of
+/// that fraction over active neurons. `values` is `neurons × windows`, NaN where silent.
+pub fn windowed_reliability(starts: &[f64], values: &[f64], m: usize, threshold: f64) -> String {
+    let rows: Vec<&[f64]> = values.chunks(m).collect();
+    let mut fractions: Vec<(usize, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.iter().any(|v| v.is_finite()))
+        .map(|(i, r)| (i, r.iter().filter(|&&v| v > threshold).count() as f64 / m as f64))
+        .collect();
+    fractions.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut p =
+        Plot::new("Reliability in sliding windows", "window start [time units]", "reliability");
+    let (lo, hi) = (starts.first().copied().unwrap_or(0.0), starts.last().copied().unwrap_or(1.0));
+    p.dashed(&[lo, hi], &[threshold, threshold], "#888888", 1.0);
+    if !fractions.is_empty() {
+        let colors = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#d62728"];
+        let last = fractions.len() - 1;
+        let mut shown = Vec::new();
+        for (q, color) in [0.0, 0.25, 0.5, 0.75, 1.0].iter().zip(colors) {
+            let (i, f) = fractions[(q * last as f64).round() as usize];
+            if shown.contains(&i) {
+                continue;
+            }
+            shown.push(i);
+            let ys: Vec<f64> =
+                rows[i].iter().map(|v| if v.is_finite() { *v } else { 0.0 }).collect();
+            p.line(starts, &ys, color, 1.2);
+            p.legend(&format!("neuron {i}: reliable {:.0} %", 100.0 * f), color, None);
+        }
+    }
+    let histogram = crate::spiking::histogram_plot(
+        "Fraction of reliable windows per neuron",
+        "fraction of windows above the threshold",
+        &[("active neurons", fractions.iter().map(|f| f.1).collect())],
+        0.0,
+        1.0,
+        20,
+    );
+    crate::svg::stack(&[p, histogram])
 }
 
 /// Spread against depth and singular-value histograms of deep Jacobians.

@@ -80,6 +80,18 @@ pub(crate) fn histogram(
     hi: f64,
     n_bins: usize,
 ) -> String {
+    histogram_plot(title, x_label, series, lo, hi, n_bins).to_svg()
+}
+
+/// [`histogram`] as a plot, to stack with others.
+pub(crate) fn histogram_plot(
+    title: &str,
+    x_label: &str,
+    series: &[(&str, Vec<f64>)],
+    lo: f64,
+    hi: f64,
+    n_bins: usize,
+) -> Plot {
     let mut p = Plot::new(title, x_label, "fraction of neurons");
     let width = (hi - lo) / n_bins as f64;
     for (i, (name, values)) in series.iter().enumerate() {
@@ -103,7 +115,7 @@ pub(crate) fn histogram(
         p.line(&xs, &ys, color, 1.2);
         p.legend(name, color, None);
     }
-    p.to_svg()
+    p
 }
 
 /// Spike trains per neuron from times and senders.

@@ -96,7 +96,9 @@ use neurodyn_analysis::driven_theta::DrivenTheta;
 use neurodyn_analysis::lyapunov::{
     LyapunovConfig, LyapunovResult, lyapunov_spectrum, tanh_mean_field,
 };
-use neurodyn_analysis::spikes::{schreiber_reliability, word_noise_entropy_rate};
+use neurodyn_analysis::spikes::{
+    WindowedReliability, schreiber_reliability, windowed_reliability, word_noise_entropy_rate,
+};
 use neurodyn_analysis::theta_lyapunov::{
     EventSpectrumConfig, FrozenKicks, ThetaNetwork, theta_event_spectrum_driven,
 };
@@ -104,7 +106,7 @@ use neurodyn_core::{TanhMap, rng};
 use neurodyn_io::npz::Array;
 use neurodyn_io::spec::ChaosSpec;
 use neurodyn_io::spec::chaos::{
-    ChaosStudy, DeepJacobian, TanhGainSweep, ThetaBalanced, ThetaDriven,
+    ChaosStudy, DeepJacobian, ReliabilityWindows, TanhGainSweep, ThetaBalanced, ThetaDriven,
 };
 use rand::RngExt;
 use rayon::prelude::*;
@@ -567,6 +569,9 @@ pub struct ThetaDrivenMetrics {
     pub max_extrapolation_over_bound: f64,
     /// Smallest λ_max under drive [1/time unit].
     pub min_lambda_max_per_time: f64,
+    /// Smallest fraction of intermittently reliable neurons over sizes, with windows [1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_fraction_intermittent: Option<f64>,
     /// The papers' statements.
     pub paper: String,
 }
@@ -600,6 +605,34 @@ pub struct DrivenSizeRow {
     pub mean_reliability: f64,
     /// Fraction of neurons with reliability above 0.8 [1].
     pub fraction_reliable_above_0_8: f64,
+    /// Reliability over sliding windows, if the spec asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intermittency: Option<Intermittency>,
+}
+
+/// How neurons' reliability changes over time (sliding windows; intermittent reliability,
+/// Lajoie, Lin & Shea-Brown 2013, arXiv:1209.3051). Fractions are of the active neurons (those
+/// that spike in at least one window in two trials).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Intermittency {
+    /// Windows per neuron [1].
+    pub windows: usize,
+    /// Reliability a window must exceed to count as reliable [1].
+    pub threshold: f64,
+    /// Active neurons [1].
+    pub active: usize,
+    /// Fraction reliable in more than `hi` of their windows [1].
+    pub fraction_reliable: f64,
+    /// Fraction reliable in `[lo, hi]` of their windows: alternating between reliable and
+    /// unreliable epochs [1].
+    pub fraction_intermittent: f64,
+    /// Fraction reliable in fewer than `lo` of their windows [1].
+    pub fraction_unreliable: f64,
+    /// Mean over active neurons of the fraction of reliable windows [1].
+    pub mean_reliable_fraction: f64,
+    /// Mean over intermittent neurons of their longest reliable epoch (consecutive reliable
+    /// windows, start to end) [time units].
+    pub mean_longest_reliable_epoch: f64,
 }
 
 /// The entropy ratio at one way of cutting spike trains into words.
@@ -611,6 +644,40 @@ pub struct WordSetting {
     pub word_len: usize,
     /// N·h₁ / bound [1].
     pub extrapolation_over_bound: f64,
+}
+
+/// Classifies neurons by the fraction of their windows that are reliable (silent neurons, with
+/// no scored window, left out).
+fn intermittency(w: &ReliabilityWindows, per_neuron: &[WindowedReliability]) -> Intermittency {
+    let (lo, hi) = w.intermittent;
+    let active: Vec<&WindowedReliability> =
+        per_neuron.iter().filter(|r| r.values.iter().any(|v| v.is_finite())).collect();
+    let count = |f: &dyn Fn(f64) -> bool| {
+        active.iter().filter(|r| f(r.reliable_fraction)).count() as f64 / active.len().max(1) as f64
+    };
+    let intermittent: Vec<&&WindowedReliability> =
+        active.iter().filter(|r| (lo..=hi).contains(&r.reliable_fraction)).collect();
+    let longest = |r: &WindowedReliability| {
+        let mut best = 0usize;
+        let mut run = 0usize;
+        for v in &r.values {
+            run = if *v > w.threshold { run + 1 } else { 0 };
+            best = best.max(run);
+        }
+        if best == 0 { 0.0 } else { w.width + (best - 1) as f64 * w.step }
+    };
+    Intermittency {
+        windows: per_neuron.first().map_or(0, |r| r.values.len()),
+        threshold: w.threshold,
+        active: active.len(),
+        fraction_reliable: count(&|f| f > hi),
+        fraction_intermittent: count(&|f| (lo..=hi).contains(&f)),
+        fraction_unreliable: count(&|f| f < lo),
+        mean_reliable_fraction: active.iter().map(|r| r.reliable_fraction).sum::<f64>()
+            / active.len().max(1) as f64,
+        mean_longest_reliable_epoch: intermittent.iter().map(|r| longest(r)).sum::<f64>()
+            / intermittent.len().max(1) as f64,
+    }
 }
 
 /// Reliability across trials under frozen drive, the driven spectrum, and the entropy bound
@@ -675,6 +742,26 @@ fn theta_driven(
             let mean_rel = active.iter().sum::<f64>() / active.len().max(1) as f64;
             let reliable = active.iter().filter(|&&r| r > 0.8).count() as f64 / n as f64;
             let h1 = entropy.iter().copied().filter(|h| h.is_finite()).sum::<f64>() / n as f64;
+            let windowed: Option<Vec<WindowedReliability>> = t.windows.map(|w| {
+                (0..n)
+                    .into_par_iter()
+                    .map(|i| {
+                        windowed_reliability(
+                            &per_neuron(i),
+                            0.0,
+                            end - start,
+                            w.width,
+                            w.step,
+                            t.reliability_sigma,
+                            t.dt,
+                            w.threshold,
+                        )
+                        .expect("validated: a window fits in the duration")
+                    })
+                    .collect()
+            });
+            let intermittency =
+                t.windows.zip(windowed.as_ref()).map(|(w, wr)| intermittency(&w, wr));
 
             let config = LyapunovConfig {
                 n_exponents: n,
@@ -713,9 +800,18 @@ fn theta_driven(
                 word_sensitivity,
                 mean_reliability: mean_rel,
                 fraction_reliable_above_0_8: reliable,
+                intermittency,
             };
             arrays.push((format!("spectrum_{n}"), Array::f64(&[n], lam)));
             arrays.push((format!("reliability_{n}"), Array::f64(&[n], reliability.clone())));
+            if let Some(wr) = &windowed {
+                let m = wr[0].starts.len();
+                arrays.push((format!("window_starts_{n}"), Array::f64(&[m], wr[0].starts.clone())));
+                arrays.push((
+                    format!("window_reliability_{n}"),
+                    Array::f64(&[n, m], wr.iter().flat_map(|r| r.values.clone()).collect()),
+                ));
+            }
             if s_idx == 0 {
                 // Rasters across trials of the most and of the least reliable active neuron.
                 let order: Vec<usize> = {
@@ -724,7 +820,20 @@ fn theta_driven(
                     idx.sort_by(|&a, &b| reliability[b].total_cmp(&reliability[a]));
                     idx
                 };
-                for (label, pick) in [("most", order.first()), ("least", order.last())] {
+                // With windows: also the neuron whose reliable fraction is nearest one half.
+                let middle = windowed.as_ref().and_then(|wr| {
+                    (0..n).filter(|&i| wr[i].values.iter().any(|v| v.is_finite())).min_by(
+                        |&a, &b| {
+                            let d = |i: usize| (wr[i].reliable_fraction - 0.5).abs();
+                            d(a).total_cmp(&d(b))
+                        },
+                    )
+                });
+                for (label, pick) in [
+                    ("most", order.first()),
+                    ("intermittent", middle.as_ref()),
+                    ("least", order.last()),
+                ] {
                     let Some(&i) = pick else { continue };
                     let (mut times, mut trial) = (Vec::new(), Vec::new());
                     // The first 40 trials over 50 time units: enough to see locking.
@@ -761,6 +870,11 @@ fn theta_driven(
             .iter()
             .map(|r| r.lambda_max_per_time)
             .fold(f64::NAN, f64::min),
+        min_fraction_intermittent: t.windows.map(|_| {
+            rows.iter()
+                .filter_map(|r| r.intermittency.as_ref().map(|i| i.fraction_intermittent))
+                .fold(f64::NAN, f64::min)
+        }),
         sizes: rows,
     };
     let metrics = serde_json::to_value(metrics).expect("metrics serialise");
@@ -945,4 +1059,40 @@ fn deep_jacobian(
 /// Singular values at which predicted densities are drawn: 160 points on (0, 4].
 fn density_grid() -> Vec<f64> {
     (1..=160).map(|i| 4.0 * i as f64 / 160.0).collect()
+}
+
+#[cfg(test)]
+mod intermittency_tests {
+    use super::*;
+
+    fn neuron(values: &[f64], threshold: f64) -> WindowedReliability {
+        let reliable = values.iter().filter(|&&v| v > threshold).count();
+        WindowedReliability {
+            starts: (0..values.len()).map(|i| 5.0 * i as f64).collect(),
+            values: values.to_vec(),
+            reliable_fraction: reliable as f64 / values.len() as f64,
+        }
+    }
+
+    #[test]
+    fn neurons_are_classified_by_their_fraction_of_reliable_windows_and_silent_ones_left_out() {
+        let w =
+            ReliabilityWindows { width: 10.0, step: 5.0, threshold: 0.8, intermittent: (0.1, 0.9) };
+        let nan = f64::NAN;
+        let neurons = [
+            neuron(&[0.9; 10], 0.8),                                          // reliable
+            neuron(&[0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.9, 0.1, 0.1], 0.8), // intermittent
+            neuron(&[0.2, 0.3, nan, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 0.8), // unreliable
+            neuron(&[0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 0.8), // 10 %: intermittent
+            neuron(&[nan; 10], 0.8),                                          // silent
+        ];
+        let i = intermittency(&w, &neurons);
+        assert_eq!((i.windows, i.active), (10, 4));
+        assert_eq!(i.fraction_reliable, 0.25);
+        assert_eq!(i.fraction_intermittent, 0.5);
+        assert_eq!(i.fraction_unreliable, 0.25);
+        assert!((i.mean_reliable_fraction - (1.0 + 0.4 + 0.0 + 0.1) / 4.0).abs() < 1e-12);
+        // Longest runs: 3 windows (10 + 2·5 = 20) and 1 window (10).
+        assert_eq!(i.mean_longest_reliable_epoch, 15.0);
+    }
 }

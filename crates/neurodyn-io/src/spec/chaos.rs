@@ -223,6 +223,36 @@ pub struct ThetaDriven {
     /// to show how it depends on the choice [time units, 1].
     #[serde(default)]
     pub word_sensitivity: Vec<(f64, usize)>,
+    /// Reliability over sliding windows, to find neurons that alternate between reliable and
+    /// unreliable epochs (intermittent reliability, Lajoie, Lin & Shea-Brown 2013); absent: not
+    /// measured.
+    #[serde(default)]
+    pub windows: Option<ReliabilityWindows>,
+}
+
+/// Sliding windows of [`ThetaDriven::windows`]: each neuron's trials are scored by Schreiber
+/// reliability (width `reliability_sigma`) in every window.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReliabilityWindows {
+    /// Window width [time units].
+    pub width: f64,
+    /// Start-to-start step [time units].
+    pub step: f64,
+    /// Reliability a window must exceed to count as reliable [1].
+    #[serde(default = "threshold")]
+    pub threshold: f64,
+    /// A neuron is intermittent when the fraction of its windows that are reliable lies in
+    /// `[lo, hi]`; below `lo` it is unreliable, above `hi` reliable [1].
+    #[serde(default = "intermittent")]
+    pub intermittent: (f64, f64),
+}
+
+fn threshold() -> f64 {
+    0.8
+}
+fn intermittent() -> (f64, f64) {
+    (0.1, 0.9)
 }
 
 fn frac_exc() -> f64 {
@@ -438,7 +468,36 @@ impl ChaosSpec {
                     &format!("{f}.reliability_sigma"),
                     t.reliability_sigma,
                     "a value > 0",
-                )
+                )?;
+                if let Some(w) = &t.windows {
+                    let f = format!("{f}.windows");
+                    check(
+                        w.width > 0.0 && w.width <= t.duration,
+                        &format!("{f}.width"),
+                        w.width,
+                        &format!("a value in (0, duration = {}]", t.duration),
+                    )?;
+                    check(
+                        w.step > 0.0 && w.step.is_finite(),
+                        &format!("{f}.step"),
+                        w.step,
+                        "a finite value > 0",
+                    )?;
+                    check(
+                        (0.0..1.0).contains(&w.threshold),
+                        &format!("{f}.threshold"),
+                        w.threshold,
+                        "a value in [0, 1)",
+                    )?;
+                    let (lo, hi) = w.intermittent;
+                    check(
+                        0.0 < lo && lo <= hi && hi < 1.0,
+                        &format!("{f}.intermittent"),
+                        format!("[{lo}, {hi}]"),
+                        "[lo, hi] with 0 < lo <= hi < 1",
+                    )?;
+                }
+                Ok(())
             }
         }
     }
