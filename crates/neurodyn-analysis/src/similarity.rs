@@ -26,6 +26,21 @@ fn frobenius_sq(m: &Mat<f64>) -> f64 {
     m.col_iter().map(|c| c.iter().map(|v| v * v).sum::<f64>()).sum()
 }
 
+/// Pearson's correlation coefficient of two equally long samples (NaN when either is
+/// constant).
+pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "pearson: samples of different lengths");
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    sab / (saa * sbb).sqrt()
+}
+
 /// Canonical correlations of `x` (`n × p`) and `y` (`n × q`), descending; `min(p, q)` values
 /// (requires `n > p, q` and full column rank).
 pub fn cca(x: &[f64], y: &[f64], n: usize) -> Vec<f64> {

@@ -150,6 +150,40 @@ impl StdpWindow {
     pub fn predicted_change(&self, lags: &[f64], counts: &[f64]) -> f64 {
         lags.iter().zip(counts).map(|(&l, c)| self.at(l) * c).sum()
     }
+
+    /// The correlation-based prediction of the extra change spike-triggered stimulation brings
+    /// to a synapse pre → post (the BBCI conditioning of Lajoie et al. 2017, arXiv:1609.00762).
+    /// Each spike of a trigger neuron opens a stimulation `delay` later that adds
+    /// `response[v]` expected post spikes in the bin `v · bin` after its onset (a response
+    /// kernel net of the baseline rate, so it may go negative after the evoked spike). With
+    /// `trigger_counts[i]` pairs (pre spike, trigger spike) at lag `trigger_lags[i]` = trigger
+    /// time − pre time, the evoked post spikes form pairs at lag `trigger_lags[i] + delay +
+    /// v · bin` after the pre spike, each changing the weight by `W` of that lag:
+    /// `Σᵢ Σᵥ trigger_countsᵢ · responseᵥ · W(lagᵢ + delay + v · bin)`. Pass `delay` less the
+    /// synaptic delay (the window is timed from the pre spike's arrival). First order: it
+    /// neglects how the evoked spikes feed back onto the pre neurons and the trigger.
+    pub fn triggered_change(
+        &self,
+        trigger_lags: &[f64],
+        trigger_counts: &[f64],
+        response: &[f64],
+        bin: f64,
+        delay: f64,
+    ) -> f64 {
+        let mut total = 0.0;
+        for (&lag, &c) in trigger_lags.iter().zip(trigger_counts) {
+            if c == 0.0 {
+                continue;
+            }
+            let paired: f64 = response
+                .iter()
+                .enumerate()
+                .map(|(v, r)| r * self.at(lag + delay + v as f64 * bin))
+                .sum();
+            total += c * paired;
+        }
+        total
+    }
 }
 
 fn kernel_sum(a: &[f64], b: &[f64], tau: f64) -> f64 {

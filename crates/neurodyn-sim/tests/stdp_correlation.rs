@@ -6,6 +6,7 @@
 //! `C(s) = r₁ r₂' + p r₁ δ(s − d)` (pairs per ms² per unit lag, `r₂' = p r₁ + r₂`), and the
 //! expected drift of all-to-all additive STDP is `T (r₁ r₂' ∫W + p r₁ W(d))`.
 
+use neurodyn_analysis::similarity::pearson;
 use neurodyn_analysis::spikes::{StdpWindow, cross_correlogram};
 use neurodyn_sim::record::Recording;
 use neurodyn_sim::{Network, NetworkConfig};
@@ -166,15 +167,6 @@ fn stdp_drift_follows_the_window_summed_against_the_known_correlogram() {
     assert!(r > 0.99, "correlation of engine and closed form {r}: {simulated:?} vs {closed:?}");
 }
 
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
-}
-
 #[test]
 fn the_correlogram_counts_pairs_in_centred_bins() {
     // Pairs: (0, 1) → 1, (0, 2.9) → 2.9, (0, −0.6) → −0.6, (2, 1) → −1, (2, 2.9) → 0.9,
@@ -186,4 +178,22 @@ fn the_correlogram_counts_pairs_in_centred_bins() {
     assert_eq!(w.at(0.0), 1.0);
     assert!((w.at(-20.0) + 0.5 * (-1.0f64).exp()).abs() < 1e-15);
     assert_eq!(w.integral(), 0.0);
+}
+
+#[test]
+fn the_triggered_prediction_pairs_each_trigger_spike_with_its_evoked_response() {
+    // One pre neuron that is the trigger itself (its trains' pairs: 40 at lag 0) and 7 pairs
+    // with the trigger 5 ms after it; each stimulation evokes 0.5 post spikes in the first
+    // 1-ms bin after onset and 0.25 in the second, 20 ms (less a 1 ms synaptic delay) later.
+    let w = StdpWindow { a_plus: 1.0, a_minus: 1.2, tau_plus: 10.0, tau_minus: 20.0 };
+    let (lags, counts) = (vec![0.0, 5.0], vec![40.0, 7.0]);
+    let response = [0.5, 0.25];
+    let got = w.triggered_change(&lags, &counts, &response, 1.0, 19.0);
+    let want = 40.0 * (0.5 * w.at(19.0) + 0.25 * w.at(20.0))
+        + 7.0 * (0.5 * w.at(24.0) + 0.25 * w.at(25.0));
+    assert!((got - want).abs() < 1e-12 * want.abs(), "{got} vs {want}");
+    // A net suppression after the evoked spike (negative response) depresses instead, and a
+    // trigger that fires long after the pre spike pairs on the depression side.
+    assert!(w.triggered_change(&[0.0], &[1.0], &[-0.5], 1.0, 5.0) < 0.0);
+    assert!(w.triggered_change(&[-60.0], &[1.0], &[1.0], 1.0, 5.0) < 0.0);
 }

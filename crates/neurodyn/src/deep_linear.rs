@@ -32,6 +32,7 @@ use neurodyn_analysis::deep_linear::{
     Modes, crossing_time, effective_initial_strength, half_time, mode_strength, optimal_shrinkage,
     spike_outlier,
 };
+use neurodyn_analysis::similarity::pearson;
 use neurodyn_core::{RangeError, check};
 use neurodyn_io::IoError;
 use neurodyn_io::npz::{Array, read_f64};
@@ -674,18 +675,6 @@ fn data_is_white(data: &Dataset) -> bool {
     let x = neurodyn_core::mat::view(&data.x_train, p, n);
     let c = x.transpose() * x;
     (0..n).all(|i| (0..n).all(|j| (c[(i, j)] / p as f64 - f64::from(i == j)).abs() < 1e-9))
-}
-
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
-    }
-    sab / (saa * sbb).sqrt()
 }
 
 impl Prepared for PreparedDeepLinear {

@@ -46,6 +46,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::criticality::CriticalityKind,
     &crate::ffn::FfnKind,
     &crate::rich_lazy::RichLazyKind,
+    &crate::conditioning::ConditioningKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

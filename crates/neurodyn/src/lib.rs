@@ -42,6 +42,7 @@
 pub mod amp;
 pub mod chaos;
 pub mod compare;
+pub mod conditioning;
 pub mod criticality;
 pub mod decomp;
 pub mod deep_linear;

@@ -142,6 +142,38 @@ pub fn read_spec(path: &Path) -> Result<String, SpecError> {
     read(path).map(|(text, _)| text)
 }
 
+/// A spec nested in another at `field`, given as a file path (relative to `base`) or an
+/// inline table: its text, the label its errors carry (the file, or `file [field]`) and the
+/// folder its own relative paths resolve from. Used by sweeps (`sweep.base`) and by kinds that
+/// run a network from another spec (`conditioning.network`).
+pub fn nested(
+    value: &toml::Value,
+    text: &str,
+    file: &str,
+    base: &Path,
+    field: &str,
+) -> Result<(String, String, std::path::PathBuf), SpecError> {
+    let error = |message: String| SpecError {
+        file: file.to_string(),
+        position: locate_field(text, field),
+        field: Some(field.to_string()),
+        message,
+    };
+    match value {
+        toml::Value::String(path) => {
+            let path = base.join(path);
+            let nested = read_spec(&path)?;
+            let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            Ok((nested, path.display().to_string(), dir))
+        }
+        toml::Value::Table(t) => {
+            let nested = toml::to_string(t).map_err(|e| error(format!("cannot write it: {e}")))?;
+            Ok((nested, format!("{file} [{field}]"), base.to_path_buf()))
+        }
+        _ => Err(error("a spec file path or an inline table".into())),
+    }
+}
+
 /// A TOML value set at a dotted path of a spec (`"model.n_hidden" = 128`).
 pub type Override = (String, toml::Value);
 

@@ -212,20 +212,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<SweepSpec, SpecError
     if let Some(g) = &s.geometry {
         g.validate(text, file, &s.grid)?;
     }
-    let (base_text, base_file, base_dir) = match &s.base {
-        toml::Value::String(path) => {
-            let path = base.join(path);
-            let text = super::read_spec(&path)?;
-            let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-            (text, path.display().to_string(), dir)
-        }
-        toml::Value::Table(t) => {
-            let text = toml::to_string(t)
-                .map_err(|e| error(text, file, "sweep.base", format!("cannot write it: {e}")))?;
-            (text, format!("{file} [sweep.base]"), base.to_path_buf())
-        }
-        _ => return Err(error(text, file, "sweep.base", "a spec file path or an inline table")),
-    };
+    let (base_text, base_file, base_dir) = super::nested(&s.base, text, file, base, "sweep.base")?;
     let name = match raw.name {
         Some(n) => n,
         None => toml::from_str::<toml::Table>(&base_text)
