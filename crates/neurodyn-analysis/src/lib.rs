@@ -38,6 +38,7 @@
 
 pub mod circle_map;
 mod columns;
+pub mod decoding;
 pub mod decomp;
 pub mod deep_jacobian;
 pub mod deep_linear;

@@ -47,6 +47,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::ffn::FfnKind,
     &crate::rich_lazy::RichLazyKind,
     &crate::conditioning::ConditioningKind,
+    &crate::encoding::EncodingKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

@@ -47,6 +47,7 @@ pub mod criticality;
 pub mod decomp;
 pub mod deep_linear;
 pub mod dimensionality;
+pub mod encoding;
 pub mod ffn;
 pub mod kinds;
 pub mod reservoir;
