@@ -125,6 +125,65 @@ impl CircleMap for PrcMap {
     }
 }
 
+/// The kick map of a tabulated phase response with jumps: `F(θ) = θ + Z(θ) + shift`, `Z`
+/// sampled at `θᵢ = i/m` and interpolated linearly. A table interval across which `Z` changes by
+/// more than `jump` holds a discontinuity (a kick that starts or ends a burst, resolved to one
+/// interval): `F'` there is the slope of the nearer neighbouring interval, not the jump's, so
+/// the Lyapunov exponent counts the map's stretching and not the table's resolution.
+#[derive(Clone, Debug)]
+pub struct JumpPrcMap {
+    /// `Z(i/m)` for `i = 0..m` (periodic: `Z(1) = Z(0)` up to a whole period), in periods.
+    pub prc: Vec<f64>,
+    /// `T/T₀`.
+    pub shift: f64,
+    /// Smallest change of `Z` across one interval that counts as a jump.
+    pub jump: f64,
+}
+
+impl JumpPrcMap {
+    /// Interval index, position in it, and `Z` at its two ends (the last interval wraps,
+    /// removing the whole periods `Z` gained over the circle).
+    fn piece(&self, theta: f64) -> (usize, f64, f64, f64) {
+        let m = self.prc.len();
+        let x = theta.rem_euclid(1.0) * m as f64;
+        let i = (x.floor() as usize).min(m - 1);
+        let (z0, mut z1) = (self.prc[i], self.prc[(i + 1) % m]);
+        if i + 1 == m {
+            z1 -= (z1 - z0).round();
+        }
+        (i, x - i as f64, z0, z1)
+    }
+
+    fn slope(&self, i: usize) -> f64 {
+        let m = self.prc.len();
+        let (_, _, z0, z1) = self.piece((i as f64 + 0.5) / m as f64);
+        (z1 - z0) * m as f64
+    }
+
+    fn is_jump(&self, i: usize) -> bool {
+        let (_, _, z0, z1) = self.piece((i as f64 + 0.5) / self.prc.len() as f64);
+        (z1 - z0).abs() > self.jump
+    }
+}
+
+impl CircleMap for JumpPrcMap {
+    fn lift(&self, theta: f64) -> f64 {
+        let (_, s, z0, z1) = self.piece(theta);
+        theta + z0 + s * (z1 - z0) + self.shift
+    }
+    fn derivative(&self, theta: f64) -> f64 {
+        let m = self.prc.len();
+        let (i, s, _, _) = self.piece(theta);
+        if !self.is_jump(i) {
+            return 1.0 + self.slope(i);
+        }
+        let (near, far) =
+            if s < 0.5 { ((i + m - 1) % m, (i + 1) % m) } else { ((i + 1) % m, (i + m - 1) % m) };
+        let j = if self.is_jump(near) { far } else { near };
+        1.0 + self.slope(j)
+    }
+}
+
 /// An orbit's summary.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Orbit {

@@ -44,6 +44,7 @@ pub mod deep_jacobian;
 pub mod deep_linear;
 pub mod dimensionality;
 pub mod driven_theta;
+pub mod elliptic_burster;
 pub mod embedding;
 pub mod fixed_points;
 pub mod lif_mean_field;

@@ -48,6 +48,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::rich_lazy::RichLazyKind,
     &crate::conditioning::ConditioningKind,
     &crate::encoding::EncodingKind,
+    &crate::bursting::BurstingKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

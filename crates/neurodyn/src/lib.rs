@@ -40,6 +40,7 @@
 #![deny(missing_docs)]
 
 pub mod amp;
+pub mod bursting;
 pub mod chaos;
 pub mod compare;
 pub mod conditioning;
