@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod delays;
 pub mod ffn;
 pub mod reservoir;
 pub mod rnn;

@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod events;
 pub mod series;
 pub mod supervised;
 

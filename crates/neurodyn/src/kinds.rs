@@ -49,6 +49,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::conditioning::ConditioningKind,
     &crate::encoding::EncodingKind,
     &crate::bursting::BurstingKind,
+    &crate::delays::DelaysKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

@@ -47,6 +47,7 @@ pub mod conditioning;
 pub mod criticality;
 pub mod decomp;
 pub mod deep_linear;
+pub mod delays;
 pub mod dimensionality;
 pub mod encoding;
 pub mod ffn;
