@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod delays;
+pub mod ei_reservoir;
 pub mod ffn;
 pub mod reservoir;
 pub mod rnn;

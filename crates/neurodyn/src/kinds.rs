@@ -50,6 +50,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::encoding::EncodingKind,
     &crate::bursting::BurstingKind,
     &crate::delays::DelaysKind,
+    &crate::ei_reservoir::EiReservoirKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

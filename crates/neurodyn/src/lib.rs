@@ -49,6 +49,7 @@ pub mod decomp;
 pub mod deep_linear;
 pub mod delays;
 pub mod dimensionality;
+pub mod ei_reservoir;
 pub mod encoding;
 pub mod ffn;
 pub mod kinds;
