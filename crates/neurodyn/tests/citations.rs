@@ -12,6 +12,12 @@ const OTHERS: &[(&str, &str)] = &[
     // Seed 36 of the 001 feed ("connectivity structure shapes rich and lazy learning", 2023),
     // listed in the index without its id: Liu, Baratin, Cornford, Mihalas, Shea-Brown & Lajoie.
     ("2310.08513", "Liu"),
+    // Seed 3 of the 001 feed ("learning heterogeneous delays … for fast motion detection",
+    // 2023; Biological Cybernetics), looked up on arXiv: Grimaldi & Perrinet.
+    ("2307.14077", "Grimaldi"),
+    // Seed 25 of the 001 feed ("reservoir computing with adaptive E/I dynamics", 2025), looked
+    // up on arXiv: Srinivasan, Plenz & Girvan.
+    ("2504.12480", "Srinivasan"),
 ];
 
 fn root() -> PathBuf {
