@@ -158,6 +158,13 @@ impl DrivenTheta {
         (0..n_steps * self.config.n).map(|_| StandardNormal.sample(&mut r)).collect()
     }
 
+    /// `n_steps × N` standard normals of trial `trial`'s own drive (a fresh, not frozen,
+    /// realisation per trial: the control for reliability).
+    pub fn fresh_noise(&self, n_steps: usize, seed: u64, trial: u64) -> Vec<f64> {
+        let mut r = rng::stream(seed, "fresh_drive", trial);
+        (0..n_steps * self.config.n).map(|_| StandardNormal.sample(&mut r)).collect()
+    }
+
     /// Phases uniform on the circle, from `seed` (trial `trial`).
     pub fn random_phases(&self, seed: u64, trial: u64) -> Vec<f64> {
         let mut r = rng::stream(seed, "driven_theta_initial", trial);

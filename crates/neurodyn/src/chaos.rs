@@ -572,6 +572,9 @@ pub struct ThetaDrivenMetrics {
     /// Smallest fraction of intermittently reliable neurons over sizes, with windows [1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_fraction_intermittent: Option<f64>,
+    /// Largest fraction "intermittent" under fresh drive (the chance level) over sizes [1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fresh_fraction_intermittent: Option<f64>,
     /// The papers' statements.
     pub paper: String,
 }
@@ -608,6 +611,9 @@ pub struct DrivenSizeRow {
     /// Reliability over sliding windows, if the spec asks for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intermittency: Option<Intermittency>,
+    /// The same for as many trials each under its own fresh drive (the chance level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_intermittency: Option<Intermittency>,
 }
 
 /// How neurons' reliability changes over time (sliding windows; intermittent reliability,
@@ -760,8 +766,46 @@ fn theta_driven(
                     })
                     .collect()
             });
-            let intermittency =
+            let frozen_intermittency =
                 t.windows.zip(windowed.as_ref()).map(|(w, wr)| intermittency(&w, wr));
+            // The control: as many trials, each under its own fresh drive, scored the same way
+            // (what the windows' reliability is when nothing but chance lines spikes up).
+            let fresh_intermittency = t.windows.map(|w| {
+                let fresh: Vec<Vec<Vec<f64>>> = (0..t.trials as u64)
+                    .into_par_iter()
+                    .map(|k| {
+                        let drive = net.fresh_noise(total, spec.seed, k);
+                        net.simulate(&net.random_phases(spec.seed, k), &drive, total)
+                    })
+                    .collect();
+                let scored: Vec<WindowedReliability> = (0..n)
+                    .into_par_iter()
+                    .map(|i| {
+                        let tr: Vec<Vec<f64>> = fresh
+                            .iter()
+                            .map(|f| {
+                                f[i].iter()
+                                    .copied()
+                                    .filter(|&x| x >= start)
+                                    .map(|x| x - start)
+                                    .collect()
+                            })
+                            .collect();
+                        windowed_reliability(
+                            &tr,
+                            0.0,
+                            end - start,
+                            w.width,
+                            w.step,
+                            t.reliability_sigma,
+                            t.dt,
+                            w.threshold,
+                        )
+                        .expect("validated: a window fits in the duration")
+                    })
+                    .collect();
+                intermittency(&w, &scored)
+            });
 
             let config = LyapunovConfig {
                 n_exponents: n,
@@ -800,7 +844,8 @@ fn theta_driven(
                 word_sensitivity,
                 mean_reliability: mean_rel,
                 fraction_reliable_above_0_8: reliable,
-                intermittency,
+                intermittency: frozen_intermittency,
+                fresh_intermittency,
             };
             arrays.push((format!("spectrum_{n}"), Array::f64(&[n], lam)));
             arrays.push((format!("reliability_{n}"), Array::f64(&[n], reliability.clone())));
@@ -874,6 +919,11 @@ fn theta_driven(
             rows.iter()
                 .filter_map(|r| r.intermittency.as_ref().map(|i| i.fraction_intermittent))
                 .fold(f64::NAN, f64::min)
+        }),
+        max_fresh_fraction_intermittent: t.windows.map(|_| {
+            rows.iter()
+                .filter_map(|r| r.fresh_intermittency.as_ref().map(|i| i.fraction_intermittent))
+                .fold(f64::NAN, f64::max)
         }),
         sizes: rows,
     };
