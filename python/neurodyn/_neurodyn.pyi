@@ -20,6 +20,7 @@ __all__ = [
     "cka",
     "cnmf_fit",
     "cp_als",
+    "decode_trials",
     "fano_factor",
     "finish_sweep",
     "fixed_points",
@@ -31,6 +32,7 @@ __all__ = [
     "nmf_fit",
     "participation_ratio",
     "pca",
+    "population_vector",
     "procrustes",
     "reliability",
     "reproduce",
@@ -89,6 +91,8 @@ def spike_correlation(trains_: list[_A], duration: float, bin: float) -> float: 
 def van_rossum(a: _A, b: _A, tau: float) -> float: ...
 def victor_purpura(a: _A, b: _A, q: float) -> float: ...
 def reliability(trials: list[_A], duration: float, sigma: float, dt: float | None = None) -> float: ...
+def population_vector(weights: _A, preferred: _A, period: float) -> tuple[float, float] | None: ...
+def decode_trials(trials: list[list[_A]], labels: list[int], tau: float | None = None) -> float: ...
 
 # decompositions
 def cp_als(

@@ -125,3 +125,19 @@ def reliability(trials: Sequence[Any], duration: float, sigma: float, dt: float 
     """Schreiber et al. (2003) reliability: mean pairwise cosine similarity of the trials
     filtered by a Gaussian of width ``sigma``, sampled every ``dt`` (default ``sigma / 10``)."""
     return float(_neurodyn.reliability(_trains(trials, "trials"), duration, sigma, dt))
+
+
+def population_vector(weights: Any, preferred: Any, period: float = 360.0) -> tuple[float, float] | None:
+    """Population vector (Georgopoulos et al. 1986): the angle of ``Σ w_i e^{2πi p_i/period}``
+    in ``[0, period)`` and its length over ``Σ w_i``; ``None`` when the weights cancel. Use
+    ``period=180`` for orientations."""
+    return _neurodyn.population_vector(f64(weights, "weights").ravel(), f64(preferred, "preferred").ravel(), period)
+
+
+def decode_trials(trials: Sequence[Sequence[Any]], labels: Sequence[int], tau: float | None = None) -> float:
+    """Leave-one-out nearest-class-mean accuracy of telling ``labels`` apart from the trials'
+    spike trains (``trials[k][c]``: cell ``c``'s spike times in trial ``k``), on van Rossum
+    distances with time constant ``tau`` (spike-time sensitive), or on spike counts when
+    ``tau`` is ``None``."""
+    parsed = [_trains(t, f"trials[{k}]") for k, t in enumerate(trials)]
+    return float(_neurodyn.decode_trials(parsed, [int(v) for v in labels], tau))

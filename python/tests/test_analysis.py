@@ -73,3 +73,22 @@ def test_fortran_and_integer_arrays_are_accepted() -> None:
     x = np.asfortranarray(np.random.default_rng(4).standard_normal((50, 4)))
     assert A.participation_ratio(x) == pytest.approx(A.participation_ratio(np.ascontiguousarray(x)))
     assert A.participation_ratio(np.arange(20).reshape(10, 2)) == pytest.approx(1.0)
+
+
+def test_population_vector_and_trial_decoding() -> None:
+    pref = np.arange(90) * 2.0
+    rates = np.exp(2.0 * (np.cos(np.deg2rad(2.0 * (pref - 37.0))) - 1.0))
+    angle, length = A.population_vector(rates, pref, period=180.0)
+    assert angle == pytest.approx(37.0, abs=1e-9)
+    assert 0.5 < length < 1.0
+    assert A.population_vector([0.0, 0.0], [0.0, 90.0]) is None
+    # Two classes with the same counts but different spike times: the spike-time decoder is
+    # perfect, the count decoder has nothing to go on (all ties: one half).
+    rng = np.random.default_rng(0)
+    a = [[[10.0 + rng.normal(0, 0.5)], [30.0 + rng.normal(0, 0.5)]] for _ in range(10)]
+    b = [[[30.0 + rng.normal(0, 0.5)], [10.0 + rng.normal(0, 0.5)]] for _ in range(10)]
+    labels = [0] * 10 + [1] * 10
+    assert A.decode_trials(a + b, labels, tau=2.0) == 1.0
+    assert A.decode_trials(a + b, labels) == 0.5
+    with pytest.raises(nd.SpecError):
+        A.decode_trials(a + b, labels[:-1], tau=2.0)

@@ -78,3 +78,24 @@ pub fn nearest_class_accuracy(d2: &[f64], labels: &[usize]) -> f64 {
     }
     right / n as f64
 }
+
+/// The population vector (Georgopoulos et al. 1986) of responses `weights[i]` (spike counts or
+/// rates) of cells with preferred values `preferred[i]` on a circle of circumference `period`
+/// (360 for directions, 180 for orientations, in degrees or any unit): the angle of
+/// `Σ_i weights[i] e^{2πi preferred[i]/period}`, mapped back to `[0, period)`, and the vector's
+/// length over `Σ weights` (1: all weight at one preferred value, 0: none). `None` when the
+/// weights sum to zero or cancel exactly.
+pub fn population_vector(weights: &[f64], preferred: &[f64], period: f64) -> Option<(f64, f64)> {
+    let k = std::f64::consts::TAU / period;
+    let (mut c, mut s, mut total) = (0.0, 0.0, 0.0);
+    for (&w, &p) in weights.iter().zip(preferred) {
+        c += w * (k * p).cos();
+        s += w * (k * p).sin();
+        total += w;
+    }
+    let length = (c * c + s * s).sqrt();
+    if total == 0.0 || length == 0.0 {
+        return None;
+    }
+    Some(((s.atan2(c) / k).rem_euclid(period), length / total))
+}

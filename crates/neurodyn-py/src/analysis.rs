@@ -3,7 +3,7 @@
 //! assertions never fire.
 
 use crate::{array, data, interruptible, require};
-use neurodyn::analysis::{dimensionality as dim, similarity as sim, spikes};
+use neurodyn::analysis::{decoding, dimensionality as dim, similarity as sim, spikes};
 use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 
@@ -22,6 +22,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(van_rossum, m)?)?;
     m.add_function(wrap_pyfunction!(victor_purpura, m)?)?;
     m.add_function(wrap_pyfunction!(reliability, m)?)?;
+    m.add_function(wrap_pyfunction!(population_vector, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_trials, m)?)?;
     Ok(())
 }
 
@@ -302,4 +304,70 @@ fn reliability(
     let dt = dt.unwrap_or(sigma / 10.0);
     require(dt > 0.0 && duration > dt, "dt", format!("dt = {dt}: > 0 and < duration"))?;
     Ok(spikes::schreiber_reliability(&trains(&trials, "trials")?, duration, sigma, dt))
+}
+
+/// Population vector of `weights` over cells preferring `preferred` on a circle of
+/// circumference `period`: `(angle, length / Σ weights)`, or `None` when the weights cancel.
+#[pyfunction]
+fn population_vector(
+    weights: PyReadonlyArrayDyn<'_, f64>,
+    preferred: PyReadonlyArrayDyn<'_, f64>,
+    period: f64,
+) -> PyResult<Option<(f64, f64)>> {
+    let (w, _) = data(&weights, "weights")?;
+    let (p, _) = data(&preferred, "preferred")?;
+    require(
+        w.len() == p.len(),
+        "preferred",
+        format!("weights has {} values, preferred {}", w.len(), p.len()),
+    )?;
+    require(period > 0.0 && period.is_finite(), "period", format!("period = {period}: > 0"))?;
+    require(w.iter().chain(p).all(|v| v.is_finite()), "weights", "non-finite values")?;
+    Ok(decoding::population_vector(w, p, period))
+}
+
+/// Leave-one-out nearest-class-mean accuracy of telling the trials' `labels` apart from their
+/// spike trains (`trials[k][c]`: cell `c`'s spikes in trial `k`), on van Rossum distances with
+/// time constant `tau`, or on spike counts when `tau` is `None`.
+#[pyfunction]
+#[pyo3(signature = (trials, labels, tau=None))]
+fn decode_trials(
+    py: Python<'_>,
+    trials: Vec<Vec<PyReadonlyArrayDyn<'_, f64>>>,
+    labels: Vec<usize>,
+    tau: Option<f64>,
+) -> PyResult<f64> {
+    require(
+        trials.len() == labels.len() && trials.len() >= 3,
+        "labels",
+        format!(
+            "{} trials, {} labels: one label per trial, at least 3",
+            trials.len(),
+            labels.len()
+        ),
+    )?;
+    let cells = trials[0].len();
+    let parsed: Vec<Vec<Vec<f64>>> = trials
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            require(
+                t.len() == cells,
+                "trials",
+                format!("trial {k} has {} cells, trial 0 {cells}", t.len()),
+            )?;
+            self::trains(t, &format!("trials[{k}]"))
+        })
+        .collect::<PyResult<_>>()?;
+    if let Some(tau) = tau {
+        require(tau > 0.0 && tau.is_finite(), "tau", format!("tau = {tau}: > 0"))?;
+    }
+    let all: Vec<usize> = (0..cells).collect();
+    Ok(py.detach(|| {
+        let d2 = match tau {
+            Some(tau) => decoding::van_rossum_matrix(&parsed, &all, tau),
+            None => decoding::count_matrix(&parsed, &all),
+        };
+        decoding::nearest_class_accuracy(&d2, &labels)
+    }))
 }
