@@ -192,3 +192,12 @@ fn runs_without_checkpoints_start_over_on_resume() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn spiking_and_reservoir_experiments_resume_after_their_finished_units() {
+    killed_and_resumed("conditioning", "spiking/bbci_conditioning.toml", &[]);
+    killed_and_resumed("encoding", "spiking/chaotic_encoding.toml", &[]);
+    killed_and_resumed("bursting", "spiking/elliptic_bursters.toml", &[]);
+    killed_and_resumed("delays", "spiking/delay_motion_detection.toml", &[]);
+    killed_and_resumed("ei-reservoir", "reservoir/reservoir_ei_adaptation.toml", &[]);
+}

@@ -271,6 +271,9 @@ impl Prepared for PreparedBursting {
             b.periods.len()
         )
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let b = &self.spec.bursting;
         let field = b.model.field();

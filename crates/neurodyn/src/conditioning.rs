@@ -569,6 +569,9 @@ impl Prepared for PreparedConditioning {
             self.spec.seed
         )
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let c = &self.spec.conditioning;
         let base = with_duration(&self.network.network(), c.duration);
@@ -618,7 +621,7 @@ impl Prepared for PreparedConditioning {
             let finished = runs.iter().filter(|r| r.is_some()).count();
             ctx.cases_done(2 + finished, total);
             if ctx.progress.interrupted() {
-                return Err("interrupted; every finished delay is saved".into());
+                return Err("interrupted; every finished unit is saved".into());
             }
         }
         let runs: Vec<RunResult> = runs.into_iter().map(|r| r.expect("every delay ran")).collect();

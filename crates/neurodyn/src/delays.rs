@@ -337,6 +337,9 @@ impl Prepared for PreparedDelays {
             s.task.pixels, s.train.samples, s.train.epochs
         )
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
         let s = &spec.delays;

@@ -354,6 +354,9 @@ impl Prepared for PreparedEi {
             s.targets.len()
         )
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
         let s = &spec.ei_reservoir;

@@ -369,6 +369,9 @@ impl Prepared for PreparedEncoding {
             e.trials
         )
     }
+    fn resumable(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
         let e = &spec.encoding;
