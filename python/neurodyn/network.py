@@ -200,8 +200,10 @@ class Network:
                   name: str | None = None, **params: Any) -> str:
         """An external input: ``"poisson"`` (``rate`` [Hz], ``weight``, ``n_sources``),
         ``"current"`` (``amplitude`` [pA]), ``"step"`` (``times``, ``amplitudes``),
-        ``"array"`` (``interval``, ``values``), ``"ornstein_uhlenbeck"`` (``mean``, ``std``,
-        ``tau``), ``"spike_triggered"``. Returns its name."""
+        ``"array"`` (``interval``, ``values``), ``"tuned"`` (a ring's drive: ``base``, ``peak``,
+        ``concentration``, ``period``, stimulus knots ``times``, ``values``),
+        ``"ornstein_uhlenbeck"`` (``mean``, ``std``, ``tau``), ``"spike_triggered"``. Returns its
+        name."""
         self._check_open()
         name = name or f"{kind}_{len(self._inputs)}"
         table: dict[str, Any] = {"target": _name(target)}

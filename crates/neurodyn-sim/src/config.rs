@@ -505,6 +505,20 @@ impl Schedule {
             i => self.values[i - 1],
         }
     }
+
+    /// The value at time `t` [ms], linear between the knots `(times, values)` and held beyond
+    /// the first and the last (0 when there are none).
+    pub fn interpolated(&self, t: f64) -> f64 {
+        match self.times.partition_point(|&s| s <= t) {
+            0 => self.values.first().copied().unwrap_or(0.0),
+            i if i == self.times.len() => self.values[i - 1],
+            i => {
+                let (t0, t1) = (self.times[i - 1], self.times[i]);
+                let (v0, v1) = (self.values[i - 1], self.values[i]);
+                v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+            }
+        }
+    }
 }
 
 /// An external input to (some neurons of) a population.
@@ -563,6 +577,32 @@ pub enum InputConfig {
         /// Samples.
         values: Vec<f64>,
     },
+    /// A tuned population's drive (the feed-forward input of ring models of orientation
+    /// tuning, e.g. Ben-Yishai, Bar-Or & Sompolinsky 1995): neuron `i` of `n`, preferring
+    /// `θ_i = period · i / n`, receives the current
+    /// `base + peak · exp(κ (cos(2π (θ_i − θ(t)) / period) − 1))` for a stimulus `θ(t)`
+    /// interpolated linearly through `(times, values)` (held before the first time and after the
+    /// last; no wrapping between knots, so a long rotation is written as values beyond
+    /// `period`).
+    Tuned {
+        /// Target population.
+        target: String,
+        /// Target neurons (all if absent; preferences still follow the population index).
+        neurons: Option<Vec<u32>>,
+        /// Current at the anti-preferred stimulus.
+        base: f64,
+        /// Extra current at the preferred stimulus.
+        peak: f64,
+        /// Sharpness `κ` (0: untuned) [1].
+        concentration: f64,
+        /// Circumference of the stimulus variable: 180 for orientations, 360 for directions.
+        #[serde(default = "half_turn")]
+        period: f64,
+        /// Knot times [ms], increasing.
+        times: Vec<f64>,
+        /// The stimulus at the knots (same unit as `period`).
+        values: Vec<f64>,
+    },
     /// An Ornstein–Uhlenbeck current, independent per neuron, integrated exactly:
     /// `dI = −(I − mean)/τ dt + std √(2/τ) dW`, started from its stationary law.
     OrnsteinUhlenbeck {
@@ -604,6 +644,10 @@ fn one_usize() -> usize {
     1
 }
 
+fn half_turn() -> f64 {
+    180.0
+}
+
 impl InputConfig {
     /// The target population and neuron subset.
     pub fn target(&self) -> (&str, Option<&[u32]>) {
@@ -612,6 +656,7 @@ impl InputConfig {
             | InputConfig::Current { target, neurons, .. }
             | InputConfig::Step { target, neurons, .. }
             | InputConfig::Array { target, neurons, .. }
+            | InputConfig::Tuned { target, neurons, .. }
             | InputConfig::OrnsteinUhlenbeck { target, neurons, .. }
             | InputConfig::SpikeTriggered { target, neurons, .. } => (target, neurons),
         };
@@ -625,6 +670,7 @@ impl InputConfig {
             InputConfig::Current { .. } => "current",
             InputConfig::Step { .. } => "step",
             InputConfig::Array { .. } => "array",
+            InputConfig::Tuned { .. } => "tuned",
             InputConfig::OrnsteinUhlenbeck { .. } => "ornstein_uhlenbeck",
             InputConfig::SpikeTriggered { .. } => "spike_triggered",
         }

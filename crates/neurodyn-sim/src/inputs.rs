@@ -31,6 +31,15 @@ pub(crate) enum Kind {
         interval: f64,
         values: Vec<f64>,
     },
+    /// `base + peak · exp(κ (cos(k (pref − θ(t))) − 1))`, `k = 2π/period`, per target.
+    Tuned {
+        base: f64,
+        peak: f64,
+        kappa: f64,
+        k: f64,
+        stimulus: Schedule,
+        preferred: Vec<f64>,
+    },
     OrnsteinUhlenbeck {
         mean: f64,
         decay: f64,
@@ -48,10 +57,12 @@ pub(crate) enum Kind {
 impl Input {
     /// Builds the shard part of input `name`; `global` maps local target `m` to its
     /// population index.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         config: &InputConfig,
         name: &str,
         population: usize,
+        size: usize,
         targets: Vec<u32>,
         global: impl Fn(u32) -> u64,
         dt: f64,
@@ -83,6 +94,19 @@ impl Input {
             }
             InputConfig::Array { interval, values, .. } => {
                 Kind::Array { interval: *interval, values: values.clone() }
+            }
+            InputConfig::Tuned { base, peak, concentration, period, times, values, .. } => {
+                Kind::Tuned {
+                    base: *base,
+                    peak: *peak,
+                    kappa: *concentration,
+                    k: std::f64::consts::TAU / period,
+                    stimulus: Schedule { times: times.clone(), values: values.clone() },
+                    preferred: targets
+                        .iter()
+                        .map(|&m| period * global(m) as f64 / size.max(1) as f64)
+                        .collect(),
+                }
             }
             InputConfig::OrnsteinUhlenbeck { mean, std, tau, seed: s, .. } => {
                 let decay = (-dt / tau).exp();
@@ -127,6 +151,13 @@ impl Input {
             Kind::Array { interval, values } => {
                 let i = (t / *interval + 1e-9).floor() as usize;
                 add_current(values.get(i).copied().unwrap_or(0.0));
+            }
+            Kind::Tuned { base, peak, kappa, k, stimulus, preferred } => {
+                let theta = stimulus.interpolated(t);
+                for (&m, &p) in self.targets.iter().zip(preferred.iter()) {
+                    let tuning = (*kappa * ((*k * (p - theta)).cos() - 1.0)).exp();
+                    i_ext[m as usize] += *base + *peak * tuning;
+                }
             }
             Kind::SpikeTriggered { trigger, amplitude } => {
                 if triggered[*trigger] {

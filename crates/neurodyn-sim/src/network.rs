@@ -588,9 +588,9 @@ impl Network {
                 } else {
                     shard.pops[population].has_currents = true;
                 }
-                shard
-                    .inputs
-                    .push(Input::new(input, name, population, targets, global, dt, seed, trigger));
+                shard.inputs.push(Input::new(
+                    input, name, population, n, targets, global, dt, seed, trigger,
+                ));
             }
         }
         for shard in &mut shards {
@@ -844,6 +844,29 @@ fn validate_input(
                 bad.copied().unwrap_or(0.0),
                 "finite values",
             )
+        }
+        InputConfig::Tuned { base, peak, concentration, period, times, values, .. } => {
+            finite("base", *base)?;
+            finite("peak", *peak)?;
+            check(
+                *concentration >= 0.0 && concentration.is_finite(),
+                &format!("{f}.concentration"),
+                concentration,
+                "a finite value >= 0",
+            )?;
+            check(
+                *period > 0.0 && period.is_finite(),
+                &format!("{f}.period"),
+                period,
+                "a finite value > 0 (180 for orientations, 360 for directions)",
+            )?;
+            check(
+                !times.is_empty(),
+                &format!("{f}.times"),
+                "[]",
+                "at least one knot (time, value) of the stimulus",
+            )?;
+            crate::config::Schedule { times: times.clone(), values: values.clone() }.validate(f)
         }
         InputConfig::OrnsteinUhlenbeck { mean, std, tau, .. } => {
             finite("mean", *mean)?;
