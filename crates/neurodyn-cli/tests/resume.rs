@@ -201,3 +201,8 @@ fn spiking_and_reservoir_experiments_resume_after_their_finished_units() {
     killed_and_resumed("delays", "spiking/delay_motion_detection.toml", &[]);
     killed_and_resumed("ei-reservoir", "reservoir/reservoir_ei_adaptation.toml", &[]);
 }
+
+#[test]
+fn a_ring_tracking_experiment_resumes_after_its_finished_protocols() {
+    killed_and_resumed("ring-tracking", "spiking/v1_ring_tracking.toml", &[]);
+}

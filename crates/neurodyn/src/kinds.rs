@@ -51,6 +51,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::bursting::BurstingKind,
     &crate::delays::DelaysKind,
     &crate::ei_reservoir::EiReservoirKind,
+    &crate::ring_tracking::RingTrackingKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

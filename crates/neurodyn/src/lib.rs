@@ -55,6 +55,7 @@ pub mod ffn;
 pub mod kinds;
 pub mod reservoir;
 pub mod rich_lazy;
+pub mod ring_tracking;
 pub mod rnn;
 pub mod runner;
 pub mod spiking;
