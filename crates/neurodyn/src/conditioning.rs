@@ -433,14 +433,9 @@ impl PreparedConditioning {
             .map(|p| network.projection_index(p).expect("validated projection"))
             .collect();
         let before: Vec<Vec<f64>> = indices.iter().map(|&i| network.weights(i)).collect();
-        let interrupted = std::sync::atomic::AtomicBool::new(false);
         network
             .run(config.simulation.n_steps(), &mut recording, &config.guards, &mut |_| {
-                let go = !ctx.progress.interrupted();
-                if !go {
-                    interrupted.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                go
+                !ctx.progress.interrupted()
             })
             .map_err(|e| e.to_string())?;
         let mut changes = Vec::new();

@@ -26,6 +26,7 @@ use crate::kinds::{Context, Figure, Kind, Limits, MemoryEstimate, Outcome, Prepa
 use neurodyn_analysis::decoding::{count_matrix, nearest_class_accuracy, van_rossum_matrix};
 use neurodyn_analysis::driven_theta::{DrivenTheta, DrivenThetaConfig};
 use neurodyn_analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
+use neurodyn_analysis::similarity::pearson;
 use neurodyn_core::{RangeError, check, rng};
 use neurodyn_io::IoError;
 use neurodyn_io::npz::{Array, read_f64};
@@ -401,7 +402,7 @@ impl Prepared for PreparedEncoding {
         let b: Vec<f64> =
             a.iter().zip(&fresh).map(|(x, y)| rho * x + (1.0 - rho * rho).sqrt() * y).collect();
         let background = normals("encoding/background", 0);
-        let stimulus_correlation = sample_correlation(&a, &b);
+        let stimulus_correlation = pearson(&a, &b);
         let drive_a = drive(&a, &background, &driven, total);
         let drive_b = drive(&b, &background, &driven, total);
         drop((a, b, fresh, background));
@@ -527,10 +528,6 @@ impl Prepared for PreparedEncoding {
         let metrics = serde_json::to_value(&m).expect("metrics serialise");
         Ok(Outcome { files: vec![("encoding.npz".to_string(), arrays)], metrics, summary })
     }
-}
-
-fn sample_correlation(a: &[f64], b: &[f64]) -> f64 {
-    neurodyn_analysis::similarity::pearson(a, b)
 }
 
 #[cfg(test)]
