@@ -26,7 +26,7 @@ use neurodyn_core::{RangeError, check};
 use neurodyn_io::IoError;
 use neurodyn_io::npz::{Array, read_f64};
 use neurodyn_io::spec::{
-    SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
+    SCHEMA_VERSION, SpecError, check_name, check_values, range_error, schema_version, serde_error,
 };
 use neurodyn_report::svg::{Marker, Plot};
 use rayon::prelude::*;
@@ -142,22 +142,13 @@ impl BurstingSpec {
             b.dt,
             "a step > 0 resolving the spikes (at most 1/ω)",
         )?;
-        let list = |v: &[f64], field: &str, lo: f64, hi: f64| -> Result<(), RangeError> {
-            check(
-                !v.is_empty() && v.len() <= 1000,
+        let list = |v: &[f64], field: &str, lo: f64, hi: f64| {
+            check_values(
+                v,
                 &format!("bursting.{field}"),
-                format!("{} values", v.len()),
-                "between 1 and 1000 values",
-            )?;
-            for (i, &x) in v.iter().enumerate() {
-                check(
-                    x > lo && x <= hi,
-                    &format!("bursting.{field}[{i}]"),
-                    x,
-                    &format!("a value in ({lo}, {hi}]"),
-                )?;
-            }
-            Ok(())
+                |x| x > lo && x <= hi,
+                &format!("a value in ({lo}, {hi}]"),
+            )
         };
         list(&b.amplitudes, "amplitudes", 0.0, 10.0)?;
         list(&b.periods, "periods", 0.0, 100.0)?;

@@ -156,8 +156,9 @@ pub struct PreparedConditioning {
     window: StdpWindow,
     /// The measured projection's mean synaptic delay [ms].
     synaptic_delay: f64,
-    /// The measured projection's synapse count.
-    synapses: usize,
+    /// Synapses of each pre neuron in the measured projection (out-degrees; they sum to the
+    /// projection's synapse count).
+    out_degree: Vec<usize>,
 }
 
 impl Kind for ConditioningKind {
@@ -188,7 +189,10 @@ impl Kind for ConditioningKind {
         let base_config = with_duration(&network.network(), c.duration);
         let built = Network::build(&base_config, spec.seed).map_err(|e| network.error(e))?;
         let proj = built.projection_index(&c.projection).expect("checked projection");
-        let synapses = built.projections()[proj].n_synapses;
+        let mut out_degree = vec![0usize; built.populations()[built.projections()[proj].pre].n];
+        for (pre, _) in built.synapses(proj) {
+            out_degree[pre as usize] += 1;
+        }
         for config in [stimulated(&base_config, c, c.delays[0]), probe(&base_config, c)] {
             Network::build(&config, spec.seed).map_err(|e| {
                 let field = if e.field.starts_with("inputs.") {
@@ -204,7 +208,7 @@ impl Kind for ConditioningKind {
         // Spikes recorded per run, at an assumed ceiling of 100 Hz per neuron.
         m.add("conditioning.duration", neurons as f64 * c.duration * 0.1, 16.0);
         m.check(limits, text, file)?;
-        Ok(Box::new(PreparedConditioning { spec, network, window, synaptic_delay, synapses }))
+        Ok(Box::new(PreparedConditioning { spec, network, window, synaptic_delay, out_degree }))
     }
     fn figures(
         &self,
@@ -547,9 +551,7 @@ impl Prepared for PreparedConditioning {
     }
     fn resolved(&self) -> String {
         let mut resolved = self.spec.clone();
-        let network: toml::Table =
-            toml::from_str(&self.network.to_toml()).expect("a resolved spiking spec is TOML");
-        resolved.conditioning.network = toml::Value::Table(network);
+        resolved.conditioning.network = toml::Value::Table(self.network.to_table());
         toml::to_string_pretty(&resolved).expect("a conditioning spec serialises to TOML")
     }
     fn describe(&self) -> String {
@@ -579,7 +581,7 @@ impl Prepared for PreparedConditioning {
         // out-degree in the measured projection, per synapse.
         let (baseline, correlogram) = ctx.unit("baseline", || {
             let r = self.simulate(&base, &[trigger_pop, c.target.as_str()], ctx)?;
-            Ok((r.clone(), self.trigger_correlogram(&base, &r)?))
+            Ok((r.clone(), self.trigger_correlogram(&base, &r)))
         })?;
         ctx.cases_done(1, total);
 
@@ -626,23 +628,18 @@ impl Prepared for PreparedConditioning {
 }
 
 impl PreparedConditioning {
+    /// The measured projection's synapse count.
+    fn synapses(&self) -> usize {
+        self.out_degree.iter().sum()
+    }
+
     /// `Σ_j o_j C_j(s) / S`: the baseline's pair counts (pre spike of the trigger's population,
     /// trigger spike) by lag, each pre neuron weighted by its synapses in the measured
     /// projection, per synapse. Lags cover the window's reach (6 τ) beyond every delay and the
     /// response window.
-    fn trigger_correlogram(
-        &self,
-        config: &NetworkConfig,
-        r: &RunResult,
-    ) -> Result<Correlogram, String> {
+    fn trigger_correlogram(&self, config: &NetworkConfig, r: &RunResult) -> Correlogram {
         let c = &self.spec.conditioning;
-        let network = Network::build(config, self.spec.seed).map_err(|e| e.to_string())?;
-        let proj = network.projection_index(&c.projection).expect("validated projection");
-        let mut out_degree = vec![0usize; network.populations()[network.projections()[proj].pre].n];
-        let synapses = network.synapses(proj);
-        for &(pre, _) in &synapses {
-            out_degree[pre as usize] += 1;
-        }
+        let out_degree = &self.out_degree;
         let trains = &r.trains[&c.trigger.population];
         let trigger = &trains[c.trigger.neuron as usize];
         let bin = config.simulation.dt;
@@ -671,9 +668,9 @@ impl PreparedConditioning {
                 *ch += o * independent * (span - lag.abs()).max(0.0);
             }
         }
-        let s = synapses.len().max(1) as f64;
+        let s = self.synapses().max(1) as f64;
         total.iter_mut().chain(chance.iter_mut()).for_each(|t| *t /= s);
-        Ok(Correlogram { lags, pairs: total, chance })
+        Correlogram { lags, pairs: total, chance }
     }
 
     /// A population's evoked spikes per neuron per stimulation in each bin after the onset:
@@ -757,7 +754,7 @@ impl PreparedConditioning {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(i, _)| i)
             .expect("at least one delay");
-        let n_syn = self.synapses;
+        let n_syn = self.synapses();
         let se = baseline.change_std / (n_syn.max(1) as f64).sqrt();
         let pp: f64 = predicted_effect.iter().map(|p| p * p).sum();
         let slope = effect.iter().zip(&predicted_effect).map(|(m, p)| m * p).sum::<f64>() / pp;

@@ -23,7 +23,7 @@ use neurodyn_core::{RangeError, check, rng};
 use neurodyn_io::IoError;
 use neurodyn_io::npz::{Array, read_f64};
 use neurodyn_io::spec::{
-    SCHEMA_VERSION, SpecError, check_name, range_error, schema_version, serde_error,
+    SCHEMA_VERSION, SpecError, check_name, check_values, range_error, schema_version, serde_error,
 };
 use neurodyn_models::ei_reservoir::{EiReservoir, EiReservoirConfig};
 use neurodyn_report::svg::{Marker, Plot};
@@ -135,22 +135,13 @@ impl EiSpec {
             e.field = format!("ei_reservoir.model.{}", e.field);
             e
         })?;
-        let list = |v: &[f64], field: &str, lo: f64, hi: f64| -> Result<(), RangeError> {
-            check(
-                !v.is_empty() && v.len() <= 1000,
+        let list = |v: &[f64], field: &str, lo: f64, hi: f64| {
+            check_values(
+                v,
                 &format!("ei_reservoir.{field}"),
-                format!("{} values", v.len()),
-                "between 1 and 1000 values",
-            )?;
-            for (i, &x) in v.iter().enumerate() {
-                check(
-                    x > lo && x < hi,
-                    &format!("ei_reservoir.{field}[{i}]"),
-                    x,
-                    &format!("a value in ({lo}, {hi})"),
-                )?;
-            }
-            Ok(())
+                |x| x > lo && x < hi,
+                &format!("a value in ({lo}, {hi})"),
+            )
         };
         list(&s.balances, "balances", 0.0, 1e3)?;
         list(&s.targets, "targets", 0.0, 1.0)?;

@@ -40,7 +40,7 @@ use neurodyn_io::spec::{
     serde_error,
 };
 use neurodyn_report::svg::{Plot, stack};
-use neurodyn_sim::config::{InputConfig, RecordConfig};
+use neurodyn_sim::config::{InputConfig, RecordConfig, Schedule};
 use neurodyn_sim::record::Recording;
 use neurodyn_sim::{Network, NetworkConfig};
 use rayon::prelude::*;
@@ -273,21 +273,24 @@ impl Kind for RingTrackingKind {
     }
 }
 
-/// Knots `(times, values)` of a stimulus.
-type Stimulus = (Vec<f64>, Vec<f64>);
+/// A stimulus: knots `(times, values)`, linear between them (as the tuned input plays it).
+type Stimulus = Schedule;
 
 impl PreparedRing {
     fn switch_stimulus(&self) -> Stimulus {
         let sw = &self.spec.ring_tracking.switch;
         // Take the short way round the 180° circle.
         let d = (sw.to - sw.from + 90.0).rem_euclid(180.0) - 90.0;
-        (vec![0.0, sw.at, sw.at + 0.05], vec![sw.from, sw.from, sw.from + d])
+        Schedule {
+            times: vec![0.0, sw.at, sw.at + 0.05],
+            values: vec![sw.from, sw.from, sw.from + d],
+        }
     }
 
     /// The continued rotation: the same sweep, never reversing.
     fn rotation_stimulus(&self) -> Stimulus {
         let m = &self.spec.ring_tracking.motion;
-        (vec![0.0, m.duration], vec![0.0, m.speed * m.duration])
+        Schedule { times: vec![0.0, m.duration], values: vec![0.0, m.speed * m.duration] }
     }
 
     fn motion_stimulus(&self) -> Stimulus {
@@ -303,13 +306,13 @@ impl PreparedRing {
             values.push(theta);
             dir = -dir;
         }
-        (times, values)
+        Schedule { times, values }
     }
 
     /// Reversal times of the motion stimulus inside the scored part.
     fn reversals(&self) -> Vec<f64> {
         let m = &self.spec.ring_tracking.motion;
-        let (times, _) = self.motion_stimulus();
+        let times = self.motion_stimulus().times;
         times[1..]
             .iter()
             .copied()
@@ -331,8 +334,8 @@ impl PreparedRing {
                 peak: s.drive.peak,
                 concentration: s.drive.concentration,
                 period: 180.0,
-                times: stimulus.0.clone(),
-                values: stimulus.1.clone(),
+                times: stimulus.times.clone(),
+                values: stimulus.values.clone(),
             },
         );
         config.record =
@@ -383,19 +386,6 @@ fn diff(a: f64, b: f64) -> f64 {
     -((b - a + 90.0).rem_euclid(180.0) - 90.0)
 }
 
-/// Value of the stimulus knots at `t` (linear, held at the ends).
-fn stimulus_at(s: &Stimulus, t: f64) -> f64 {
-    let (times, values) = s;
-    match times.partition_point(|&x| x <= t) {
-        0 => values[0],
-        i if i == times.len() => values[i - 1],
-        i => {
-            values[i - 1]
-                + (values[i] - values[i - 1]) * (t - times[i - 1]) / (times[i] - times[i - 1])
-        }
-    }
-}
-
 /// `metrics.json` of a ring-tracking experiment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RingMetrics {
@@ -429,9 +419,7 @@ impl Prepared for PreparedRing {
     }
     fn resolved(&self) -> String {
         let mut resolved = self.spec.clone();
-        let network: toml::Table =
-            toml::from_str(&self.network.to_toml()).expect("a resolved spiking spec is TOML");
-        resolved.ring_tracking.network = toml::Value::Table(network);
+        resolved.ring_tracking.network = toml::Value::Table(self.network.to_table());
         toml::to_string_pretty(&resolved).expect("a ring_tracking spec serialises to TOML")
     }
     fn describe(&self) -> String {
@@ -518,7 +506,7 @@ impl PreparedRing {
                     c_mv.iter()
                         .zip(trace)
                         .filter(|(c, v)| after(**c) && v.is_finite())
-                        .map(|(c, v)| diff(*v, stimulus_at(stim, *c)).abs())
+                        .map(|(c, v)| diff(*v, stim.interpolated(*c)).abs())
                         .collect::<Vec<f64>>()
                 })
                 .collect()
@@ -533,7 +521,7 @@ impl PreparedRing {
                 c_mv.iter()
                     .zip(trace)
                     .filter(|(c, v)| **c >= s.motion.settle && v.is_finite())
-                    .map(|(c, v)| diff(*v, stimulus_at(mv_stim, *c)).abs())
+                    .map(|(c, v)| diff(*v, mv_stim.interpolated(*c)).abs())
                     .collect::<Vec<f64>>()
             })
             .collect();
@@ -568,9 +556,9 @@ impl PreparedRing {
         );
         let flat = |v: &[Vec<f64>]| v.iter().flatten().copied().collect::<Vec<f64>>();
         let presented_sw: Vec<f64> =
-            c_sw.iter().map(|&c| stimulus_at(sw_stim, c).rem_euclid(180.0)).collect();
+            c_sw.iter().map(|&c| sw_stim.interpolated(c).rem_euclid(180.0)).collect();
         let presented_mv: Vec<f64> =
-            c_mv.iter().map(|&c| stimulus_at(mv_stim, c).rem_euclid(180.0)).collect();
+            c_mv.iter().map(|&c| mv_stim.interpolated(c).rem_euclid(180.0)).collect();
         let arrays = vec![
             ("switch_time".to_string(), Array::f64(&[c_sw.len()], c_sw.clone())),
             (
@@ -657,9 +645,9 @@ trials = 3
             (circular_mean(&[175.0, 5.0]) - 0.0).abs() < 1e-9
                 || (circular_mean(&[175.0, 5.0]) - 180.0).abs() < 1e-9
         );
-        let s: Stimulus = (vec![0.0, 100.0, 200.0], vec![0.0, 30.0, 0.0]);
-        assert_eq!(stimulus_at(&s, 50.0), 15.0);
-        assert_eq!(stimulus_at(&s, 250.0), 0.0);
+        let s = Schedule { times: vec![0.0, 100.0, 200.0], values: vec![0.0, 30.0, 0.0] };
+        assert_eq!(s.interpolated(50.0), 15.0);
+        assert_eq!(s.interpolated(250.0), 0.0);
     }
 
     #[test]

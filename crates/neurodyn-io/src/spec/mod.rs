@@ -103,6 +103,26 @@ pub fn serde_error(text: &str, file: &str, e: toml::de::Error) -> SpecError {
     }
 }
 
+/// A list of 1 to 1000 values at `field`, each accepted by `ok` (`expected` says what is):
+/// errors name the list or the value's index (`field[i]`).
+pub fn check_values(
+    values: &[f64],
+    field: &str,
+    ok: impl Fn(f64) -> bool,
+    expected: &str,
+) -> Result<(), RangeError> {
+    neurodyn_core::check(
+        !values.is_empty() && values.len() <= 1000,
+        field,
+        format!("{} values", values.len()),
+        "between 1 and 1000 values",
+    )?;
+    for (i, &x) in values.iter().enumerate() {
+        neurodyn_core::check(ok(x), &format!("{field}[{i}]"), x, expected)?;
+    }
+    Ok(())
+}
+
 /// The name becomes a directory name: keep it to one safe path component.
 pub fn check_name(name: &str) -> Result<(), RangeError> {
     let safe = !name.is_empty()

@@ -111,6 +111,14 @@ impl SpikingSpec {
     }
 }
 
+impl SpikingSpec {
+    /// [`SpikingSpec::to_toml`] as a table, for a spec that nests this network (its resolved
+    /// form inlines the network, so it re-runs without the network's file).
+    pub fn to_table(&self) -> toml::Table {
+        toml::from_str(&self.to_toml()).expect("a resolved spiking spec is TOML")
+    }
+}
+
 /// Parses spiking-spec text; `file` labels errors and `base` resolves relative paths.
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<SpikingSpec, SpecError> {
     let mut spec: SpikingSpec = toml::from_str(text).map_err(|e| serde_error(text, file, e))?;
