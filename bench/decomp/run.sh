@@ -18,13 +18,13 @@ PY="$VENV/bin/python"
 WORK=$(mktemp -d)
 RESULTS=$WORK/results.jsonl
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
-for method in cp ncp nmf; do
+for method in cp ncp nmf ncp_masked nmf_masked; do
     $PY bench/decomp/peers.py data "$WORK/$method.npz" "$method" 1
 done
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS" >&2
-    for method in cp ncp nmf; do
-        rank=5; [ "$method" = nmf ] && rank=10
+    for method in cp ncp nmf ncp_masked nmf_masked; do
+        rank=5; [ "${method%_masked}" = nmf ] && rank=10
         taskset -c "$CPU" $PY bench/measure.py "$method" -- \
             $PY bench/decomp/neurodyn_run.py "$method" "$WORK/$method.npz" $rank "$ITERS" "$WORK/nd" >> "$RESULTS"
         taskset -c "$CPU" $PY bench/measure.py "$method" -- \

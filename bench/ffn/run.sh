@@ -18,8 +18,7 @@ ND=target/release/examples/ffn_step
 PY="$VENV/bin/python bench/ffn/peers.py"
 RESULTS=$(mktemp)
 pin() { taskset -c "$CPU" "$@"; }
-grep -m1 "model name" /proc/cpuinfo >&2
-grep -o -m1 -w "avx512f\|avx2" /proc/cpuinfo | sort -u | tr '\n' ' ' >&2; echo >&2
+echo "CPU: $(python3 bench/cpu.py)" >&2
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS" >&2
     pin $ND 8 256 512 "$REPEATS" >> "$RESULTS"

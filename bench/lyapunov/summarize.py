@@ -1,8 +1,14 @@
 """Medians per tool of bench/lyapunov/run.sh's JSON lines and the NumPy / neurodyn ratio."""
 import collections
 import json
+import pathlib
 import statistics
 import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from cpu import describe  # noqa: E402
+
+print(f"CPU: {describe()}\n")
 
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):

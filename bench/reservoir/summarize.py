@@ -5,20 +5,20 @@ ratios, the NRMSEs and peak memory, and the CPU.
 """
 
 import json
+import pathlib
 import statistics
 import sys
 from collections import defaultdict
 
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
-simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from cpu import describe  # noqa: E402
 
 rows = defaultdict(list)
 for line in open(sys.argv[1]):
     r = json.loads(line)
     rows[(r["units"], r["stage"], r["tool"])].append(r["median_ms"])
 rounds = len(next(iter(rows.values())))
-print(f"CPU: {cpu} ({simd}), one pinned thread, medians over {rounds} rounds\n")
+print(f"CPU: {describe()}; one pinned thread, medians over {rounds} rounds\n")
 print("Dense reservoirs, 10 000 steps of one input:\n")
 print("| units | stage | reservoirpy [ms] | neurodyn [ms] | ratio |")
 print("|---|---|---|---|---|")

@@ -1,8 +1,14 @@
 """Median over rounds of each tool's median step time, and neurodyn's speed-up over each peer."""
 import json
+import pathlib
 import statistics
 import sys
 from collections import defaultdict
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from cpu import describe  # noqa: E402
+
+print(f"CPU: {describe()}\n")
 
 times = defaultdict(list)
 for line in open(sys.argv[1]):

@@ -1,8 +1,14 @@
 """Medians per (case, tool) of the JSON lines bench/spiking/run.sh collects, and ratios."""
 import collections
 import json
+import pathlib
 import statistics
 import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from cpu import describe  # noqa: E402
+
+print(f"CPU: {describe()}\n")
 
 rows = collections.defaultdict(list)
 order = []

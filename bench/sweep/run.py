@@ -17,6 +17,9 @@ import time
 
 import neurodyn as nd
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cpu import describe  # noqa: E402
+
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 BASE = {
     "name": "bench_point", "seed": 1,
@@ -54,9 +57,7 @@ def main():
             results["pool_2"].append(timed(None, 2))
             results["dask_2"].append(timed(client))
     med = {k: statistics.median(v) for k, v in results.items()}
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    simd = "AVX-512" if "avx512f" in open("/proc/cpuinfo").read() else "AVX2"
-    print(f"CPU: {cpu} ({simd}), {os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"CPU: {describe()}, Python {platform.python_version()}, "
           f"rounds: {ROUNDS}\n")
     print("| executor | 32 points s | points/s |\n|---|---|---|")
     for k, v in med.items():

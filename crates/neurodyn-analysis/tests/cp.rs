@@ -172,3 +172,134 @@ fn nonnegative_cp_is_monotone_nonnegative_and_recovers_planted_factors() {
     hidden[7] = false;
     assert!(nncp_hals(&negative, SHAPE, Some(&hidden), &config(1)).is_ok());
 }
+
+/// `Σ_s λ_s A_is B_js C_ks` at every entry.
+fn model(weights: &[f64], f: &[Vec<f64>; 3], r: usize) -> Vec<f64> {
+    (0..LEN)
+        .map(|t| {
+            let (i, j, k) = (t / 500, (t / 25) % 20, t % 25);
+            (0..r).map(|s| weights[s] * f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum()
+        })
+        .collect()
+}
+
+/// Gradient of `½ Σ M (X − [[A, B, C]])²` with respect to factor `mode`, entry by entry: the
+/// plain definition, against which the fits' products are checked.
+fn masked_gradient(x: &[f64], m: &[bool], f: &[Vec<f64>; 3], r: usize, mode: usize) -> Vec<f64> {
+    let mut g = vec![0.0; SHAPE[mode] * r];
+    let fit = model(&vec![1.0; r], f, r);
+    for t in (0..LEN).filter(|&t| m[t]) {
+        let idx = [t / 500, (t / 25) % 20, t % 25];
+        for s in 0..r {
+            let others: f64 = (0..3).filter(|&n| n != mode).map(|n| f[n][idx[n] * r + s]).product();
+            g[idx[mode] * r + s] -= (x[t] - fit[t]) * others;
+        }
+    }
+    g
+}
+
+#[test]
+fn one_masked_sweep_solves_every_rows_normal_equations_entry_by_entry() {
+    // Reference: the masked ALS sweep written plainly, one Gram and right-hand side per row
+    // summed over that row's observed entries, solved by Gaussian elimination.
+    use neurodyn_analysis::decomp::cp::cp_als_from;
+    let (x, _) = planted(0.5, 21);
+    let m = mask(0.85, 22);
+    let r = 3;
+    let mut g = rng::stream(23, "start", 0);
+    let init: [Vec<f64>; 3] =
+        SHAPE.map(|n| (0..n * r).map(|_| StandardNormal.sample(&mut g)).collect());
+    let mut f = init.clone();
+    for mode in 0..3 {
+        let n = SHAPE[mode];
+        let (mut gram, mut rhs) = (vec![0.0; n * r * r], vec![0.0; n * r]);
+        for t in (0..LEN).filter(|&t| m[t]) {
+            let idx = [t / 500, (t / 25) % 20, t % 25];
+            let z: Vec<f64> = (0..r)
+                .map(|s| (0..3).filter(|&q| q != mode).map(|q| f[q][idx[q] * r + s]).product())
+                .collect();
+            let a = idx[mode];
+            for s in 0..r {
+                rhs[a * r + s] += x[t] * z[s];
+                for u in 0..r {
+                    gram[(a * r + s) * r + u] += z[s] * z[u];
+                }
+            }
+        }
+        for a in 0..n {
+            let sol = solve(&gram[a * r * r..(a + 1) * r * r], &rhs[a * r..(a + 1) * r], r);
+            f[mode][a * r..(a + 1) * r].copy_from_slice(&sol);
+        }
+    }
+    let fit = cp_als_from(&x, SHAPE, Some(&m), &config(1), init).unwrap();
+    let (got, want) = (model(&fit.weights, &fit.factors, r), model(&[1.0; 3], &f, r));
+    let scale = want.iter().map(|v| v.abs()).fold(0.0, f64::max);
+    for t in 0..LEN {
+        assert!((got[t] - want[t]).abs() < 1e-9 * scale, "entry {t}: {} vs {}", got[t], want[t]);
+    }
+    let objective: f64 =
+        0.5 * (0..LEN).filter(|&t| m[t]).map(|t| (x[t] - want[t]).powi(2)).sum::<f64>();
+    assert!((fit.loss[1] / objective - 1.0).abs() < 1e-10, "{} vs {objective}", fit.loss[1]);
+}
+
+/// `G y = b` by Gaussian elimination with partial pivoting (`r × r`, row-major).
+fn solve(g: &[f64], b: &[f64], r: usize) -> Vec<f64> {
+    let mut a: Vec<Vec<f64>> = (0..r).map(|i| [&g[i * r..(i + 1) * r], &[b[i]]].concat()).collect();
+    for c in 0..r {
+        let p = (c..r).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).unwrap();
+        a.swap(c, p);
+        for i in c + 1..r {
+            let l = a[i][c] / a[c][c];
+            for j in c..=r {
+                a[i][j] -= l * a[c][j];
+            }
+        }
+    }
+    let mut y = vec![0.0; r];
+    for i in (0..r).rev() {
+        y[i] = (a[i][r] - (i + 1..r).map(|j| a[i][j] * y[j]).sum::<f64>()) / a[i][i];
+    }
+    y
+}
+
+#[test]
+fn masked_fits_end_at_stationary_points_of_the_masked_objective() {
+    // CP-ALS: gradient ≈ 0; non-negative CP: the KKT conditions (gradient ≈ 0 where a factor
+    // entry is positive, ≥ 0 where it is 0), each gradient summed entry by entry.
+    use neurodyn_analysis::decomp::cp::nncp_hals;
+    let m = mask(0.85, 31);
+    let (x, _) = planted(0.3, 32);
+    let fit = cp_als(&x, SHAPE, Some(&m), &config(3000)).unwrap();
+    let f = fit.factors.clone();
+    let f = [
+        f[0].iter().enumerate().map(|(q, v)| v * fit.weights[q % 3]).collect(),
+        f[1].clone(),
+        f[2].clone(),
+    ];
+    for mode in 0..3 {
+        let g = masked_gradient(&x, &m, &f, 3, mode);
+        let big = g.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        assert!(big < 1e-6, "CP-ALS mode {mode}: largest gradient entry {big:e}");
+    }
+    let (x, _) = planted_nonnegative(0.3, 33);
+    let fit = nncp_hals(&x, SHAPE, Some(&m), &config(5000)).unwrap();
+    let f = fit.factors.clone();
+    let f = [
+        f[0].iter().enumerate().map(|(q, v)| v * fit.weights[q % 3]).collect(),
+        f[1].clone(),
+        f[2].clone(),
+    ];
+    for mode in 0..3 {
+        let g = masked_gradient(&x, &m, &f, 3, mode);
+        for (q, (gv, fv)) in g.iter().zip(&f[mode]).enumerate() {
+            if *fv > 1e-8 {
+                assert!(
+                    gv.abs() < 1e-5,
+                    "non-negative CP mode {mode} entry {q}: f {fv}, grad {gv:e}"
+                );
+            } else {
+                assert!(*gv > -1e-5, "non-negative CP mode {mode} entry {q}: f = 0, grad {gv:e}");
+            }
+        }
+    }
+}

@@ -9,8 +9,10 @@
 //! Without a mask each factor update solves the normal equations
 //! `A (BᵀB ∗ CᵀC) = X_(1) (C ⊙ B)` (Hadamard product `∗` of Grams, MTTKRP on the right). With a
 //! mask every row has its own Gram `Σ_jk M_ijk (b_j ∗ c_k)(b_j ∗ c_k)ᵀ`, solved row by row, so
-//! missing entries are ignored rather than zero-filled. Each update is an exact block
-//! minimiser, so the objective never increases. After fitting, the columns are normalised
+//! missing entries are ignored rather than zero-filled (nor imputed, as TensorLy's masked fits
+//! do). All rows' Grams come from one matrix product: the 0/1 mask unfolded, times the
+//! Khatri–Rao product of the other factors' pairwise column products (`R(R+1)/2` columns).
+//! Each update is an exact block minimiser, so the objective never increases. After fitting, the columns are normalised
 //! into weights `λ` and sorted by decreasing weight.
 
 use faer::Mat;
@@ -143,7 +145,7 @@ pub fn cp_als_from(
     }
     let (w, xm) = super::masked(x, mask);
     let mut factors = init;
-    let mut loss = vec![objective(&xm, &w, shape, &factors, r)];
+    let mut loss = vec![masked_objective(&xm, &w, shape, &factors, r)];
     let mut converged = false;
     let x_norm2: f64 = xm.iter().map(|v| v * v).sum();
     for _ in 0..c.max_iters {
@@ -155,7 +157,7 @@ pub fn cp_als_from(
             None => {
                 gram_objective(x_norm2, &mttkrp(&xm, shape, &factors, r, 2), &factors, shape, r, 2)
             }
-            Some(_) => objective(&xm, &w, shape, &factors, r),
+            Some(_) => masked_objective(&xm, &w, shape, &factors, r),
         };
         if super::record_and_check(&mut loss, l, c.tol) {
             converged = true;
@@ -176,9 +178,8 @@ pub fn nncp_hals(
 ) -> Result<CpResult, CpError> {
     validate(x, shape, mask, c)?;
     let [_, nj, nk] = shape;
-    let len = x.len();
     let observed = |t: usize| mask.is_none_or(|m| m[t]);
-    if let Some(t) = (0..len).find(|&t| observed(t) && x[t] < 0.0) {
+    if let Some(t) = (0..x.len()).find(|&t| observed(t) && x[t] < 0.0) {
         return Err(CpError::Negative {
             index: [t / (nj * nk), (t / nk) % nj, t % nk],
             value: x[t],
@@ -194,41 +195,18 @@ pub fn nncp_hals(
     if mask.is_none() {
         return Ok(nncp_hals_dense(&xm, shape, f, c));
     }
-    let mut residual = vec![0.0; len];
-    masked_residual(&xm, &w, shape, &f, r, &mut residual);
-    let mut loss = vec![0.5 * residual.iter().map(|v| v * v).sum::<f64>()];
+    // Masked HALS: each row's column updates are exact coordinate minimisers of that row's
+    // weighted least squares, from the same per-row Grams as the ALS update.
+    let mut loss = vec![masked_objective(&xm, &w, shape, &f, r)];
     let mut converged = false;
     for _ in 0..c.max_iters {
         for mode in 0..3 {
-            let (p, q) = other_modes(mode);
-            for s in 0..r {
-                let n = shape[mode];
-                let (mut num, mut den) = (vec![0.0; n], vec![0.0; n]);
-                let (fp, fq) = (&f[p], &f[q]);
-                for_each_entry(shape, mode, |t, a, b, cc| {
-                    let z = fp[b * r + s] * fq[cc * r + s];
-                    num[a] += residual[t] * z;
-                    den[a] += w[t] * z * z;
-                });
-                let delta: Vec<f64> = (0..n)
-                    .map(|a| {
-                        let old = f[mode][a * r + s];
-                        let new = if den[a] > 0.0 { (old + num[a] / den[a]).max(0.0) } else { old };
-                        f[mode][a * r + s] = new;
-                        new - old
-                    })
-                    .collect();
-                let (fp, fq) = (&f[p], &f[q]);
-                for_each_entry(shape, mode, |t, a, b, cc| {
-                    if delta[a] != 0.0 {
-                        residual[t] -= w[t] * delta[a] * fp[b * r + s] * fq[cc * r + s];
-                    }
-                });
+            let (rhs, grams) = masked_normal_equations(&xm, &w, shape, &f, r, mode);
+            for (a, row) in f[mode].chunks_exact_mut(r).enumerate() {
+                super::hals_row(row, &grams[a * r * r..(a + 1) * r * r], &rhs[a * r..(a + 1) * r]);
             }
         }
-        // Recompute the residual from the factors each sweep so round-off cannot accumulate.
-        masked_residual(&xm, &w, shape, &f, r, &mut residual);
-        let l = 0.5 * residual.iter().map(|v| v * v).sum::<f64>();
+        let l = masked_objective(&xm, &w, shape, &f, r);
         if super::record_and_check(&mut loss, l, c.tol) {
             converged = true;
             break;
@@ -277,82 +255,94 @@ fn nncp_hals_dense(x: &[f64], shape: [usize; 3], mut f: [Vec<f64>; 3], c: &CpCon
     CpResult { weights, factors, loss, converged }
 }
 
-/// Calls `f(t, a, b, c)` for every entry `t = (i·J + j)·K + k` in storage order, with `a` the
-/// index along `mode` and `(b, c)` those along the other two modes in increasing order: `(i, j,
-/// k)`, `(j, i, k)` or `(k, i, j)`. Nested loops: no divisions in the inner loop.
-#[inline(always)]
-fn for_each_entry(shape: [usize; 3], mode: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
-    let [ni, nj, nk] = shape;
-    let mut t = 0;
-    for i in 0..ni {
-        for j in 0..nj {
-            match mode {
-                0 => (0..nk).for_each(|k| f(t + k, i, j, k)),
-                1 => (0..nk).for_each(|k| f(t + k, j, i, k)),
-                _ => (0..nk).for_each(|k| f(t + k, k, i, j)),
-            }
-            t += nk;
-        }
-    }
+/// `X_(mode) (F_q ⊙ F_p)`: the matricised tensor times the Khatri–Rao product of the other
+/// factors (`n × R`).
+fn mttkrp(x: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3], r: usize, mode: usize) -> Vec<f64> {
+    let (p, q) = other_modes(mode);
+    unfolded_times_khatri_rao(x, shape, mode, &f[p], &f[q], r)
 }
 
-/// `X_(mode) (F_q ⊙ F_p)`: the matricised tensor times the Khatri–Rao product of the other
-/// factors (`n × R`), by matrix products: mode 0 as one `I × JK` product, mode 2 as one
-/// `K × IJ` product (the transposed view), mode 1 as `I` products of `J × K` slices.
-fn mttkrp(x: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3], r: usize, mode: usize) -> Vec<f64> {
+/// `X_(mode) (U_q ⊙ U_p)` for matrices `U_p` (`n_p × cols`) and `U_q` (`n_q × cols`) of the two
+/// other modes `p < q` (row-major), by matrix products: mode 0 as one `I × JK` product, mode 2
+/// as one `K × IJ` product (the transposed view), mode 1 as `I` products of `J × K` slices.
+fn unfolded_times_khatri_rao(
+    x: &[f64],
+    shape: [usize; 3],
+    mode: usize,
+    up: &[f64],
+    uq: &[f64],
+    cols: usize,
+) -> Vec<f64> {
     use faer::Accum;
     use neurodyn_core::mat::{gemm, view, view_mut};
     let [ni, nj, nk] = shape;
     let khatri_rao = |u: &[f64], nu: usize, v: &[f64], nv: usize| -> Vec<f64> {
-        let mut out = vec![0.0; nu * nv * r];
-        for a in 0..nu {
-            for b in 0..nv {
-                for s in 0..r {
-                    out[(a * nv + b) * r + s] = u[a * r + s] * v[b * r + s];
-                }
+        let mut out = Vec::with_capacity(nu * nv * cols);
+        for ru in u.chunks_exact(cols).take(nu) {
+            for rv in v.chunks_exact(cols).take(nv) {
+                out.extend(ru.iter().zip(rv).map(|(a, b)| a * b));
             }
         }
         out
     };
-    let mut out = vec![0.0; shape[mode] * r];
+    let mut out = vec![0.0; shape[mode] * cols];
     match mode {
         0 => {
-            let kr = khatri_rao(&f[1], nj, &f[2], nk);
+            let kr = khatri_rao(up, nj, uq, nk);
             gemm(
-                view_mut(&mut out, ni, r),
+                view_mut(&mut out, ni, cols),
                 Accum::Replace,
                 view(x, ni, nj * nk),
-                view(&kr, nj * nk, r),
+                view(&kr, nj * nk, cols),
             );
         }
         2 => {
-            let kr = khatri_rao(&f[0], ni, &f[1], nj);
+            let kr = khatri_rao(up, ni, uq, nj);
             gemm(
-                view_mut(&mut out, nk, r),
+                view_mut(&mut out, nk, cols),
                 Accum::Replace,
                 view(x, ni * nj, nk).transpose(),
-                view(&kr, ni * nj, r),
+                view(&kr, ni * nj, cols),
             );
         }
         _ => {
-            let mut scaled = vec![0.0; nk * r];
             for i in 0..ni {
-                for k in 0..nk {
-                    for s in 0..r {
-                        scaled[k * r + s] = f[2][k * r + s] * f[0][i * r + s];
-                    }
-                }
+                let scaled = khatri_rao(&up[i * cols..(i + 1) * cols], 1, uq, nk);
                 let slice = &x[i * nj * nk..(i + 1) * nj * nk];
                 gemm(
-                    view_mut(&mut out, nj, r),
+                    view_mut(&mut out, nj, cols),
                     Accum::Add,
                     view(slice, nj, nk),
-                    view(&scaled, nk, r),
+                    view(&scaled, nk, cols),
                 );
             }
         }
     }
     out
+}
+
+/// Every row's normal equations of mode `mode` under a mask: the right-hand sides, the MTTKRP
+/// of the zero-filled data (`n × R`), and the Grams `Σ M_abc z_bc z_bcᵀ` (`n × R × R`), from one
+/// product of the unfolded 0/1 mask with the Khatri–Rao product of the other factors' pairwise
+/// column products — no pass per entry.
+fn masked_normal_equations(
+    xm: &[f64],
+    w: &[f64],
+    shape: [usize; 3],
+    f: &[Vec<f64>; 3],
+    r: usize,
+    mode: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let (p, q) = other_modes(mode);
+    let pairs = r * (r + 1) / 2;
+    let (pp, pq) =
+        (super::column_pairs(&f[p], shape[p], r), super::column_pairs(&f[q], shape[q], r));
+    let packed = unfolded_times_khatri_rao(w, shape, mode, &pp, &pq, pairs);
+    let mut grams = vec![0.0; shape[mode] * r * r];
+    for (g, pk) in grams.chunks_exact_mut(r * r).zip(packed.chunks_exact(pairs)) {
+        super::unpack_gram(pk, r, g);
+    }
+    (mttkrp(xm, shape, f, r, mode), grams)
 }
 
 /// `FᵀF` (`R × R`).
@@ -394,42 +384,11 @@ fn update_mode(
     r: usize,
     mode: usize,
 ) {
-    let (p, q) = other_modes(mode);
     let n = shape[mode];
-    // Right-hand sides (MTTKRP) and, with a mask, one Gram per row.
-    let mut rhs = if w.is_none() { mttkrp(x, shape, f, r, mode) } else { vec![0.0; n * r] };
-    let mut grams = vec![0.0; if w.is_some() { n * r * r } else { 0 }];
-    if let Some(w) = w {
-        let mut z = vec![0.0; r];
-        let (fp, fq) = (&f[p], &f[q]);
-        for_each_entry(shape, mode, |t, a, b, c| {
-            if w[t] == 0.0 {
-                return;
-            }
-            let (row_b, row_c) = (&fp[b * r..(b + 1) * r], &fq[c * r..(c + 1) * r]);
-            let rhs = &mut rhs[a * r..(a + 1) * r];
-            for s in 0..r {
-                z[s] = row_b[s] * row_c[s];
-                rhs[s] += x[t] * z[s];
-            }
-            // The Gram is symmetric: accumulate its upper triangle, mirrored after the pass.
-            let gram = &mut grams[a * r * r..(a + 1) * r * r];
-            for s in 0..r {
-                let zs = z[s];
-                for (g, zu) in gram[s * r + s..(s + 1) * r].iter_mut().zip(&z[s..]) {
-                    *g += zs * zu;
-                }
-            }
-        });
-        for a in 0..n {
-            let gram = &mut grams[a * r * r..(a + 1) * r * r];
-            for s in 0..r {
-                for u in 0..s {
-                    gram[s * r + u] = gram[u * r + s];
-                }
-            }
-        }
-    }
+    let (rhs, grams) = match w {
+        None => (mttkrp(x, shape, f, r, mode), Vec::new()),
+        Some(w) => masked_normal_equations(x, w, shape, f, r, mode),
+    };
     // Shared Gram (BᵀB ∗ CᵀC) without a mask.
     let shared = w.is_none().then(|| other_grams(f, shape, r, mode));
     for a in 0..n {
@@ -449,31 +408,38 @@ fn update_mode(
     }
 }
 
-/// `out = M ⊙ (X − [[A, B, C]])`.
-fn masked_residual(
-    x: &[f64],
-    w: &[f64],
-    shape: [usize; 3],
-    f: &[Vec<f64>; 3],
-    r: usize,
-    out: &mut [f64],
-) {
-    for_each_entry(shape, 0, |t, i, j, k| {
-        out[t] = if w[t] == 0.0 {
-            0.0
-        } else {
-            let model: f64 =
-                (0..r).map(|s| f[0][i * r + s] * f[1][j * r + s] * f[2][k * r + s]).sum();
-            w[t] * (x[t] - model)
-        };
-    });
-}
-
-/// `½ ‖M ⊙ (X − [[A, B, C]])‖²`.
-fn objective(x: &[f64], w: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3], r: usize) -> f64 {
-    let mut residual = vec![0.0; x.len()];
-    masked_residual(x, w, shape, f, r, &mut residual);
-    0.5 * residual.iter().map(|v| v * v).sum::<f64>()
+/// `½ ‖M ⊙ (X − [[A, B, C]])‖²`, the model built by matrix products `A (C ⊙ B)ᵀ` a block of
+/// rows of `A` at a time.
+fn masked_objective(xm: &[f64], w: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3], r: usize) -> f64 {
+    use neurodyn_core::mat::{gemm, view, view_mut};
+    const ROWS: usize = 8;
+    let [ni, nj, nk] = shape;
+    let plane = nj * nk;
+    let mut kr = Vec::with_capacity(plane * r);
+    for rb in f[1].chunks_exact(r).take(nj) {
+        for rc in f[2].chunks_exact(r).take(nk) {
+            kr.extend(rb.iter().zip(rc).map(|(a, b)| a * b));
+        }
+    }
+    let mut model = vec![0.0; ROWS * plane];
+    let mut sum = 0.0;
+    for i0 in (0..ni).step_by(ROWS) {
+        let rows = ROWS.min(ni - i0);
+        gemm(
+            view_mut(&mut model, rows, plane),
+            faer::Accum::Replace,
+            view(&f[0][i0 * r..], rows, r),
+            view(&kr, plane, r).transpose(),
+        );
+        let span = i0 * plane..(i0 + rows) * plane;
+        sum += xm[span.clone()]
+            .iter()
+            .zip(&w[span])
+            .zip(&model)
+            .map(|((x, m), p)| m * (x - p) * (x - p))
+            .sum::<f64>();
+    }
+    0.5 * sum
 }
 
 /// The two modes other than `mode`, in increasing order.

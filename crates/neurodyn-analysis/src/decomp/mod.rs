@@ -24,6 +24,48 @@ pub(crate) fn masked(x: &[f64], mask: Option<&[bool]>) -> (Vec<f64>, Vec<f64>) {
     (weights, data)
 }
 
+/// Pairwise products of the columns of `f` (`n × k`, row-major): `n × k(k+1)/2`, column `(s, u)`
+/// for `s ≤ u` in row-major upper-triangle order holding `f[:, s] ∗ f[:, u]`. The mask times
+/// these (or their Khatri–Rao product) gives every row's weighted Gram `Σ_j M_ij f_j f_jᵀ` at
+/// once, as one matrix product, packed by [`unpack_gram`].
+pub(crate) fn column_pairs(f: &[f64], n: usize, k: usize) -> Vec<f64> {
+    let pairs = k * (k + 1) / 2;
+    let mut out = Vec::with_capacity(n * pairs);
+    for row in f.chunks_exact(k).take(n) {
+        for s in 0..k {
+            out.extend(row[s..].iter().map(|v| row[s] * v));
+        }
+    }
+    out
+}
+
+/// The full symmetric `k × k` matrix (row-major, into `out`) from its upper triangle packed as
+/// [`column_pairs`] orders it.
+pub(crate) fn unpack_gram(packed: &[f64], k: usize, out: &mut [f64]) {
+    let mut t = 0;
+    for s in 0..k {
+        for u in s..k {
+            out[s * k + u] = packed[t];
+            out[u * k + s] = packed[t];
+            t += 1;
+        }
+    }
+}
+
+/// One exact coordinate pass of non-negative least squares `min_{f ≥ 0} ½ fᵀGf − mᵀf` over
+/// the entries of `f` in order: `f_s ← max(0, f_s + (m_s − (Gf)_s) / G_ss)`, skipping
+/// coordinates with `G_ss = 0` (no observation informs them). The HALS update of one row.
+pub(crate) fn hals_row(f: &mut [f64], gram: &[f64], m: &[f64]) {
+    let k = f.len();
+    for s in 0..k {
+        let g = &gram[s * k..(s + 1) * k];
+        if g[s] > 0.0 {
+            let gf: f64 = g.iter().zip(f.iter()).map(|(a, b)| a * b).sum();
+            f[s] = (f[s] + (m[s] - gf) / g[s]).max(0.0);
+        }
+    }
+}
+
 /// Appends `loss` to the history; true when its relative decrease over the previous value is at
 /// most `tol` (the stopping rule shared by every iterative fit here).
 pub(crate) fn record_and_check(history: &mut Vec<f64>, loss: f64, tol: f64) -> bool {

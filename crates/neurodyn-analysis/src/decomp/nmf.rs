@@ -5,8 +5,10 @@
 //!   `H ← H ⊙ Wᵀ(M⊙X) / (Wᵀ(M⊙WH) + ε)`, `W ← W ⊙ (M⊙X)Hᵀ / ((M⊙WH)Hᵀ + ε)`.
 //! - **HALS** (Cichocki & Phan 2009): exact block-coordinate minimisation over one row of `H`
 //!   (or column of `W`) at a time, projected on `≥ 0`. With a mask the one-variable problems
-//!   stay exact: `H_rj ← max(0, Σ_i M_ij W_ir (R_ij + W_ir H_rj) / Σ_i M_ij W_ir²)` with the
-//!   residual `R = M ⊙ (X − WH)` kept up to date; without a mask this is the usual HALS.
+//!   stay exact: each column `h_j` of `H` has its own Gram `Σ_i M_ij w_i w_iᵀ` and right-hand
+//!   side `Σ_i M_ij X_ij w_i` (each row of `W` likewise), all of them from matrix products —
+//!   the mask times the pairwise products of `W`'s columns — and the coordinate updates run
+//!   on those; without a mask this is the usual HALS.
 //!
 //! Both never increase the objective (HALS: each block update is an exact minimiser; MU: the
 //! auxiliary-function argument), which the tests check at every iteration.
@@ -167,30 +169,26 @@ pub fn objective(
     0.5 * xm.iter().zip(&wh).zip(mk).map(|((x, p), q)| q * (x - p) * (x - p)).sum::<f64>()
 }
 
+/// One multiplicative sweep, every sum a matrix product: `Wᵀ(M⊙X)`, `Wᵀ(M⊙WH)`, `(M⊙X)Hᵀ`,
+/// `(M⊙WH)Hᵀ`.
 fn mu_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], m: usize, n: usize, k: usize) {
+    use faer::Accum;
+    use neurodyn_core::mat::{gemm, view, view_mut};
     let masked_wh = |w: &[f64], h: &[f64]| -> Vec<f64> {
         product(w, h, m, n, k).iter().zip(mk).map(|(p, q)| p * q).collect()
     };
     // H ← H ⊙ Wᵀ X / Wᵀ (M ⊙ WH)
     let wh = masked_wh(w, h);
-    for r in 0..k {
-        for j in 0..n {
-            let (num, den) = (0..m).fold((0.0, 0.0), |(a, b), i| {
-                (a + w[i * k + r] * xm[i * n + j], b + w[i * k + r] * wh[i * n + j])
-            });
-            h[r * n + j] *= num / (den + EPS);
-        }
-    }
+    let (mut num, mut den) = (vec![0.0; k * n], vec![0.0; k * n]);
+    gemm(view_mut(&mut num, k, n), Accum::Replace, view(w, m, k).transpose(), view(xm, m, n));
+    gemm(view_mut(&mut den, k, n), Accum::Replace, view(w, m, k).transpose(), view(&wh, m, n));
+    h.iter_mut().zip(num.iter().zip(&den)).for_each(|(v, (a, b))| *v *= a / (b + EPS));
     // W ← W ⊙ X Hᵀ / (M ⊙ WH) Hᵀ
     let wh = masked_wh(w, h);
-    for i in 0..m {
-        for r in 0..k {
-            let (num, den) = (0..n).fold((0.0, 0.0), |(a, b), j| {
-                (a + xm[i * n + j] * h[r * n + j], b + wh[i * n + j] * h[r * n + j])
-            });
-            w[i * k + r] *= num / (den + EPS);
-        }
-    }
+    let (mut num, mut den) = (vec![0.0; m * k], vec![0.0; m * k]);
+    gemm(view_mut(&mut num, m, k), Accum::Replace, view(xm, m, n), view(h, k, n).transpose());
+    gemm(view_mut(&mut den, m, k), Accum::Replace, view(&wh, m, n), view(h, k, n).transpose());
+    w.iter_mut().zip(num.iter().zip(&den)).for_each(|(v, (a, b))| *v *= a / (b + EPS));
 }
 
 /// Unmasked HALS on products (Cichocki & Phan 2009; Gillis 2014): `WᵀX`, `WᵀW` for the rows
@@ -253,57 +251,42 @@ fn hals_sweep_dense(
     (0.5 * (x_norm2 - 2.0 * inner + model)).max(0.0)
 }
 
+/// One masked HALS sweep: the columns of `H`, then the rows of `W`, each by exact coordinate
+/// passes over its own normal equations (weighted Grams from the mask times pairwise column
+/// products, right-hand sides from the zero-filled data), all built by matrix products.
 fn hals_sweep(xm: &[f64], mk: &[f64], w: &mut [f64], h: &mut [f64], m: usize, n: usize, k: usize) {
-    // Residual R = M ⊙ (X − WH), updated in place after each block.
-    let wh = product(w, h, m, n, k);
-    let mut res: Vec<f64> = xm.iter().zip(&wh).zip(mk).map(|((x, p), q)| q * (x - p)).collect();
-    // Row r of H: its entries touch disjoint columns of R, so all of them are updated at once,
-    // with the sums over i taken row by row (contiguous in memory, same order of terms).
-    let (mut num, mut den, mut delta) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    for r in 0..k {
-        num.fill(0.0);
-        den.fill(0.0);
-        for i in 0..m {
-            let wir = w[i * k + r];
-            let (res_i, mk_i) = (&res[i * n..(i + 1) * n], &mk[i * n..(i + 1) * n]);
-            for j in 0..n {
-                num[j] += wir * res_i[j];
-                den[j] += mk_i[j] * wir * wir;
-            }
-        }
-        for j in 0..n {
-            let old = h[r * n + j];
-            let new = if den[j] > 0.0 { (old + num[j] / den[j]).max(0.0) } else { old };
-            delta[j] = new - old;
-            h[r * n + j] = new;
-        }
-        for i in 0..m {
-            let wir = w[i * k + r];
-            let (res_i, mk_i) = (&mut res[i * n..(i + 1) * n], &mk[i * n..(i + 1) * n]);
-            for j in 0..n {
-                if delta[j] != 0.0 {
-                    res_i[j] -= mk_i[j] * wir * delta[j];
-                }
-            }
-        }
+    use faer::Accum;
+    use neurodyn_core::mat::{gemm, view, view_mut};
+    let pairs = k * (k + 1) / 2;
+    let mut gram = vec![0.0; k * k];
+    // Columns of H: Grams Mᵀ P(W) (n × pairs), right-hand sides (WᵀX)ᵀ = XᵀW (n × k).
+    let pw = super::column_pairs(w, m, k);
+    let mut packed = vec![0.0; n * pairs];
+    gemm(
+        view_mut(&mut packed, n, pairs),
+        Accum::Replace,
+        view(mk, m, n).transpose(),
+        view(&pw, m, pairs),
+    );
+    let mut rhs = vec![0.0; n * k];
+    gemm(view_mut(&mut rhs, n, k), Accum::Replace, view(xm, m, n).transpose(), view(w, m, k));
+    let mut col = vec![0.0; k];
+    for j in 0..n {
+        super::unpack_gram(&packed[j * pairs..(j + 1) * pairs], k, &mut gram);
+        (0..k).for_each(|r| col[r] = h[r * n + j]);
+        super::hals_row(&mut col, &gram, &rhs[j * k..(j + 1) * k]);
+        (0..k).for_each(|r| h[r * n + j] = col[r]);
     }
-    for r in 0..k {
-        for i in 0..m {
-            let (mut num, mut den) = (0.0, 0.0);
-            for j in 0..n {
-                let hrj = h[r * n + j];
-                num += res[i * n + j] * hrj;
-                den += mk[i * n + j] * hrj * hrj;
-            }
-            let old = w[i * k + r];
-            let new = if den > 0.0 { (old + num / den).max(0.0) } else { old };
-            let delta = new - old;
-            if delta != 0.0 {
-                for j in 0..n {
-                    res[i * n + j] -= mk[i * n + j] * h[r * n + j] * delta;
-                }
-            }
-            w[i * k + r] = new;
-        }
+    // Rows of W: Grams M P(Hᵀ) (m × pairs), right-hand sides X Hᵀ (m × k).
+    let ht: Vec<f64> =
+        (0..n).flat_map(|j| (0..k).map(move |r| (j, r))).map(|(j, r)| h[r * n + j]).collect();
+    let ph = super::column_pairs(&ht, n, k);
+    let mut packed = vec![0.0; m * pairs];
+    gemm(view_mut(&mut packed, m, pairs), Accum::Replace, view(mk, m, n), view(&ph, n, pairs));
+    let mut rhs = vec![0.0; m * k];
+    gemm(view_mut(&mut rhs, m, k), Accum::Replace, view(xm, m, n), view(&ht, n, k));
+    for (i, row) in w.chunks_exact_mut(k).enumerate() {
+        super::unpack_gram(&packed[i * pairs..(i + 1) * pairs], k, &mut gram);
+        super::hals_row(row, &gram, &rhs[i * k..(i + 1) * k]);
     }
 }
