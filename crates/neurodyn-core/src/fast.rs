@@ -175,6 +175,43 @@ mod tests {
     }
 
     #[test]
+    fn every_simd_level_gives_the_same_bits() {
+        // Invariant 2: the dispatched loops (AVX-512 where the CPU has it, else AVX2, else
+        // baseline) agree bit for bit with each other and with the scalar function, since they
+        // use the same IEEE operations in the same order (no fused multiply-adds).
+        let xs: Vec<f32> = grid().step_by(7).collect();
+        let scalar: Vec<[u32; 2]> =
+            xs.iter().map(|&x| [tanh_f32(x).to_bits(), sigmoid_f32(x).to_bits()]).collect();
+        let run = |xs: &[f32]| -> Vec<[u32; 2]> {
+            let (mut t, mut s) = (xs.to_vec(), xs.to_vec());
+            tanh_in_place(&mut t);
+            sigmoid_in_place(&mut s);
+            t.iter().zip(&s).map(|(a, b)| [a.to_bits(), b.to_bits()]).collect()
+        };
+        assert_eq!(run(&xs), scalar, "dispatched (widest level)");
+        #[cfg(target_arch = "x86_64")]
+        {
+            use pulp::x86::{V3, V4};
+            if let Some(v3) = V3::try_new() {
+                assert_eq!(v3.vectorize(|| run_scalar_loops(&xs)), scalar, "AVX2");
+            }
+            if let Some(v4) = V4::try_new() {
+                assert_eq!(v4.vectorize(|| run_scalar_loops(&xs)), scalar, "AVX-512");
+            }
+        }
+        let xd: Vec<f64> = xs.iter().map(|&x| f64::from(x) * 1.7).collect();
+        let mut td = xd.clone();
+        tanh_in_place_f64(&mut td);
+        assert!(td.iter().zip(&xd).all(|(a, &x)| a.to_bits() == tanh_f64(x).to_bits()));
+    }
+
+    /// The element loops of the dispatched functions, to be compiled inside one SIMD level.
+    #[inline(always)]
+    fn run_scalar_loops(xs: &[f32]) -> Vec<[u32; 2]> {
+        xs.iter().map(|&x| [tanh_f32(x).to_bits(), sigmoid_f32(x).to_bits()]).collect()
+    }
+
+    #[test]
     fn tanh_absolute_error_below_bound() {
         let worst =
             grid().map(|x| (tanh_f32(x) as f64 - (x as f64).tanh()).abs()).fold(0.0, f64::max);

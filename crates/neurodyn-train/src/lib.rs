@@ -8,6 +8,8 @@
 //!   checkpoint interval;
 //! - [`Trainer`]: the network, the optimiser state and the loss history; [`Trainer::run`] trains
 //!   and reports each step and each checkpoint to an observer, which may stop the run;
+//! - [`population`]: many networks of one shape (different seeds or hyper-parameters)
+//!   trained in one call, in parallel, each bit-identical to training it alone;
 //! - [`evaluate`]: held-out loss and normalised MSE.
 //!
 //! Training is deterministic for a given seed and independent of the thread count: the batch
@@ -33,12 +35,13 @@
 mod config;
 mod loss;
 mod optim;
+pub mod population;
 mod trainer;
 
 pub use config::{OptimizerKind, Schedule, TrainConfig};
-pub use loss::{MaskedMse, masked_mse};
+pub use loss::{MaskedMse, masked_mse, masked_mse_value};
 pub use optim::Optimizer;
 pub use trainer::{
-    Checkpoint, DIVERGENCE_FACTOR, Divergence, Evaluation, Event, History, StopReason, Trainer,
-    evaluate,
+    Advance, Checkpoint, DIVERGENCE_FACTOR, Divergence, Evaluation, Event, History, StopReason,
+    Trainer, evaluate,
 };

@@ -22,6 +22,48 @@ pub fn masked_mse<T: Real>(
     n_output: usize,
     grad: Option<&mut [T]>,
 ) -> MaskedMse {
+    let (sse, n_scored) = squared_error(outputs, targets, mask, grad);
+    let mse = sse / n_scored.max(1.0);
+    // Target variance per channel for the normalisation (row by row: no index arithmetic per
+    // entry; the same terms in the same order).
+    let rows = || targets.chunks_exact(n_output).zip(mask.chunks_exact(n_output));
+    let mut sums = vec![(0.0, 0.0); n_output];
+    for (t, m) in rows() {
+        for ((s, t), m) in sums.iter_mut().zip(t).zip(m) {
+            s.0 += m.to_f64() * t.to_f64();
+            s.1 += m.to_f64();
+        }
+    }
+    let means: Vec<f64> = sums.iter().map(|(sum, count)| sum / count.max(1.0)).collect();
+    let mut var = 0.0;
+    for (t, m) in rows() {
+        for ((mean, t), m) in means.iter().zip(t).zip(m) {
+            let d = t.to_f64() - mean;
+            var += m.to_f64() * d * d;
+        }
+    }
+    MaskedMse { mse, nmse: if var > 0.0 { sse / var } else { f64::NAN }, n_scored }
+}
+
+/// [`masked_mse`]'s `mse` alone, with the same gradient: what a training step needs (no
+/// normalisation pass).
+pub fn masked_mse_value<T: Real>(
+    outputs: &[T],
+    targets: &[T],
+    mask: &[T],
+    grad: Option<&mut [T]>,
+) -> f64 {
+    let (sse, n_scored) = squared_error(outputs, targets, mask, grad);
+    sse / n_scored.max(1.0)
+}
+
+/// `(Σ m (y − t)², Σ m)`, and the gradient `2 m (y − t) / Σ m` into `grad` when given.
+fn squared_error<T: Real>(
+    outputs: &[T],
+    targets: &[T],
+    mask: &[T],
+    grad: Option<&mut [T]>,
+) -> (f64, f64) {
     let n_scored: f64 = mask.iter().map(|m| m.to_f64()).sum();
     let denom = n_scored.max(1.0);
     let mut sse = 0.0;
@@ -35,24 +77,7 @@ pub fn masked_mse<T: Real>(
             *g = scale * *m * (*y - *t);
         }
     }
-    // Target variance per channel for the normalisation.
-    let mut sums = vec![(0.0, 0.0); n_output];
-    for (k, (t, m)) in targets.iter().zip(mask).enumerate() {
-        let s = &mut sums[k % n_output];
-        s.0 += m.to_f64() * t.to_f64();
-        s.1 += m.to_f64();
-    }
-    let var: f64 = targets
-        .iter()
-        .zip(mask)
-        .enumerate()
-        .map(|(k, (t, m))| {
-            let (sum, count) = sums[k % n_output];
-            let d = t.to_f64() - sum / count.max(1.0);
-            m.to_f64() * d * d
-        })
-        .sum();
-    MaskedMse { mse: sse / denom, nmse: if var > 0.0 { sse / var } else { f64::NAN }, n_scored }
+    (sse, n_scored)
 }
 
 #[cfg(test)]

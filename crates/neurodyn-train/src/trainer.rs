@@ -1,6 +1,6 @@
 //! The training loop.
 
-use crate::{MaskedMse, Optimizer, TrainConfig, masked_mse};
+use crate::{MaskedMse, Optimizer, TrainConfig, masked_mse, masked_mse_value};
 use neurodyn_core::{Real, rng};
 use neurodyn_models::rnn::{Rnn, Tape};
 use neurodyn_tasks::{Task, TaskBatch};
@@ -98,6 +98,15 @@ impl std::fmt::Display for Divergence {
     }
 }
 
+/// What one call of [`Trainer::advance`] did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Advance {
+    /// Loss of the step taken; `None` when no step was taken (`max_steps` reached).
+    pub loss: Option<f64>,
+    /// Why training stops here, if it does.
+    pub stop: Option<StopReason>,
+}
+
 /// A network, its optimiser and its history.
 #[derive(Clone, Debug)]
 pub struct Trainer {
@@ -187,14 +196,12 @@ impl Trainer {
         seed: u64,
         observer: &mut dyn FnMut(Event<'_>) -> ControlFlow<()>,
     ) -> StopReason {
-        while self.step < config.max_steps {
-            let batch = task.generate(
-                config.batch_size,
-                &mut rng::stream(seed, "train_batch", self.step as u64),
-            );
-            let loss = self.train_step(&Batch32::from(&batch), config, seed);
-            if let Some(d) = self.diverged(loss, &batch) {
-                self.divergence = Some(d);
+        loop {
+            let Advance { loss, stop } = self.advance(task, config, seed);
+            let Some(loss) = loss else {
+                return stop.unwrap_or(StopReason::MaxSteps);
+            };
+            if stop == Some(StopReason::Diverged) {
                 return StopReason::Diverged;
             }
             if observer(Event::Step { step: self.step, loss }).is_break() {
@@ -206,11 +213,29 @@ impl Trainer {
                     return StopReason::Interrupted;
                 }
             }
-            if loss < config.target_loss {
-                return StopReason::TargetLoss;
+            if let Some(stop) = stop {
+                return stop;
             }
         }
-        StopReason::MaxSteps
+    }
+
+    /// One training step, unless training is over: the step's loss (none when `max_steps` was
+    /// already reached) and why training stops after it, if it does (`Diverged`, with
+    /// [`Trainer::divergence`] set, or `TargetLoss`). [`Trainer::run`] is this in a loop with
+    /// an observer; populations call it for many networks in turn.
+    pub fn advance(&mut self, task: &dyn Task, config: &TrainConfig, seed: u64) -> Advance {
+        if self.step >= config.max_steps {
+            return Advance { loss: None, stop: Some(StopReason::MaxSteps) };
+        }
+        let batch = task
+            .generate(config.batch_size, &mut rng::stream(seed, "train_batch", self.step as u64));
+        let loss = self.train_step(&Batch32::from(&batch), config, seed);
+        if let Some(d) = self.diverged(loss, &batch) {
+            self.divergence = Some(d);
+            return Advance { loss: Some(loss), stop: Some(StopReason::Diverged) };
+        }
+        let stop = (loss < config.target_loss).then_some(StopReason::TargetLoss);
+        Advance { loss: Some(loss), stop }
     }
 
     /// The divergence of the step just taken on `batch` (loss `loss`, its gradient in the
@@ -276,14 +301,8 @@ impl Trainer {
             &buf.noise[..]
         });
         self.rnn.forward(&batch.inputs, n_steps, b, noise, &mut buf.tape, &mut buf.outputs);
-        let MaskedMse { mse, .. } = masked_mse(
-            &buf.outputs,
-            &batch.targets,
-            &batch.mask,
-            c.n_output,
-            Some(&mut buf.d_outputs),
-        );
-        let mut loss = mse;
+        let mut loss =
+            masked_mse_value(&buf.outputs, &batch.targets, &batch.mask, Some(&mut buf.d_outputs));
 
         // Rate penalty λ_r · mean(h²): ∂/∂h = 2 λ_r h / (rows · n_hidden).
         let d_hidden = (config.l2_rate > 0.0).then(|| {
