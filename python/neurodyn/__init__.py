@@ -4,7 +4,7 @@ numpy in, numpy out, over the Rust engine of the ``neurodyn`` command line:
 
 - runs from specs: :func:`run`, :func:`load_run`, :class:`Run`, :func:`reproduce`, :func:`check`;
   sweeps of many runs, locally or on Dask: :func:`sweep`, :func:`load_sweep`, :mod:`neurodyn.cluster`;
-- rate RNNs: :class:`RNN`, :func:`train`, :mod:`neurodyn.tasks`, :class:`FixedPointFinder`,
+- rate RNNs: :class:`RNN`, :func:`train`, :func:`train_population`, :mod:`neurodyn.tasks`, :class:`FixedPointFinder`,
   :class:`TanhMap`, :func:`lyapunov_spectrum`;
 - spiking networks: :class:`Network` (NEST-style), :class:`SimResult`;
 - analysis on arrays: :mod:`neurodyn.analysis`; decompositions: :mod:`neurodyn.decomp`;
@@ -24,10 +24,12 @@ from .rnn import (
     FixedPointFinder,
     FixedPoints,
     LyapunovResult,
+    PopulationResult,
     TanhMap,
     TrainResult,
     lyapunov_spectrum,
     train,
+    train_population,
 )
 from .runs import Run, check, load_run, reproduce, run
 from .sweeps import Sweep, load_sweep, sweep
@@ -39,6 +41,7 @@ __all__ = [
     "LyapunovResult",
     "Network",
     "Population",
+    "PopulationResult",
     "SimResult",
     "Run",
     "SpecError",
@@ -61,4 +64,5 @@ __all__ = [
     "sweep",
     "tasks",
     "train",
+    "train_population",
 ]

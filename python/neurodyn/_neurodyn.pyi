@@ -46,6 +46,7 @@ __all__ = [
     "sweep_points",
     "task_sample",
     "toml_from_json",
+    "train_population",
     "two_nn",
     "van_rossum",
     "victor_purpura",
@@ -254,6 +255,21 @@ def mackey_glass(
 ) -> _A: ...
 def narma(steps: int, order: int, seed: int) -> tuple[_A, _A]: ...
 def task_sample(name: str, params_json: str, batch: int, seed: int) -> tuple[_A, _A, _A]: ...
+def train_population(
+    rnns: list[RnnCore],
+    task: tuple[str, str] | None,
+    inputs: _A | None,
+    targets: _A | None,
+    mask: _A | None,
+    steps: int,
+    batch: int,
+    lrs: list[float],
+    optimizer: str,
+    clip: float,
+    seeds: list[int],
+    noise_std: float,
+    threads: int | None,
+) -> tuple[_A, list[str]]: ...
 def sample_states(states: _A, n: int, noise_std: float, seed: int) -> _A: ...
 def fixed_points(
     system: RnnCore | TanhCore,

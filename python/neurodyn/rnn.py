@@ -223,6 +223,60 @@ def train(rnn: RNN, data: Task | Sequence[Any], steps: int = 1000, batch: int = 
     return TrainResult(losses, stopped)
 
 
+class PopulationResult(NamedTuple):
+    """What :func:`train_population` did."""
+
+    losses: Array
+    """``(K, steps)``: each network's loss per step (NaN after it stopped)."""
+    stopped: list[str]
+    """Each network's reason: ``max_steps``, ``target_loss``, ``diverged``."""
+
+
+def train_population(rnns: Sequence[RNN], data: Task | Sequence[Any], steps: int = 1000,
+                     batch: int = 64, lr: float | Sequence[float] = 1e-2, optimizer: str = "adam",
+                     clip: float = 1.0, seeds: Sequence[int] | None = None, noise_std: float = 0.0,
+                     threads: int | None = None) -> PopulationResult:
+    """Train many networks of one shape in one call, in place: the population studies'
+    loop (different seeds, or different learning rates), without a Python loop or ``vmap``.
+
+    Networks train in parallel on ``threads`` (default: all cores); network ``k`` ends with
+    exactly the weights ``train(rnns[k], data, ..., lr=lr[k], seed=seeds[k])`` gives it alone,
+    bit for bit, whatever the thread count.
+
+    Parameters
+    ----------
+    rnns : sequence of RNN
+        Networks of one cell type and size (e.g. built with different seeds).
+    data : Task or (inputs, targets, mask), as for :func:`train`.
+    lr : float or one per network.
+    seeds : one per network (default ``0, 1, …``): the batch and noise streams.
+
+    Ctrl-C stops training at the next round (the weights so far are kept) and raises
+    ``KeyboardInterrupt``.
+    """
+    rnns = list(rnns)
+    if not rnns or not all(isinstance(r, RNN) for r in rnns):
+        raise SpecError("rnns: a non-empty sequence of RNN", "rnns")
+    k = len(rnns)
+    lrs = [float(lr)] * k if isinstance(lr, (int, float)) else [float(v) for v in lr]
+    seed_list = list(range(k)) if seeds is None else [int(s) for s in seeds]
+    cores = [r._core for r in rnns]
+    if isinstance(data, Task):
+        losses, stopped = _neurodyn.train_population(cores, data._spec(), None, None, None, steps,
+                                                     batch, lrs, optimizer, clip, seed_list,
+                                                     noise_std, threads)
+    else:
+        try:
+            inputs, targets, mask = data
+        except (TypeError, ValueError):
+            raise SpecError("data: a Task or (inputs, targets, mask)", "data") from None
+        losses, stopped = _neurodyn.train_population(
+            cores, None, f64(inputs, "inputs"), f64(targets, "targets"),
+            None if mask is None else f64(mask, "mask"), steps, batch, lrs, optimizer, clip,
+            seed_list, noise_std, threads)
+    return PopulationResult(losses, list(stopped))
+
+
 class FixedPoints(NamedTuple):
     """Fixed (or slow) points, in the fields of Golub & Sussillo's fixed-point-finder."""
 

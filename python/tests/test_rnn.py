@@ -146,6 +146,26 @@ def test_train_on_tasks_and_on_user_arrays() -> None:
     assert stopped.stopped == "callback" and len(stopped.losses) == 4 and seen == [1, 2, 3, 4]
 
 
+def test_a_population_trains_each_network_as_if_alone() -> None:
+    task = nd.tasks.FlipFlop(n_bits=2, n_steps=30)
+    inputs, targets, mask = task.sample(16, seed=3)
+    lrs, seeds = [0.01, 0.03, 0.02], [5, 6, 7]
+    pop = [nd.RNN(2, 16, 2, dt=1, tau=3, seed=s) for s in seeds]
+    result = nd.train_population(pop, task, steps=40, batch=8, lr=lrs, seeds=seeds, threads=2)
+    assert result.losses.shape == (3, 40) and result.stopped == ["max_steps"] * 3
+    for k, (lr, seed) in enumerate(zip(lrs, seeds)):
+        alone = nd.RNN(2, 16, 2, dt=1, tau=3, seed=seed)
+        solo = nd.train(alone, task, steps=40, batch=8, lr=lr, seed=seed)
+        np.testing.assert_array_equal(result.losses[k], solo.losses)
+        np.testing.assert_array_equal(pop[k](inputs)[0], alone(inputs)[0])  # same weights
+    with pytest.raises(nd.SpecError) as e:
+        nd.train_population([nd.RNN(2, 16, 2), nd.RNN(2, 8, 2)], task, steps=2)
+    assert e.value.field == "rnns"
+    with pytest.raises(nd.SpecError) as e:
+        nd.train_population(pop, task, steps=2, lr=[0.1, 0.2])
+    assert e.value.field == "lr"
+
+
 def test_rnn_errors() -> None:
     with pytest.raises(nd.SpecError) as e:
         nd.RNN(2, 4, 1, cell="transformer")

@@ -167,6 +167,22 @@ fn theory_runs_resume_after_their_finished_networks() {
 }
 
 #[test]
+fn a_population_resumes_from_its_members_checkpoint_and_finished_analyses() {
+    use toml::Value::Integer;
+    killed_and_resumed(
+        "population",
+        "rnn/flipflop_population.toml",
+        &[
+            ("population.size", Integer(3)),
+            ("train.max_steps", Integer(60)),
+            ("train.checkpoint_every", Integer(20)),
+            ("fixed_points.n_initial", Integer(16)),
+            ("fixed_points.max_iters", Integer(300)),
+        ],
+    );
+}
+
+#[test]
 fn a_network_comparison_resumes_after_its_trained_networks() {
     killed_and_resumed("compare", "rnn/flipflop_universality.toml", &[]);
 }

@@ -259,6 +259,104 @@ pub fn load_checkpoint(
     })
 }
 
+/// File name of a population's checkpoint (every member's) inside a run directory.
+pub const POPULATION_CHECKPOINT_FILE: &str = "population_checkpoint.npz";
+
+/// Saves the checkpoints of a population's members into `dir` atomically: per-member arrays
+/// stacked (`K × P`), histories concatenated in member order (member `k`'s has `step[k]`
+/// entries).
+pub fn save_population_checkpoint(dir: &RunDir, members: &[Checkpoint]) -> Result<(), IoError> {
+    let k = members.len();
+    // Each field's width from the first member (SGD keeps no second moment: width 0).
+    let stack = |f: &dyn Fn(&Checkpoint) -> &[f32]| -> Array {
+        let width = members.first().map_or(0, |c| f(c).len());
+        Array::f64(
+            &[k, width],
+            members.iter().flat_map(|c| f(c).iter().map(|&x| x as f64)).collect(),
+        )
+    };
+    let per = |f: &dyn Fn(&Checkpoint) -> f64| Array::f64(&[k], members.iter().map(f).collect());
+    let cat = |f: &dyn Fn(&Checkpoint) -> &[f64]| -> Array {
+        let v: Vec<f64> = members.iter().flat_map(|c| f(c).iter().copied()).collect();
+        Array::f64(&[v.len()], v)
+    };
+    dir.write_npz(
+        POPULATION_CHECKPOINT_FILE,
+        &[
+            ("step", per(&|c| c.step as f64)),
+            ("optimizer_t", per(&|c| c.optimizer.t as f64)),
+            ("params", stack(&|c| &c.params)),
+            ("optimizer_m", stack(&|c| &c.optimizer.m)),
+            ("optimizer_v", stack(&|c| &c.optimizer.v)),
+            ("loss", cat(&|c| &c.history.loss)),
+            ("grad_norm", cat(&|c| &c.history.grad_norm)),
+            ("learning_rate", cat(&|c| &c.history.learning_rate)),
+        ],
+    )
+}
+
+/// Loads a population's checkpoint saved by [`save_population_checkpoint`]: `size` members of
+/// `n_params` parameters each, optimiser `kind`.
+pub fn load_population_checkpoint(
+    dir: &Path,
+    kind: OptimizerKind,
+    n_params: usize,
+    size: usize,
+) -> Result<Vec<Checkpoint>, IoError> {
+    let path = dir.join(POPULATION_CHECKPOINT_FILE);
+    if !path.exists() {
+        return Err(IoError::format(
+            &path,
+            "no checkpoint: the run was interrupted before its first checkpoint",
+        ));
+    }
+    let get = |name| npz::read_f64(&path, name).map(|a| a.1);
+    let steps = get("step")?;
+    let params = get("params")?;
+    if steps.len() != size || params.len() != size * n_params {
+        return Err(IoError::format(
+            &path,
+            format!(
+                "checkpoint holds {} members of {} parameters, the spec {size} of {n_params}",
+                steps.len(),
+                params.len() / steps.len().max(1)
+            ),
+        ));
+    }
+    let (m, v, t) = (get("optimizer_m")?, get("optimizer_v")?, get("optimizer_t")?);
+    let (loss, grad_norm, lr) = (get("loss")?, get("grad_norm")?, get("learning_rate")?);
+    let total: usize = steps.iter().map(|&s| s as usize).sum();
+    if [loss.len(), grad_norm.len(), lr.len()].iter().any(|&n| n != total) {
+        return Err(IoError::format(&path, "histories do not match the members' steps"));
+    }
+    let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    if [m.len(), v.len()].iter().any(|&n| n % size != 0) {
+        return Err(IoError::format(&path, "optimizer moments do not split into the members"));
+    }
+    let mut at = 0;
+    Ok((0..size)
+        .map(|k| {
+            let n = steps[k] as usize;
+            let row = |a: &[f64]| {
+                let w = a.len() / size;
+                f32s(&a[k * w..(k + 1) * w])
+            };
+            let hist = at..at + n;
+            at += n;
+            Checkpoint {
+                step: n,
+                params: row(&params),
+                optimizer: Optimizer { kind, m: row(&m), v: row(&v), t: t[k] as u64 },
+                history: History {
+                    loss: loss[hist.clone()].to_vec(),
+                    grad_norm: grad_norm[hist.clone()].to_vec(),
+                    learning_rate: lr[hist].to_vec(),
+                },
+            }
+        })
+        .collect())
+}
+
 /// Provenance of a run, written to `manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {

@@ -9,7 +9,7 @@ use neurodyn::core::Dynamics;
 use neurodyn::core::rng;
 use neurodyn::models::rnn::{CellKind, DaleConfig, Rnn, RnnConfig, Tape};
 use neurodyn::tasks::{self, Task, TaskBatch};
-use neurodyn::train::{Event, OptimizerKind, StopReason, TrainConfig, Trainer};
+use neurodyn::train::{Event, OptimizerKind, StopReason, TrainConfig, Trainer, population};
 use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -24,6 +24,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sample_states, m)?)?;
     m.add_function(wrap_pyfunction!(fixed_points, m)?)?;
     m.add_function(wrap_pyfunction!(lyapunov, m)?)?;
+    m.add_function(wrap_pyfunction!(train_population, m)?)?;
     Ok(())
 }
 
@@ -218,42 +219,8 @@ impl RnnCore {
         callback: Option<Py<PyAny>>,
     ) -> PyResult<(Arr<'py>, String)> {
         let c = self.rnn.config().clone();
-        let task: Box<dyn Task + Sync> = match (task, inputs, targets) {
-            (Some((name, json)), _, _) => named_task(&name, &json)?,
-            (None, Some(x), Some(y)) => Box::new(ArrayTask::new(&x, &y, mask.as_ref(), &c)?),
-            _ => return Err(spec_error(Some("data"), "a task or (inputs, targets, mask) arrays")),
-        };
-        require(
-            task.n_input() == c.n_input && task.n_output() == c.n_output,
-            "data",
-            format!(
-                "the task has {} inputs and {} outputs, the network {} and {}",
-                task.n_input(),
-                task.n_output(),
-                c.n_input,
-                c.n_output
-            ),
-        )?;
-        let optimizer = match optimizer {
-            "adam" => OptimizerKind::default(),
-            "sgd" => OptimizerKind::Sgd { momentum: 0.0 },
-            other => {
-                return Err(spec_error(
-                    Some("optimizer"),
-                    format!("optimizer = {other:?}: \"adam\" or \"sgd\""),
-                ));
-            }
-        };
-        let config = TrainConfig {
-            optimizer,
-            learning_rate: lr,
-            batch_size: batch,
-            max_steps: steps,
-            clip_grad_norm: clip,
-            noise_std,
-            ..TrainConfig::default()
-        };
-        config.validate().map_err(from_range)?;
+        let task = training_task(&c, task, inputs, targets, mask)?;
+        let config = training_config(optimizer, lr, batch, steps, clip, noise_std)?;
         let mut trainer = Trainer::new(self.rnn.cast::<f32>(), &config);
         let task = &*task;
         let outcome = interruptible(py, threads, |stop| {
@@ -290,15 +257,138 @@ impl RnnCore {
         if let Some(e) = error {
             return Err(e);
         }
-        let reason = match reason {
-            StopReason::MaxSteps => "max_steps",
-            StopReason::TargetLoss => "target_loss",
-            StopReason::Interrupted => "callback",
-            StopReason::Diverged => "diverged",
-        };
         let n = losses.len();
-        Ok((array(py, losses, &[n]), reason.to_string()))
+        Ok((array(py, losses, &[n]), reason_name(reason).to_string()))
     }
+}
+
+/// The Python name of a stop reason.
+fn reason_name(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::MaxSteps => "max_steps",
+        StopReason::TargetLoss => "target_loss",
+        StopReason::Interrupted => "callback",
+        StopReason::Diverged => "diverged",
+    }
+}
+
+/// The task to train on: a named task (`(name, params JSON)`) or the user's arrays, checked
+/// against the network's inputs and outputs.
+fn training_task(
+    c: &RnnConfig,
+    task: Option<(String, String)>,
+    inputs: Option<PyReadonlyArrayDyn<'_, f64>>,
+    targets: Option<PyReadonlyArrayDyn<'_, f64>>,
+    mask: Option<PyReadonlyArrayDyn<'_, f64>>,
+) -> PyResult<Box<dyn Task + Sync>> {
+    let task: Box<dyn Task + Sync> = match (task, inputs, targets) {
+        (Some((name, json)), _, _) => named_task(&name, &json)?,
+        (None, Some(x), Some(y)) => Box::new(ArrayTask::new(&x, &y, mask.as_ref(), c)?),
+        _ => return Err(spec_error(Some("data"), "a task or (inputs, targets, mask) arrays")),
+    };
+    require(
+        task.n_input() == c.n_input && task.n_output() == c.n_output,
+        "data",
+        format!(
+            "the task has {} inputs and {} outputs, the network {} and {}",
+            task.n_input(),
+            task.n_output(),
+            c.n_input,
+            c.n_output
+        ),
+    )?;
+    Ok(task)
+}
+
+/// Training settings from the Python arguments, validated.
+fn training_config(
+    optimizer: &str,
+    lr: f64,
+    batch: usize,
+    steps: usize,
+    clip: f64,
+    noise_std: f64,
+) -> PyResult<TrainConfig> {
+    let optimizer = match optimizer {
+        "adam" => OptimizerKind::default(),
+        "sgd" => OptimizerKind::Sgd { momentum: 0.0 },
+        other => {
+            return Err(spec_error(
+                Some("optimizer"),
+                format!("optimizer = {other:?}: \"adam\" or \"sgd\""),
+            ));
+        }
+    };
+    let config = TrainConfig {
+        optimizer,
+        learning_rate: lr,
+        batch_size: batch,
+        max_steps: steps,
+        clip_grad_norm: clip,
+        noise_std,
+        ..TrainConfig::default()
+    };
+    config.validate().map_err(from_range)?;
+    Ok(config)
+}
+
+/// Trains the networks `rnns` (all of one shape) in one call, members in parallel on
+/// `threads`: network `k` with seed `seeds[k]` and learning rate `lrs[k]`, each bit-identical
+/// to `RnnCore.train` on it alone. Returns the losses (`K × steps`, NaN after a member stops)
+/// and each member's stop reason.
+#[pyfunction]
+#[pyo3(signature = (rnns, task, inputs, targets, mask, steps, batch, lrs, optimizer, clip, seeds, noise_std, threads))]
+#[allow(clippy::too_many_arguments)]
+fn train_population<'py>(
+    py: Python<'py>,
+    rnns: Vec<Bound<'py, RnnCore>>,
+    task: Option<(String, String)>,
+    inputs: Option<PyReadonlyArrayDyn<'py, f64>>,
+    targets: Option<PyReadonlyArrayDyn<'py, f64>>,
+    mask: Option<PyReadonlyArrayDyn<'py, f64>>,
+    steps: usize,
+    batch: usize,
+    lrs: Vec<f64>,
+    optimizer: &str,
+    clip: f64,
+    seeds: Vec<u64>,
+    noise_std: f64,
+    threads: Option<usize>,
+) -> PyResult<(Arr<'py>, Vec<String>)> {
+    let k = rnns.len();
+    require(k > 0, "rnns", "at least one network")?;
+    require(lrs.len() == k, "lr", format!("{} learning rates for {k} networks", lrs.len()))?;
+    require(seeds.len() == k, "seeds", format!("{} seeds for {k} networks", seeds.len()))?;
+    let c = rnns[0].borrow().rnn.config().clone();
+    for (i, r) in rnns.iter().enumerate() {
+        require(
+            *r.borrow().rnn.config() == c,
+            "rnns",
+            format!("network {i} differs in shape or cell from network 0: a population has one"),
+        )?;
+    }
+    let task = training_task(&c, task, inputs, targets, mask)?;
+    let mut members = Vec::with_capacity(k);
+    for (r, (&lr, &seed)) in rnns.iter().zip(lrs.iter().zip(&seeds)) {
+        let config = training_config(optimizer, lr, batch, steps, clip, noise_std)?;
+        let trainer = Trainer::new(r.borrow().rnn.cast::<f32>(), &config);
+        members.push(population::Member::new(trainer, config, seed));
+    }
+    let task = &*task;
+    let outcome = interruptible(py, threads, |stop| {
+        population::train(&mut members, task, &mut |_| !stop.load(Ordering::SeqCst));
+    });
+    // Weights are copied back even when Ctrl-C stopped training part way.
+    let mut losses = vec![f64::NAN; k * steps];
+    let mut reasons = Vec::with_capacity(k);
+    for (i, (r, m)) in rnns.iter().zip(&members).enumerate() {
+        r.borrow_mut().rnn = m.trainer.rnn.cast::<f64>();
+        let l = &m.trainer.history.loss;
+        losses[i * steps..i * steps + l.len()].copy_from_slice(l);
+        reasons.push(reason_name(m.stop.unwrap_or(StopReason::Interrupted)).to_string());
+    }
+    outcome?;
+    Ok((array(py, losses, &[k, steps]), reasons))
 }
 
 fn jacobian_of<'py, D: Dynamics + Sync>(

@@ -217,3 +217,35 @@ pub fn rnn_run(dir: &Path, n_plot: usize) -> Result<Vec<Fig>, IoError> {
 fn seq<'a>(data: &'a [f64], shape: &[usize]) -> Seq<'a> {
     Seq { data, n_steps: shape[0], batch: shape[1], channels: shape[2] }
 }
+
+/// The figures of a population run (`population.npz`): every member's loss curve, and the
+/// members' held-out NMSE against their stable fixed points (when searched).
+pub fn population_run(dir: &Path) -> Result<Vec<Fig>, IoError> {
+    let path = dir.join("population.npz");
+    let (shape, loss) = read_f64(&path, "loss")?;
+    let (k, steps) = (shape[0], shape.get(1).copied().unwrap_or(0));
+    let mut p =
+        Plot::new(&format!("Training loss of {k} networks"), "step", "loss (log10)").log_y();
+    for m in 0..k {
+        let row = &loss[m * steps..(m + 1) * steps];
+        let n = row.iter().take_while(|v| v.is_finite()).count();
+        let xs: Vec<f64> = (1..=n).map(|s| s as f64).collect();
+        p.faint(&xs, &row[..n], "#1f77b4", (8.0 / k as f64).clamp(0.05, 0.8));
+    }
+    let mut figures: Vec<Fig> = vec![(
+        "population_loss.svg".into(),
+        p.to_svg(),
+        "Training loss of every member (one faint line each).",
+    )];
+    let (_, nmse) = read_f64(&path, "heldout_nmse")?;
+    let (_, counts) = read_f64(&path, "fixed_point_counts")?;
+    let stable: Vec<f64> = (0..k).map(|m| counts[3 * m]).collect();
+    let mut q = Plot::new("Members", "held-out NMSE", "stable fixed points");
+    q.points(&nmse, &stable, "#111111", Marker::Dot, 3.0);
+    figures.push((
+        "population_members.svg".into(),
+        q.to_svg(),
+        "Each member's held-out NMSE and number of stable fixed points (0 when not searched).",
+    ));
+    Ok(figures)
+}

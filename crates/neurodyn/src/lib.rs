@@ -53,6 +53,7 @@ pub mod ei_reservoir;
 pub mod encoding;
 pub mod ffn;
 pub mod kinds;
+pub mod population;
 pub mod reservoir;
 pub mod rich_lazy;
 pub mod ring_tracking;

@@ -271,11 +271,13 @@ impl Kind for RnnKind {
         Ok(Box::new(PreparedRnn { spec }))
     }
     fn figures(&self, dir: &Path, spec: &str, _: &Value) -> Result<Vec<Figure>, IoError> {
-        let n_plot = neurodyn_io::spec::rnn::parse(spec, "spec.toml")
-            .map_err(|e| IoError::format(dir.join("spec.toml"), e))?
-            .evaluation
-            .n_plot_trials;
-        Ok(neurodyn_report::figures::rnn_run(dir, n_plot)?.into_iter().map(Figure::from).collect())
+        let spec = neurodyn_io::spec::rnn::parse(spec, "spec.toml")
+            .map_err(|e| IoError::format(dir.join("spec.toml"), e))?;
+        let figures = match spec.population {
+            Some(_) => neurodyn_report::figures::population_run(dir)?,
+            None => neurodyn_report::figures::rnn_run(dir, spec.evaluation.n_plot_trials)?,
+        };
+        Ok(figures.into_iter().map(Figure::from).collect())
     }
 }
 
@@ -290,6 +292,17 @@ pub fn memory(spec: &Spec) -> MemoryEstimate {
     m.add("train.batch_size", spec.train.batch_size as f64 * t * (g + 2.0) * h, 4.0 * 3.0);
     m.add("evaluation.n_trials", spec.evaluation.n_trials as f64 * (t + 1.0) * h, 8.0 * 3.0);
     m.add("fixed_points.n_initial", spec.fixed_points.n_initial as f64 * h * (h + 4.0), 8.0);
+    if let Some(p) = &spec.population {
+        // Every member keeps its network, optimiser and tape; analyses run one member at a
+        // time. A parameter count's worth per member, ×6 (f32 weights, moments, gradients,
+        // f64 output), plus a tape each.
+        let k = p.size as f64;
+        m.add(
+            "population.size",
+            k * (g + 2.0) * h * h + k * spec.train.batch_size as f64 * t * (g + 2.0) * h,
+            4.0 * 6.0,
+        );
+    }
     m
 }
 
@@ -302,8 +315,13 @@ impl Prepared for PreparedRnn {
     }
     fn describe(&self) -> String {
         let c = self.spec.rnn_config();
+        let population = self
+            .spec
+            .population
+            .as_ref()
+            .map_or(String::new(), |p| format!(", population of {}", p.size));
         format!(
-            "{} task, {:?} cell, {} hidden units, seed {}",
+            "{} task, {:?} cell, {} hidden units, seed {}{population}",
             self.spec.task.kind(),
             c.cell,
             c.n_hidden,
@@ -315,6 +333,9 @@ impl Prepared for PreparedRnn {
     }
     fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         let spec = &self.spec;
+        if spec.population.is_some() {
+            return crate::population::run(spec, ctx);
+        }
         let mut trainer = trainer(spec);
         if ctx.resumed {
             let checkpoint = neurodyn_io::run_dir::load_checkpoint(

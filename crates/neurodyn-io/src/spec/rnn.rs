@@ -24,6 +24,10 @@
 //!
 //! [fixed_points]
 //! n_initial = 256
+//!
+//! [population]              # optional: many networks of this shape in one run
+//! size = 64                 # member k builds and trains from seed + k
+//! learning_rates = [...]    # optional, one per member
 //! ```
 //!
 //! Unknown keys, wrong types, unknown names and out-of-range values are refused with a
@@ -64,7 +68,34 @@ pub struct RnnSpec {
     /// Held-out evaluation and plotting.
     #[serde(default)]
     pub evaluation: EvaluationSpec,
+    /// Many networks of this shape trained in one run (`[population]`), if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<PopulationSpec>,
 }
+
+/// A population: `size` networks of the spec's shape, trained in one call (members in
+/// parallel), member `k` exactly the spec run alone with seed `seed + k` (and its own learning
+/// rate when `learning_rates` is given).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationSpec {
+    /// Members [1].
+    pub size: usize,
+    /// One learning rate per member (empty: every member uses `train.learning_rate`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learning_rates: Vec<f64>,
+    /// Search every member's fixed points with the `[fixed_points]` settings (else evaluate
+    /// them on held-out trials only).
+    #[serde(default = "yes")]
+    pub fixed_points: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The most members a population may have [1].
+pub const MAX_POPULATION: usize = 100_000;
 
 /// The task, one table named after it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -80,7 +111,7 @@ pub enum TaskSpec {
 
 impl TaskSpec {
     /// The task behind the spec.
-    pub fn task(&self) -> &dyn Task {
+    pub fn task(&self) -> &(dyn Task + Sync) {
         match self {
             TaskSpec::FlipFlop(t) => t,
             TaskSpec::PulseIntegration(t) => t,
@@ -241,6 +272,29 @@ impl RnnSpec {
             "one value per task input",
         )
         .map_err(at("fixed_points"))?;
+        if let Some(p) = &self.population {
+            neurodyn_core::check(
+                (1..=MAX_POPULATION).contains(&p.size),
+                "size",
+                p.size,
+                "between 1 and 100000",
+            )
+            .map_err(at("population"))?;
+            neurodyn_core::check(
+                p.learning_rates.is_empty() || p.learning_rates.len() == p.size,
+                "learning_rates",
+                format!("{} values", p.learning_rates.len()),
+                "one per member (size), or none",
+            )
+            .map_err(at("population"))?;
+            if let Some(lr) = p.learning_rates.iter().find(|v| !(**v > 0.0 && v.is_finite())) {
+                return Err(at("population")(RangeError {
+                    field: "learning_rates".into(),
+                    value: lr.to_string(),
+                    expected: "finite values > 0".into(),
+                }));
+            }
+        }
         let e = &self.evaluation;
         neurodyn_core::check(e.n_trials > 0, "n_trials", e.n_trials, "at least 1")
             .map_err(at("evaluation"))?;
@@ -251,6 +305,18 @@ impl RnnSpec {
             "between 1 and n_trials",
         )
         .map_err(at("evaluation"))
+    }
+
+    /// Member `k` of the population as a spec of its own: seed `seed + k`, its learning rate,
+    /// no `[population]`. Training that spec alone gives the member's weights bit for bit.
+    pub fn member(&self, k: usize) -> RnnSpec {
+        let mut spec = self.clone();
+        spec.seed = self.seed.wrapping_add(k as u64);
+        if let Some(lr) = self.population.as_ref().and_then(|p| p.learning_rates.get(k)) {
+            spec.train.learning_rate = *lr;
+        }
+        spec.population = None;
+        spec
     }
 
     /// The network config implied by the model and the task.
