@@ -93,8 +93,9 @@ pub struct RunOptions {
     /// Override the spec's seed.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Worker threads for parallel work (default: all cores). Training is single-threaded,
-    /// and no result depends on this.
+    /// Worker threads for parallel work (default: all cores): populations' members, the
+    /// chunks of a batch (`train.batch_chunks`), fixed-point searches, sweeps' cases, spiking
+    /// shards. No result depends on this.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
     /// No progress bars.

@@ -376,7 +376,8 @@ fn train_population<'py>(
     }
     let task = &*task;
     let outcome = interruptible(py, threads, |stop| {
-        population::train(&mut members, task, &mut |_| !stop.load(Ordering::SeqCst));
+        // Rounds of 10 steps: each member's work arrays stay in cache; Ctrl-C is seen between.
+        population::train(&mut members, task, 10, &mut |_| !stop.load(Ordering::SeqCst));
     });
     // Weights are copied back even when Ctrl-C stopped training part way.
     let mut losses = vec![f64::NAN; k * steps];

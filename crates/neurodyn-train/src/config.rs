@@ -37,6 +37,9 @@ mod defaults {
     pub fn epsilon() -> f64 {
         1e-8
     }
+    pub fn batch_chunks() -> usize {
+        1
+    }
 }
 
 impl Default for OptimizerKind {
@@ -102,6 +105,12 @@ pub struct TrainConfig {
     /// Emit a checkpoint every this many steps (0 = never) [1].
     #[serde(default)]
     pub checkpoint_every: usize,
+    /// Split each batch into this many fixed chunks of trials, whose gradients are computed in
+    /// parallel on the run's threads and summed in chunk order: the result depends on this
+    /// number (sums in another order round differently), never on the thread count. 1 = one
+    /// pass over the whole batch [1].
+    #[serde(default = "defaults::batch_chunks")]
+    pub batch_chunks: usize,
 }
 
 impl Default for TrainConfig {
@@ -118,6 +127,7 @@ impl Default for TrainConfig {
             noise_std: 0.0,
             target_loss: 0.0,
             checkpoint_every: 0,
+            batch_chunks: 1,
         }
     }
 }
@@ -129,6 +139,12 @@ impl TrainConfig {
         check(lr > 0.0 && lr.is_finite(), "learning_rate", lr, "a finite value > 0")?;
         check(self.batch_size > 0, "batch_size", self.batch_size, "at least 1")?;
         check(self.max_steps > 0, "max_steps", self.max_steps, "at least 1")?;
+        check(
+            self.batch_chunks >= 1 && self.batch_chunks <= self.batch_size,
+            "batch_chunks",
+            self.batch_chunks,
+            "between 1 and batch_size",
+        )?;
         for (field, v) in [
             ("clip_grad_norm", self.clip_grad_norm),
             ("l2_weight", self.l2_weight),

@@ -14,7 +14,9 @@
 //!
 //! Training is deterministic for a given seed and independent of the thread count: the batch
 //! and the noise of step `k` come from the keyed streams `(seed, "train_batch", k)` and
-//! `(seed, "train_noise", k)`, and all matrix products run on one thread. A [`Checkpoint`]
+//! `(seed, "train_noise", k)`, every matrix product
+//! runs on one thread, and with `batch_chunks > 1` the chunks' gradients (computed in
+//! parallel) are summed in chunk order. A [`Checkpoint`]
 //! therefore holds only parameters, optimiser moments, the step and the history; training
 //! resumed from it ends with bit-identical weights.
 //!

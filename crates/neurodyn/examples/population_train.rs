@@ -14,6 +14,9 @@ use neurodyn::train::{TrainConfig, Trainer};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
+/// Steps per member per round (as the CLI's population runs take them).
+const ROUND: usize = 10;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).cloned().unwrap_or_else(|| "one_call".into());
@@ -42,7 +45,7 @@ fn main() {
                 m.trainer.run(&task, &m.config, m.seed, &mut |_| ControlFlow::Continue(()));
             }
         } else {
-            train(&mut members, &task, &mut |_| true);
+            train(&mut members, &task, ROUND, &mut |_| true);
         }
     });
     let seconds = t0.elapsed().as_secs_f64();

@@ -27,6 +27,10 @@ struct Stopped {
     divergence: Option<String>,
 }
 
+/// Training steps per member per round: progress, interruption and checkpoints are seen
+/// between rounds.
+const ROUND: usize = 10;
+
 /// The unit key of the members' stop reasons.
 const STOPPED: &str = "population_stopped";
 
@@ -126,7 +130,12 @@ pub fn run(spec: &Spec, ctx: &mut Context<'_>) -> Result<Outcome, String> {
         ctx.save(STOPPED, &stopped)
     };
     while members.iter().any(|m| m.stop.is_none()) {
-        let left = step_all(&mut members, task);
+        // Rounds of up to ROUND steps (each member's work arrays stay in cache while it
+        // trains), cut so that checkpoints fall on multiples of `checkpoint_every`.
+        let at = members.iter().filter(|m| m.stop.is_none()).map(|m| m.trainer.step).max();
+        let at = at.unwrap_or(0);
+        let steps = if every > 0 { ROUND.min(every - at % every) } else { ROUND };
+        let left = step_all(&mut members, task, steps);
         for (note, m) in notes.iter_mut().zip(&members) {
             if note.is_none() {
                 *note = m.trainer.divergence.as_ref().map(ToString::to_string);
