@@ -8,7 +8,7 @@
 use neurodyn::core::rng;
 use neurodyn::models::rnn::{CellKind, RnnConfig, Tape};
 use neurodyn::tasks::{FlipFlop, Task};
-use neurodyn::train::{Optimizer, OptimizerKind, masked_mse};
+use neurodyn::train::{Optimizer, OptimizerKind, masked_mse_value};
 use std::time::Instant;
 
 fn main() {
@@ -39,7 +39,7 @@ fn main() {
     for r in 0..repeats + 3 {
         let t0 = Instant::now();
         rnn.forward(&x, n_steps, batch, None, &mut tape, &mut out);
-        masked_mse(&out, &y, &m, 3, Some(&mut d_out));
+        masked_mse_value(&out, &y, &m, Some(&mut d_out));
         grads.iter_mut().for_each(|g| *g = 0.0);
         rnn.backward(&x, &mut tape, &d_out, None, &mut grads);
         opt.update(rnn.params_mut(), &grads, 1e-3);
