@@ -185,7 +185,12 @@ impl Plot {
             if !r[0].is_finite() {
                 return [0.0, 1.0];
             }
-            let span = (r[1] - r[0]).max(1e-12 * r[1].abs().max(1.0));
+            let span = r[1] - r[0];
+            if span <= 1e-12 * r[1].abs().max(1.0) {
+                // One value: a range around it wide enough for distinct round ticks.
+                let half = 0.1 * r[0].abs().max(1.0);
+                return [r[0] - half, r[1] + half];
+            }
             [r[0] - 0.04 * span, r[1] + 0.04 * span]
         };
         (pad(x), pad(y))

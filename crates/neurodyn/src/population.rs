@@ -151,6 +151,11 @@ pub fn run(spec: &Spec, ctx: &mut Context<'_>) -> Result<Outcome, String> {
             save(&members, &notes)?;
         }
     }
+    if every > 0 {
+        // The trained population, so that a run stopped during the analyses does not train
+        // again from the last periodic checkpoint when resumed.
+        save(&members, &notes)?;
+    }
     let t1 = progress.seconds();
 
     progress.phase("analyse members", pop.size as u64);
