@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-parallel RNN training on two cores (train.batch_chunks): the 3-bit flip-flop with a
 # leaky tanh RNN of 128 units, batch 64, T = 100, 300 Adam steps, through `neurodyn run`;
-# one chunk on one thread vs 2 chunks on 2 threads, with and without hidden noise. Prints the
+# one chunk on one thread vs 2 chunks on 2 threads, with hidden noise drawn per step (the
+# default) or per trial (drawn in parallel), and without noise. Prints the
 # CPU and the median training seconds (metrics.json's train_seconds) over ROUNDS rounds.
 #
 #   bench/rnn_bptt/two_cores.sh        # ROUNDS=3 by default
@@ -13,15 +14,18 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo "CPU: $(python3 bench/cpu.py)"
 echo
-echo "| hidden noise | batch_chunks | threads | train seconds (median) | speed-up |"
-echo "|---|---|---|---|---|"
-for noise in 0.02 0.0; do
+echo "| hidden noise | noise_streams | batch_chunks | threads | train seconds (median) | speed-up |"
+echo "|---|---|---|---|---|---|"
+for case in "0.02 per_step" "0.02 per_trial" "0.0 per_step"; do
+    set -- $case
+    noise=$1 streams=$2
     base=""
     for setting in "1 1" "2 2"; do
         set -- $setting
         sed -e "s/^max_steps = 2000/max_steps = 300\nbatch_chunks = $1/" -e "s/^n_initial = 512/n_initial = 8/" \
             -e "s/^target_loss = 0.002/target_loss = 0.0/" -e "s/^n_hidden = 64/n_hidden = 128/" \
-            -e "s/^noise_std = 0.02/noise_std = $noise/" examples/rnn/flipflop.toml > "$WORK/spec.toml"
+            -e "s/^noise_std = 0.02/noise_std = $noise\nnoise_streams = \"$streams\"/" \
+            examples/rnn/flipflop.toml > "$WORK/spec.toml"
         times=()
         for _ in $(seq "$ROUNDS"); do
             rm -rf "$WORK/out"
@@ -30,6 +34,6 @@ for noise in 0.02 0.0; do
         done
         med=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
         [ -z "$base" ] && base=$med
-        echo "| $noise | $1 | $2 | $med | $(python3 -c "print(f'{$base / $med:.2f}×')") |"
+        echo "| $noise | $streams | $1 | $2 | $med | $(python3 -c "print(f'{$base / $med:.2f}×')") |"
     done
 done

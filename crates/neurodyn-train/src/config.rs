@@ -52,6 +52,17 @@ impl Default for OptimizerKind {
     }
 }
 
+/// How training noise is drawn (see [`TrainConfig::noise_streams`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseStreams {
+    /// One stream per training step `(seed, "train_noise", k)`, drawn in order.
+    #[default]
+    PerStep,
+    /// One stream per trial `b` of step `k`: `(key(seed, "train_noise", k), "trial", b)`.
+    PerTrial,
+}
+
 /// Learning rate as a function of the step `k`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -99,6 +110,12 @@ pub struct TrainConfig {
     /// Standard deviation of the private noise added to the hidden state each step [1].
     #[serde(default)]
     pub noise_std: f64,
+    /// How that noise is drawn: `"per_step"` (default: one stream per training step, drawn
+    /// in order — the bits of every earlier run) or `"per_trial"` (one stream per trial of
+    /// each step, drawn in parallel on the run's threads: faster with several threads, a
+    /// different realisation). Neither depends on the thread count.
+    #[serde(default)]
+    pub noise_streams: NoiseStreams,
     /// Stop as soon as the training loss falls below this (0 = never) [1].
     #[serde(default)]
     pub target_loss: f64,
@@ -125,6 +142,7 @@ impl Default for TrainConfig {
             l2_weight: 0.0,
             l2_rate: 0.0,
             noise_std: 0.0,
+            noise_streams: NoiseStreams::PerStep,
             target_loss: 0.0,
             checkpoint_every: 0,
             batch_chunks: 1,

@@ -14,7 +14,8 @@
 //!
 //! Training is deterministic for a given seed and independent of the thread count: the batch
 //! and the noise of step `k` come from the keyed streams `(seed, "train_batch", k)` and
-//! `(seed, "train_noise", k)`, every matrix product
+//! `(seed, "train_noise", k)` (or, with `noise_streams = "per_trial"`, trial `b`'s from
+//! `(key(seed, "train_noise", k), "trial", b)`, drawn in parallel), every matrix product
 //! runs on one thread, and with `batch_chunks > 1` the chunks' gradients (computed in
 //! parallel) are summed in chunk order. A [`Checkpoint`]
 //! therefore holds only parameters, optimiser moments, the step and the history; training
@@ -40,7 +41,7 @@ mod optim;
 pub mod population;
 mod trainer;
 
-pub use config::{OptimizerKind, Schedule, TrainConfig};
+pub use config::{NoiseStreams, OptimizerKind, Schedule, TrainConfig};
 pub use loss::{MaskedMse, masked_mse, masked_mse_value};
 pub use optim::Optimizer;
 pub use trainer::{

@@ -147,3 +147,36 @@ fn chunked_batches_give_the_same_bits_on_any_thread_count_and_the_whole_batchs_g
     assert!(TrainConfig { batch_chunks: 11, ..config(1) }.validate().is_err());
     assert!(TrainConfig { batch_chunks: 0, ..config(1) }.validate().is_err());
 }
+
+#[test]
+fn per_trial_noise_is_drawn_in_parallel_with_the_same_bits_on_any_thread_count() {
+    use neurodyn_train::NoiseStreams;
+    let task = FlipFlop { n_bits: 2, n_steps: 20, p_pulse: 0.1 };
+    let config = |streams| TrainConfig {
+        max_steps: 8,
+        batch_size: 6,
+        noise_std: 0.1,
+        noise_streams: streams,
+        batch_chunks: 2,
+        ..TrainConfig::default()
+    };
+    let train = |streams, threads: usize| {
+        let rnn = RnnConfig::leaky_tanh(2, 12, 2, 0.3).build::<f32>(2).unwrap();
+        let c = config(streams);
+        let mut t = Trainer::new(rnn, &c);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| t.run(&task, &c, 5, &mut |_| ControlFlow::Continue(())));
+        t
+    };
+    let (one, two) = (train(NoiseStreams::PerTrial, 1), train(NoiseStreams::PerTrial, 2));
+    assert_eq!(one.rnn.params(), two.rnn.params());
+    assert_eq!(one.history, two.history);
+    // Another realisation than the per-step stream (the noise matters at this size).
+    let per_step = train(NoiseStreams::PerStep, 2);
+    assert_ne!(one.history.loss, per_step.history.loss);
+    let toml =
+        "learning_rate = 0.01\nbatch_size = 4\nmax_steps = 2\nnoise_streams = \"per_trial\"\n";
+    let parsed: TrainConfig = toml::from_str(toml).unwrap();
+    assert_eq!(parsed.noise_streams, NoiseStreams::PerTrial);
+    assert!(toml::from_str::<TrainConfig>(&toml.replace("per_trial", "per_batch")).is_err());
+}
