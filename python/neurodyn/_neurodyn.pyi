@@ -167,6 +167,8 @@ class RnnCore:
         noise_std: float,
         threads: int | None,
         callback: Callable[[int, float], Any] | None,
+        batch_chunks: int = 1,
+        noise_streams: str = "per_step",
     ) -> tuple[_A, str]: ...
 
 @final
@@ -269,6 +271,7 @@ def train_population(
     seeds: list[int],
     noise_std: float,
     threads: int | None,
+    noise_streams: str = "per_step",
 ) -> tuple[_A, list[str]]: ...
 def sample_states(states: _A, n: int, noise_std: float, seed: int) -> _A: ...
 def fixed_points(

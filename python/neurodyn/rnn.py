@@ -187,7 +187,8 @@ class TrainResult(NamedTuple):
 def train(rnn: RNN, data: Task | Sequence[Any], steps: int = 1000, batch: int = 64,
           lr: float = 1e-2, optimizer: str = "adam", clip: float = 1.0, seed: int = 0,
           noise_std: float = 0.0, threads: int | None = 1,
-          callback: Callable[[int, float], Any] | None = None) -> TrainResult:
+          callback: Callable[[int, float], Any] | None = None, batch_chunks: int = 1,
+          noise_streams: str = "per_step") -> TrainResult:
     """Train ``rnn`` in place by BPTT (analytic gradients, float32 as the CLI).
 
     Parameters
@@ -204,13 +205,21 @@ def train(rnn: RNN, data: Task | Sequence[Any], steps: int = 1000, batch: int = 
         Noise added to the hidden state each step during training.
     callback : callable(step, loss), optional
         Called after every step; returning False stops training.
+    batch_chunks : int
+        Split each batch into this many fixed chunks whose gradients are computed in parallel
+        on ``threads`` and summed in order: the result depends on ``batch_chunks``, never on
+        ``threads`` (1 = the whole batch in one pass).
+    noise_streams : {"per_step", "per_trial"}
+        How the noise is drawn: one stream per step (default, serial) or one per trial
+        (drawn in parallel; another realisation).
 
     Ctrl-C stops training at the next step (the weights so far are kept) and raises
     ``KeyboardInterrupt``.
     """
     if isinstance(data, Task):
         losses, stopped = rnn._core.train(data._spec(), None, None, None, steps, batch, lr,
-                                          optimizer, clip, seed, noise_std, threads, callback)
+                                          optimizer, clip, seed, noise_std, threads, callback,
+                                          batch_chunks, noise_streams)
     else:
         try:
             inputs, targets, mask = data
@@ -219,7 +228,7 @@ def train(rnn: RNN, data: Task | Sequence[Any], steps: int = 1000, batch: int = 
         losses, stopped = rnn._core.train(
             None, f64(inputs, "inputs"), f64(targets, "targets"),
             None if mask is None else f64(mask, "mask"), steps, batch, lr, optimizer, clip, seed,
-            noise_std, threads, callback)
+            noise_std, threads, callback, batch_chunks, noise_streams)
     return TrainResult(losses, stopped)
 
 
@@ -235,7 +244,8 @@ class PopulationResult(NamedTuple):
 def train_population(rnns: Sequence[RNN], data: Task | Sequence[Any], steps: int = 1000,
                      batch: int = 64, lr: float | Sequence[float] = 1e-2, optimizer: str = "adam",
                      clip: float = 1.0, seeds: Sequence[int] | None = None, noise_std: float = 0.0,
-                     threads: int | None = None) -> PopulationResult:
+                     threads: int | None = None,
+                     noise_streams: str = "per_step") -> PopulationResult:
     """Train many networks of one shape in one call, in place: the population studies'
     loop (different seeds, or different learning rates), without a Python loop or ``vmap``.
 
@@ -264,7 +274,7 @@ def train_population(rnns: Sequence[RNN], data: Task | Sequence[Any], steps: int
     if isinstance(data, Task):
         losses, stopped = _neurodyn.train_population(cores, data._spec(), None, None, None, steps,
                                                      batch, lrs, optimizer, clip, seed_list,
-                                                     noise_std, threads)
+                                                     noise_std, threads, noise_streams)
     else:
         try:
             inputs, targets, mask = data
@@ -273,7 +283,7 @@ def train_population(rnns: Sequence[RNN], data: Task | Sequence[Any], steps: int
         losses, stopped = _neurodyn.train_population(
             cores, None, f64(inputs, "inputs"), f64(targets, "targets"),
             None if mask is None else f64(mask, "mask"), steps, batch, lrs, optimizer, clip,
-            seed_list, noise_std, threads)
+            seed_list, noise_std, threads, noise_streams)
     return PopulationResult(losses, list(stopped))
 
 

@@ -166,6 +166,22 @@ def test_a_population_trains_each_network_as_if_alone() -> None:
     assert e.value.field == "lr"
 
 
+def test_chunked_training_keeps_its_bits_on_any_thread_count() -> None:
+    task = nd.tasks.FlipFlop(n_bits=2, n_steps=30)
+    runs = []
+    for threads in (1, 2):
+        rnn = nd.RNN(2, 16, 2, dt=1, tau=3, seed=4)
+        runs.append(nd.train(rnn, task, steps=20, batch=12, seed=1, noise_std=0.05, threads=threads,
+                             batch_chunks=3, noise_streams="per_trial").losses)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    with pytest.raises(nd.SpecError) as e:
+        nd.train(nd.RNN(2, 16, 2), task, steps=2, batch=4, batch_chunks=5)
+    assert e.value.field == "batch_chunks"
+    with pytest.raises(nd.SpecError) as e:
+        nd.train(nd.RNN(2, 16, 2), task, steps=2, noise_streams="per_batch")
+    assert e.value.field == "noise_streams"
+
+
 def test_rnn_errors() -> None:
     with pytest.raises(nd.SpecError) as e:
         nd.RNN(2, 4, 1, cell="transformer")

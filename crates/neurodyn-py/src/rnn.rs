@@ -9,7 +9,9 @@ use neurodyn::core::Dynamics;
 use neurodyn::core::rng;
 use neurodyn::models::rnn::{CellKind, DaleConfig, Rnn, RnnConfig, Tape};
 use neurodyn::tasks::{self, Task, TaskBatch};
-use neurodyn::train::{Event, OptimizerKind, StopReason, TrainConfig, Trainer, population};
+use neurodyn::train::{
+    Event, NoiseStreams, OptimizerKind, StopReason, TrainConfig, Trainer, population,
+};
 use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -200,7 +202,7 @@ impl RnnCore {
 
     /// Trains on a named task (`task` = (name, params JSON)) or on the arrays
     /// `(inputs, targets, mask)`; returns the loss of every step and why it stopped.
-    #[pyo3(signature = (task, inputs, targets, mask, steps, batch, lr, optimizer, clip, seed, noise_std, threads, callback))]
+    #[pyo3(signature = (task, inputs, targets, mask, steps, batch, lr, optimizer, clip, seed, noise_std, threads, callback, batch_chunks=1, noise_streams="per_step"))]
     fn train<'py>(
         &mut self,
         py: Python<'py>,
@@ -217,10 +219,21 @@ impl RnnCore {
         noise_std: f64,
         threads: Option<usize>,
         callback: Option<Py<PyAny>>,
+        batch_chunks: usize,
+        noise_streams: &str,
     ) -> PyResult<(Arr<'py>, String)> {
         let c = self.rnn.config().clone();
         let task = training_task(&c, task, inputs, targets, mask)?;
-        let config = training_config(optimizer, lr, batch, steps, clip, noise_std)?;
+        let config = training_config(
+            optimizer,
+            lr,
+            batch,
+            steps,
+            clip,
+            noise_std,
+            batch_chunks,
+            noise_streams,
+        )?;
         let mut trainer = Trainer::new(self.rnn.cast::<f32>(), &config);
         let task = &*task;
         let outcome = interruptible(py, threads, |stop| {
@@ -301,6 +314,7 @@ fn training_task(
 }
 
 /// Training settings from the Python arguments, validated.
+#[allow(clippy::too_many_arguments)]
 fn training_config(
     optimizer: &str,
     lr: f64,
@@ -308,7 +322,19 @@ fn training_config(
     steps: usize,
     clip: f64,
     noise_std: f64,
+    batch_chunks: usize,
+    noise_streams: &str,
 ) -> PyResult<TrainConfig> {
+    let noise_streams = match noise_streams {
+        "per_step" => NoiseStreams::PerStep,
+        "per_trial" => NoiseStreams::PerTrial,
+        other => {
+            return Err(spec_error(
+                Some("noise_streams"),
+                format!("noise_streams = {other:?}: \"per_step\" or \"per_trial\""),
+            ));
+        }
+    };
     let optimizer = match optimizer {
         "adam" => OptimizerKind::default(),
         "sgd" => OptimizerKind::Sgd { momentum: 0.0 },
@@ -326,6 +352,8 @@ fn training_config(
         max_steps: steps,
         clip_grad_norm: clip,
         noise_std,
+        noise_streams,
+        batch_chunks,
         ..TrainConfig::default()
     };
     config.validate().map_err(from_range)?;
@@ -337,7 +365,7 @@ fn training_config(
 /// to `RnnCore.train` on it alone. Returns the losses (`K × steps`, NaN after a member stops)
 /// and each member's stop reason.
 #[pyfunction]
-#[pyo3(signature = (rnns, task, inputs, targets, mask, steps, batch, lrs, optimizer, clip, seeds, noise_std, threads))]
+#[pyo3(signature = (rnns, task, inputs, targets, mask, steps, batch, lrs, optimizer, clip, seeds, noise_std, threads, noise_streams="per_step"))]
 #[allow(clippy::too_many_arguments)]
 fn train_population<'py>(
     py: Python<'py>,
@@ -354,6 +382,7 @@ fn train_population<'py>(
     seeds: Vec<u64>,
     noise_std: f64,
     threads: Option<usize>,
+    noise_streams: &str,
 ) -> PyResult<(Arr<'py>, Vec<String>)> {
     let k = rnns.len();
     require(k > 0, "rnns", "at least one network")?;
@@ -370,7 +399,8 @@ fn train_population<'py>(
     let task = training_task(&c, task, inputs, targets, mask)?;
     let mut members = Vec::with_capacity(k);
     for (r, (&lr, &seed)) in rnns.iter().zip(lrs.iter().zip(&seeds)) {
-        let config = training_config(optimizer, lr, batch, steps, clip, noise_std)?;
+        let config =
+            training_config(optimizer, lr, batch, steps, clip, noise_std, 1, noise_streams)?;
         let trainer = Trainer::new(r.borrow().rnn.cast::<f32>(), &config);
         members.push(population::Member::new(trainer, config, seed));
     }
