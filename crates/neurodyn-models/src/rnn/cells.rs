@@ -56,15 +56,26 @@ pub(super) fn forward_step<T: Real>(
         CellKind::Vanilla => {
             // cache = W_h h, then a = φ(cache + W_x x + b_x).
             gemm(view_mut(cache, batch, n), Accum::Replace, h, w_h.transpose());
-            cache[..batch * n].iter_mut().zip(&xp[..batch * n]).for_each(|(u, x)| *u += *x);
-            activate_in_place(c.activation, &mut cache[..batch * n]);
+            let rows = batch * n;
+            let (cache, xp) = (&mut cache[..rows], &xp[..rows]);
+            // The elementwise passes compiled for the widest SIMD the CPU has (same operations,
+            // same order: the same bits at every level).
+            pulp::Arch::new().dispatch(
+                #[inline(always)]
+                || cache.iter_mut().zip(xp).for_each(|(u, x)| *u += *x),
+            );
+            activate_in_place(c.activation, cache);
             let alpha = T::of(c.alpha);
             let keep = T::ONE - alpha;
-            for ((next, h), a) in
-                next[..batch * n].iter_mut().zip(&h_prev[..batch * n]).zip(&cache[..batch * n])
-            {
-                *next = keep * *h + alpha * *a;
-            }
+            let (next, h_prev) = (&mut next[..rows], &h_prev[..rows]);
+            pulp::Arch::new().dispatch(
+                #[inline(always)]
+                || {
+                    for ((next, h), a) in next.iter_mut().zip(h_prev).zip(cache.iter()) {
+                        *next = keep * *h + alpha * *a;
+                    }
+                },
+            );
         }
         CellKind::Gru => {
             // cache[:, 0..3N] = W_h h, then per unit: r, z, n, and W_hn h + b_hn.
@@ -169,12 +180,30 @@ pub(super) fn backward_step<T: Real>(
             let alpha = T::of(c.alpha);
             let keep = T::ONE - alpha;
             let rows = batch * n;
-            slope_in_place(c.activation, &cache[..rows], &mut dgh[..rows]);
-            for ((dg, dp), dn) in
-                dgh[..rows].iter_mut().zip(&mut d_prev[..rows]).zip(&d_next[..rows])
-            {
-                *dg *= alpha * *dn;
-                *dp = keep * *dn;
+            if c.activation == Activation::Tanh {
+                // One pass, compiled for the widest SIMD the CPU has: the same operations in
+                // the same order as the two-pass path below, so the same bits.
+                let (dgh, d_prev, d_next, a) =
+                    (&mut dgh[..rows], &mut d_prev[..rows], &d_next[..rows], &cache[..rows]);
+                pulp::Arch::new().dispatch(
+                    #[inline(always)]
+                    || {
+                        for (((dg, dp), dn), a) in
+                            dgh.iter_mut().zip(d_prev.iter_mut()).zip(d_next).zip(a)
+                        {
+                            *dg = (T::ONE - *a * *a) * (alpha * *dn);
+                            *dp = keep * *dn;
+                        }
+                    },
+                );
+            } else {
+                slope_in_place(c.activation, &cache[..rows], &mut dgh[..rows]);
+                for ((dg, dp), dn) in
+                    dgh[..rows].iter_mut().zip(&mut d_prev[..rows]).zip(&d_next[..rows])
+                {
+                    *dg *= alpha * *dn;
+                    *dp = keep * *dn;
+                }
             }
         }
         CellKind::Gru => {
