@@ -294,14 +294,11 @@ pub fn memory(spec: &Spec) -> MemoryEstimate {
     m.add("fixed_points.n_initial", spec.fixed_points.n_initial as f64 * h * (h + 4.0), 8.0);
     if let Some(p) = &spec.population {
         // Every member keeps its network, optimiser and tape; analyses run one member at a
-        // time. A parameter count's worth per member, ×6 (f32 weights, moments, gradients,
-        // f64 output), plus a tape each.
+        // time. Per member: its parameters ×6 (f32 weights, two moments, gradients, the f64
+        // copy written out) and an f32 tape of the batch.
         let k = p.size as f64;
-        m.add(
-            "population.size",
-            k * (g + 2.0) * h * h + k * spec.train.batch_size as f64 * t * (g + 2.0) * h,
-            4.0 * 6.0,
-        );
+        m.add("population.size", k * (g + 2.0) * h * h, 4.0 * 6.0);
+        m.add("population.size", k * spec.train.batch_size as f64 * t * (g + 2.0) * h, 4.0);
     }
     m
 }
