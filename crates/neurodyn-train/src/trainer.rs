@@ -1,6 +1,6 @@
 //! The training loop.
 
-use crate::{MaskedMse, NoiseStreams, Optimizer, TrainConfig, masked_mse, masked_mse_value};
+use crate::{MaskedMse, NoiseStreams, Optimizer, TrainConfig, masked_mse};
 use neurodyn_core::{Real, rng};
 use neurodyn_models::rnn::{Rnn, Tape};
 use neurodyn_tasks::{Task, TaskBatch};
@@ -126,32 +126,34 @@ pub struct Trainer {
 /// Work arrays reused across steps.
 #[derive(Clone, Debug, Default)]
 struct Buffers {
-    tape: Tape<f32>,
-    outputs: Vec<f32>,
-    d_outputs: Vec<f32>,
-    d_hidden: Vec<f32>,
+    /// The pass over the whole batch (`batch_chunks = 1`).
+    whole: Pass,
     grads: Vec<f32>,
     noise: Vec<f32>,
     chunks: Vec<Chunk>,
 }
 
-/// One chunk of trials of a data-parallel step: its slice of the batch and its own tape and
+/// Work arrays of one forward–backward pass over a batch (or a chunk of one).
+#[derive(Clone, Debug, Default)]
+struct Pass {
+    tape: Tape<f32>,
+    outputs: Vec<f32>,
+    d_outputs: Vec<f32>,
+    d_hidden: Vec<f32>,
+}
+
+/// One chunk of trials of a data-parallel step: its slice of the batch, its pass and its
 /// gradient.
 #[derive(Clone, Debug, Default)]
 struct Chunk {
-    tape: Tape<f32>,
     inputs: Vec<f32>,
     targets: Vec<f32>,
     mask: Vec<f32>,
     noise: Vec<f32>,
-    outputs: Vec<f32>,
-    d_outputs: Vec<f32>,
-    d_hidden: Vec<f32>,
+    pass: Pass,
     grads: Vec<f32>,
-    /// `Σ m (y − t)²` over the chunk.
-    sse: f64,
-    /// `Σ h²` over the chunk's hidden states.
-    sum_sq: f64,
+    /// `Σ m (y − t)²` and `Σ h²` over the chunk.
+    sums: (f64, f64),
 }
 
 /// A task batch converted to the training precision.
@@ -306,10 +308,7 @@ impl Trainer {
     fn train_step(&mut self, batch: &Batch32, config: &TrainConfig, seed: u64) -> f64 {
         let c = self.rnn.config().clone();
         let (n_steps, b) = (batch.n_steps, batch.batch);
-        let rows = n_steps * b;
         let buf = &mut self.buffers;
-        buf.outputs.resize(rows * c.n_output, 0.0);
-        buf.d_outputs.resize(rows * c.n_output, 0.0);
         let noise = (config.noise_std > 0.0).then(|| {
             hidden_noise(
                 config.noise_streams,
@@ -326,41 +325,11 @@ impl Trainer {
         let mut loss = if config.batch_chunks > 1 {
             chunked_gradient(&self.rnn, batch, noise, config, &mut buf.chunks, &mut buf.grads)
         } else {
-            self.rnn.forward(&batch.inputs, n_steps, b, noise, &mut buf.tape, &mut buf.outputs);
-            let mut loss = masked_mse_value(
-                &buf.outputs,
-                &batch.targets,
-                &batch.mask,
-                Some(&mut buf.d_outputs),
-            );
-
-            // Rate penalty λ_r · mean(h²): ∂/∂h = 2 λ_r h / (rows · n_hidden).
-            let d_hidden = (config.l2_rate > 0.0).then(|| {
-                let hidden = buf.tape.hidden(c.n_hidden);
-                let scale = 2.0 * config.l2_rate / (rows * c.n_hidden) as f64;
-                buf.d_hidden.clear();
-                let mut sum_sq = 0.0;
-                for r in 0..rows {
-                    for j in 0..c.n_hidden {
-                        let h = hidden[(r, j)];
-                        sum_sq += (h as f64) * (h as f64);
-                        buf.d_hidden.push((scale * h as f64) as f32);
-                    }
-                }
-                loss += config.l2_rate * sum_sq / (rows * c.n_hidden) as f64;
-                &buf.d_hidden[..]
-            });
-
-            buf.grads.clear();
-            buf.grads.resize(self.rnn.params().len(), 0.0);
-            self.rnn.backward(
-                &batch.inputs,
-                &mut buf.tape,
-                &buf.d_outputs,
-                d_hidden,
-                &mut buf.grads,
-            );
-            loss
+            let scales = loss_scales(batch, config, c.n_hidden);
+            let data = (&batch.inputs[..], &batch.targets[..], &batch.mask[..], noise);
+            let (sse, sum_sq) =
+                gradient_pass(&self.rnn, data, n_steps, b, scales, &mut buf.whole, &mut buf.grads);
+            scales.loss(sse, sum_sq)
         };
 
         // Weight penalty λ_w · mean(W²) over the weight matrices.
@@ -443,10 +412,83 @@ fn hidden_noise(
     }
 }
 
-/// The gradient of a step computed over `chunks.len()` (= `config.batch_chunks`) fixed chunks
-/// of trials in parallel, summed into `grads` in chunk order; returns the loss (masked MSE
-/// over the whole batch, plus the rate penalty). Each chunk's loss gradient is scaled by the
-/// whole batch's scored count and hidden-state count, so the sum is the whole batch's
+/// The normalisations of a step's loss, from the whole batch: the masked MSE divides by the
+/// scored count, the rate penalty `λ_r · mean(h²)` by `rows · n_hidden`.
+#[derive(Clone, Copy)]
+struct LossScales {
+    /// `max(Σ m, 1)`.
+    denom: f64,
+    /// `λ_r`.
+    l2_rate: f64,
+    /// `rows · n_hidden` of the whole batch.
+    hidden_count: f64,
+}
+
+impl LossScales {
+    /// The step's loss from the summed squared error and squared hidden states.
+    fn loss(self, sse: f64, sum_sq: f64) -> f64 {
+        sse / self.denom + self.l2_rate * sum_sq / self.hidden_count
+    }
+}
+
+fn loss_scales(batch: &Batch32, config: &TrainConfig, n_hidden: usize) -> LossScales {
+    LossScales {
+        denom: batch.mask.iter().map(|&m| f64::from(m)).sum::<f64>().max(1.0),
+        l2_rate: config.l2_rate,
+        hidden_count: (batch.n_steps * batch.batch * n_hidden) as f64,
+    }
+}
+
+/// Inputs, targets, mask and (optionally) noise of `T × B` trials, time-major.
+type PassData<'a> = (&'a [f32], &'a [f32], &'a [f32], Option<&'a [f32]>);
+
+/// Forward, loss gradient (masked MSE `2 m (y − t) / denom` plus the rate penalty's
+/// `2 λ_r h / hidden_count`, both scaled by the whole batch) and backward over `b` trials,
+/// the gradient written into `grads`; returns `(Σ m (y − t)², Σ h²)` over these trials.
+fn gradient_pass(
+    rnn: &Rnn<f32>,
+    (inputs, targets, mask, noise): PassData<'_>,
+    t_len: usize,
+    b: usize,
+    scales: LossScales,
+    pass: &mut Pass,
+    grads: &mut Vec<f32>,
+) -> (f64, f64) {
+    let (n, n_out) = (rnn.config().n_hidden, rnn.config().n_output);
+    pass.outputs.resize(t_len * b * n_out, 0.0);
+    pass.d_outputs.resize(t_len * b * n_out, 0.0);
+    rnn.forward(inputs, t_len, b, noise, &mut pass.tape, &mut pass.outputs);
+    let scale = (2.0 / scales.denom) as f32;
+    let mut sse = 0.0;
+    for (((g, y), t), m) in pass.d_outputs.iter_mut().zip(&pass.outputs).zip(targets).zip(mask) {
+        let e = f64::from(*y - *t);
+        sse += f64::from(*m) * e * e;
+        *g = scale * *m * (*y - *t);
+    }
+    let mut sum_sq = 0.0;
+    let d_hidden = (scales.l2_rate > 0.0).then(|| {
+        // Rate penalty λ_r · mean(h²): ∂/∂h = 2 λ_r h / (rows · n_hidden).
+        let rate_scale = 2.0 * scales.l2_rate / scales.hidden_count;
+        let hidden = pass.tape.hidden(n);
+        pass.d_hidden.clear();
+        for r in 0..t_len * b {
+            for u in 0..n {
+                let h = f64::from(hidden[(r, u)]);
+                sum_sq += h * h;
+                pass.d_hidden.push((rate_scale * h) as f32);
+            }
+        }
+        &pass.d_hidden[..]
+    });
+    grads.clear();
+    grads.resize(rnn.params().len(), 0.0);
+    rnn.backward(inputs, &mut pass.tape, &pass.d_outputs, d_hidden, grads);
+    (sse, sum_sq)
+}
+
+/// The gradient of a step computed over `config.batch_chunks` fixed chunks of trials in
+/// parallel, summed into `grads` in chunk order; returns the loss. Each chunk's gradient is
+/// scaled by the whole batch's counts ([`LossScales`]), so the sum is the whole batch's
 /// gradient, up to rounding.
 fn chunked_gradient(
     rnn: &Rnn<f32>,
@@ -458,16 +500,12 @@ fn chunked_gradient(
 ) -> f64 {
     use rayon::prelude::*;
     let c = rnn.config();
-    let (t_len, b, n) = (batch.n_steps, batch.batch, c.n_hidden);
-    let (n_in, n_out) = (c.n_input, c.n_output);
-    let rows = t_len * b;
-    let denom = batch.mask.iter().map(|&m| f64::from(m)).sum::<f64>().max(1.0);
-    let rate_scale = 2.0 * config.l2_rate / (rows * n) as f64;
+    let (t_len, b) = (batch.n_steps, batch.batch);
+    let scales = loss_scales(batch, config, c.n_hidden);
     let k = config.batch_chunks;
     chunks.resize_with(k, Chunk::default);
     chunks.par_iter_mut().enumerate().for_each(|(j, ch)| {
         let (lo, hi) = (j * b / k, (j + 1) * b / k);
-        let bj = hi - lo;
         // Trials lo..hi of every time step (the batch is time-major).
         let gather = |src: &[f32], width: usize, dst: &mut Vec<f32>| {
             dst.clear();
@@ -475,50 +513,23 @@ fn chunked_gradient(
                 dst.extend_from_slice(&src[(t * b + lo) * width..(t * b + hi) * width]);
             }
         };
-        gather(&batch.inputs, n_in, &mut ch.inputs);
-        gather(&batch.targets, n_out, &mut ch.targets);
-        gather(&batch.mask, n_out, &mut ch.mask);
+        gather(&batch.inputs, c.n_input, &mut ch.inputs);
+        gather(&batch.targets, c.n_output, &mut ch.targets);
+        gather(&batch.mask, c.n_output, &mut ch.mask);
         if let Some(noise) = noise {
-            gather(noise, n, &mut ch.noise);
+            gather(noise, c.n_hidden, &mut ch.noise);
         }
-        ch.outputs.resize(t_len * bj * n_out, 0.0);
-        ch.d_outputs.resize(t_len * bj * n_out, 0.0);
-        let chunk_noise = noise.is_some().then_some(&ch.noise[..]);
-        rnn.forward(&ch.inputs, t_len, bj, chunk_noise, &mut ch.tape, &mut ch.outputs);
-        let scale = (2.0 / denom) as f32;
-        ch.sse = 0.0;
-        for (((g, y), t), m) in
-            ch.d_outputs.iter_mut().zip(&ch.outputs).zip(&ch.targets).zip(&ch.mask)
-        {
-            let e = f64::from(*y - *t);
-            ch.sse += f64::from(*m) * e * e;
-            *g = scale * *m * (*y - *t);
-        }
-        ch.sum_sq = 0.0;
-        let d_hidden = (config.l2_rate > 0.0).then(|| {
-            let hidden = ch.tape.hidden(n);
-            ch.d_hidden.clear();
-            for r in 0..t_len * bj {
-                for u in 0..n {
-                    let h = f64::from(hidden[(r, u)]);
-                    ch.sum_sq += h * h;
-                    ch.d_hidden.push((rate_scale * h) as f32);
-                }
-            }
-            &ch.d_hidden[..]
-        });
-        ch.grads.clear();
-        ch.grads.resize(rnn.params().len(), 0.0);
-        rnn.backward(&ch.inputs, &mut ch.tape, &ch.d_outputs, d_hidden, &mut ch.grads);
+        let data = (&ch.inputs[..], &ch.targets[..], &ch.mask[..], noise.map(|_| &ch.noise[..]));
+        ch.sums = gradient_pass(rnn, data, t_len, hi - lo, scales, &mut ch.pass, &mut ch.grads);
     });
     grads.clear();
     grads.resize(rnn.params().len(), 0.0);
     for ch in chunks.iter() {
         grads.iter_mut().zip(&ch.grads).for_each(|(g, d)| *g += *d);
     }
-    let sse: f64 = chunks.iter().map(|ch| ch.sse).sum();
-    let sum_sq: f64 = chunks.iter().map(|ch| ch.sum_sq).sum();
-    sse / denom + config.l2_rate * sum_sq / (rows * n) as f64
+    let sse: f64 = chunks.iter().map(|ch| ch.sums.0).sum();
+    let sum_sq: f64 = chunks.iter().map(|ch| ch.sums.1).sum();
+    scales.loss(sse, sum_sq)
 }
 
 /// Held-out performance of a network.
