@@ -276,15 +276,7 @@ fn unfolded_times_khatri_rao(
     use faer::Accum;
     use neurodyn_core::mat::{gemm, view, view_mut};
     let [ni, nj, nk] = shape;
-    let khatri_rao = |u: &[f64], nu: usize, v: &[f64], nv: usize| -> Vec<f64> {
-        let mut out = Vec::with_capacity(nu * nv * cols);
-        for ru in u.chunks_exact(cols).take(nu) {
-            for rv in v.chunks_exact(cols).take(nv) {
-                out.extend(ru.iter().zip(rv).map(|(a, b)| a * b));
-            }
-        }
-        out
-    };
+    let khatri_rao = |u: &[f64], nu: usize, v: &[f64], nv: usize| khatri_rao(u, nu, v, nv, cols);
     let mut out = vec![0.0; shape[mode] * cols];
     match mode {
         0 => {
@@ -316,6 +308,18 @@ fn unfolded_times_khatri_rao(
                     view(&scaled, nk, cols),
                 );
             }
+        }
+    }
+    out
+}
+
+/// The row-wise Khatri–Rao product of `U` (`nu × cols`) and `V` (`nv × cols`): row
+/// `a·nv + b` is `U[a] ∗ V[b]` (`nu·nv × cols`, row-major).
+fn khatri_rao(u: &[f64], nu: usize, v: &[f64], nv: usize, cols: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(nu * nv * cols);
+    for ru in u.chunks_exact(cols).take(nu) {
+        for rv in v.chunks_exact(cols).take(nv) {
+            out.extend(ru.iter().zip(rv).map(|(a, b)| a * b));
         }
     }
     out
@@ -415,12 +419,7 @@ fn masked_objective(xm: &[f64], w: &[f64], shape: [usize; 3], f: &[Vec<f64>; 3],
     const ROWS: usize = 8;
     let [ni, nj, nk] = shape;
     let plane = nj * nk;
-    let mut kr = Vec::with_capacity(plane * r);
-    for rb in f[1].chunks_exact(r).take(nj) {
-        for rc in f[2].chunks_exact(r).take(nk) {
-            kr.extend(rb.iter().zip(rc).map(|(a, b)| a * b));
-        }
-    }
+    let kr = khatri_rao(&f[1], nj, &f[2], nk, r);
     let mut model = vec![0.0; ROWS * plane];
     let mut sum = 0.0;
     for i0 in (0..ni).step_by(ROWS) {
