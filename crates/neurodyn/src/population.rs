@@ -8,13 +8,13 @@
 //! stops there and is reported, without stopping the others.
 
 use crate::kinds::{Context, Outcome};
-use crate::rnn::{analyse, trainer};
+use crate::rnn::{analyse, evaluate_heldout, trainer};
 use neurodyn_analysis::fixed_points::Stability;
 use neurodyn_io::npz::Array;
 use neurodyn_io::run_dir;
 use neurodyn_io::spec::rnn::RnnSpec as Spec;
+use neurodyn_train::StopReason;
 use neurodyn_train::population::{Member, step_all};
-use neurodyn_train::{StopReason, evaluate};
 use serde::{Deserialize, Serialize};
 
 /// Why a member stopped, saved beside the training checkpoint so that a resumed run leaves it
@@ -178,13 +178,7 @@ pub fn run(spec: &Spec, ctx: &mut Context<'_>) -> Result<Outcome, String> {
 /// as the member's spec run alone would do them.
 fn analyse_member(s: &Spec, m: &Member, fixed_points: bool) -> Result<MemberAnalysis, String> {
     if !fixed_points {
-        let rnn = m.trainer.rnn.cast::<f64>();
-        let e = evaluate(
-            &rnn,
-            s.task.task(),
-            s.evaluation.seed.unwrap_or(s.seed),
-            s.evaluation.n_trials,
-        );
+        let e = evaluate_heldout(s, &m.trainer.rnn.cast::<f64>());
         return Ok(MemberAnalysis {
             heldout_nmse: e.score.nmse,
             counts: [0; 3],

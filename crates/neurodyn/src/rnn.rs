@@ -49,6 +49,12 @@ pub struct Analysis {
     pub rnn: Rnn<f64>,
 }
 
+/// The network on the spec's held-out trials (`evaluation.seed`, else the run's seed).
+pub fn evaluate_heldout(spec: &Spec, rnn: &Rnn<f64>) -> Evaluation {
+    let seed = spec.evaluation.seed.unwrap_or(spec.seed);
+    evaluate(rnn, spec.task.task(), seed, spec.evaluation.n_trials)
+}
+
 /// Evaluates the trained network and searches its fixed points; `progress(k)` reports how many
 /// initial states are done.
 pub fn analyse(
@@ -57,9 +63,7 @@ pub fn analyse(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Analysis, FixedPointError> {
     let rnn = trained.cast::<f64>();
-    let task = spec.task.task();
-    let heldout_seed = spec.evaluation.seed.unwrap_or(spec.seed);
-    let evaluation = evaluate(&rnn, task, heldout_seed, spec.evaluation.n_trials);
+    let evaluation = evaluate_heldout(spec, &rnn);
     let s = rnn.state_len();
     let pca = Pca::fit(&evaluation.states, s, 3);
     let fp = &spec.fixed_points;
