@@ -275,8 +275,17 @@ def test_cli_workers_are_processes_and_a_killed_ones_point_runs_again(tmp_path: 
     path.write_text(nd._neurodyn.toml_from_json(json.dumps(spec("cli_kill", max_steps=3000))))
     proc = _cli_sweep(cli, path, tmp_path, "--workers", "2")
     points = tmp_path / "cli_kill" / "points"
-    _wait(lambda: list(points.glob(".*.partial")) and _workers(proc.pid), 120)
-    workers = _workers(proc.pid)
+    workers: list[int] = []
+
+    def running() -> bool:
+        # Keep the workers seen while a point was running: asking again later can fall
+        # between one point's end and the next one's start.
+        found = _workers(proc.pid)
+        if found and list(points.glob(".*.partial")):
+            workers[:] = found
+        return bool(workers)
+
+    _wait(running, 120)
     assert workers, "no worker process found"
     os.kill(workers[0], signal.SIGKILL)
     out, err = proc.communicate(timeout=600)
