@@ -216,6 +216,7 @@ fn spiking_and_reservoir_experiments_resume_after_their_finished_units() {
     killed_and_resumed("bursting", "spiking/elliptic_bursters.toml", &[]);
     killed_and_resumed("delays", "spiking/delay_motion_detection.toml", &[]);
     killed_and_resumed("ei-reservoir", "reservoir/reservoir_ei_adaptation.toml", &[]);
+    killed_and_resumed("prediction", "reservoir/what_when_three_factor.toml", &[]);
 }
 
 #[test]

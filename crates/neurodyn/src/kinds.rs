@@ -52,6 +52,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &crate::delays::DelaysKind,
     &crate::ei_reservoir::EiReservoirKind,
     &crate::ring_tracking::RingTrackingKind,
+    &crate::prediction::PredictionKind,
 ];
 
 pub use neurodyn_io::spec::REPRODUCE_TABLE;

@@ -54,6 +54,7 @@ pub mod encoding;
 pub mod ffn;
 pub mod kinds;
 pub mod population;
+pub mod prediction;
 pub mod reservoir;
 pub mod rich_lazy;
 pub mod ring_tracking;
