@@ -18,6 +18,9 @@ const OTHERS: &[(&str, &str)] = &[
     // Seed 25 of the 001 feed ("reservoir computing with adaptive E/I dynamics", 2025), looked
     // up on arXiv: Srinivasan, Plenz & Girvan.
     ("2504.12480", "Srinivasan"),
+    // Seed 10 of the 001 feed ("what" and "when" predictions by error-modulated plasticity in
+    // reservoir spiking networks, 2025), looked up on arXiv: Yamada & Chao.
+    ("2510.14382", "Yamada"),
 ];
 
 fn root() -> PathBuf {
