@@ -17,7 +17,10 @@
 //! - motion: `θ(t)` sweeps at `speed` and reverses every `half_period`; the control sweeps on
 //!   at the same speed without reversing (identical until the first reversal). The error is
 //!   the circular distance between decoded and presented orientation in the `reversal_window`
-//!   after each reversal time, for the reversing sweep and for the continued rotation.
+//!   after each reversal time, for the reversing sweep and for the continued rotation; and
+//!   again with the ring's latency removed (the shift of the presented orientation that best
+//!   matches the continued rotation's decoded one, within `max_latency`), so that a constant
+//!   lead or lag is not counted as a tracking error.
 //!
 //! ```toml
 //! name = "ring"
@@ -133,6 +136,10 @@ pub struct Motion {
     /// Window after a reversal (in both protocols) where the error is compared [ms].
     #[serde(default = "reversal_window")]
     pub reversal_window: f64,
+    /// Largest latency (lag or lead) searched when the errors are scored with the ring's own
+    /// latency removed [ms].
+    #[serde(default = "max_latency")]
+    pub max_latency: f64,
 }
 
 fn ten() -> usize {
@@ -152,6 +159,9 @@ fn settle() -> f64 {
 }
 fn reversal_window() -> f64 {
     40.0
+}
+fn max_latency() -> f64 {
+    100.0
 }
 
 impl RingSpec {
@@ -201,6 +211,12 @@ impl RingSpec {
             &format!("{f}.motion.half_period"),
             m.half_period,
             "longer than twice the reversal window",
+        )?;
+        check(
+            m.max_latency >= 0.0 && m.max_latency <= m.half_period / 2.0,
+            &format!("{f}.motion.max_latency"),
+            m.max_latency,
+            "in [0, half_period / 2] ms",
         )?;
         check(
             m.duration > m.settle + 2.0 * m.half_period && m.duration <= 1e6,
@@ -407,6 +423,16 @@ pub struct RingMetrics {
     pub rotation_error: f64,
     /// Their ratio [1].
     pub reversal_over_rotation: f64,
+    /// The ring's latency: the shift of the presented orientation that best matches the
+    /// continued rotation's decoded one (negative: the ring runs ahead) [ms].
+    pub latency: f64,
+    /// Mean |decoded − presented `latency` earlier| in the windows after the reversals (shifted
+    /// by the latency) [deg].
+    pub aligned_reversal_error: f64,
+    /// The same in the same windows of the continued rotation [deg].
+    pub aligned_rotation_error: f64,
+    /// Their ratio [1].
+    pub aligned_reversal_over_rotation: f64,
     /// Fidelity of the moving orientation: 1 − mean error / 90° [1].
     pub fidelity: f64,
     /// Reliability: 1 − mean circular spread of the decoded orientation across trials / 90° [1].
@@ -514,6 +540,32 @@ impl PreparedRing {
         let near = errors(moved, mv_stim);
         let far = errors(rotated, rot_stim);
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        // The ring's latency: the shift τ (a multiple of the decoding step) for which the
+        // continued rotation's decoded orientation best matches the orientation presented τ
+        // earlier (τ < 0: the ring runs ahead). Scored again with that shift removed, an error
+        // is a failure to track rather than a constant delay.
+        let shifted =
+            |traces: &[Vec<f64>], stim: &Stimulus, tau: f64, keep: &dyn Fn(f64) -> bool| {
+                traces
+                    .iter()
+                    .flat_map(|trace| {
+                        c_mv.iter()
+                            .zip(trace)
+                            .filter(|(c, v)| keep(**c - tau) && v.is_finite())
+                            .map(|(c, v)| diff(*v, stim.interpolated(*c - tau)).abs())
+                            .collect::<Vec<f64>>()
+                    })
+                    .collect::<Vec<f64>>()
+            };
+        let scored = |t: f64| t >= s.motion.settle;
+        let reach = (s.motion.max_latency / s.step).floor() as i64;
+        let latency = (-reach..=reach)
+            .map(|k| k as f64 * s.step)
+            .map(|tau| (tau, mean(&shifted(rotated, rot_stim, tau, &scored))))
+            .fold((0.0, f64::INFINITY), |best, x| if x.1 < best.1 { x } else { best })
+            .0;
+        let near_aligned = shifted(moved, mv_stim, latency, &after);
+        let far_aligned = shifted(rotated, rot_stim, latency, &after);
         // Fidelity over the whole scored sweep (reversing protocol).
         let all: Vec<f64> = moved
             .iter()
@@ -543,6 +595,10 @@ impl PreparedRing {
             reversal_error: mean(&near),
             rotation_error: mean(&far),
             reversal_over_rotation: mean(&near) / mean(&far),
+            latency,
+            aligned_reversal_error: mean(&near_aligned),
+            aligned_rotation_error: mean(&far_aligned),
+            aligned_reversal_over_rotation: mean(&near_aligned) / mean(&far_aligned),
             fidelity: 1.0 - mean(&all) / 90.0,
             reliability: 1.0 - mean(&spread) / 90.0,
         };
@@ -569,6 +625,10 @@ impl PreparedRing {
             ("motion_time".to_string(), Array::f64(&[c_mv.len()], c_mv.clone())),
             ("motion_decoded".to_string(), Array::f64(&[moved.len(), c_mv.len()], flat(moved))),
             ("motion_presented".to_string(), Array::f64(&[c_mv.len()], presented_mv)),
+            (
+                "rotation_decoded".to_string(),
+                Array::f64(&[rotated.len(), c_mv.len()], flat(rotated)),
+            ),
         ];
         let metrics = serde_json::to_value(&m).expect("metrics serialise");
         Outcome { files: vec![("ring_tracking.npz".to_string(), arrays)], metrics, summary }
@@ -664,6 +724,35 @@ trials = 3
         assert!(m.fidelity > 0.7, "{m:?}");
         assert!(m.reliability > 0.8, "{m:?}");
         assert_eq!(m.overshoots.len(), 3);
+    }
+
+    #[test]
+    fn a_constant_lead_is_found_and_removed() {
+        // Decoded traces that are the presented orientation 20 ms ahead, exactly: the raw error
+        // of continued rotation is the lead times the speed, the fitted latency is −20 ms and
+        // with it removed both sweeps are tracked without error.
+        let text = spec("");
+        let spec: RingSpec = toml::from_str(&text).unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/spiking");
+        let net = std::fs::read_to_string(dir.join("v1_ring.toml")).unwrap();
+        let network = neurodyn_io::spec::spiking::parse(&net, "v1_ring.toml", &dir).unwrap();
+        let ring = PreparedRing { spec, network, size: 400 };
+        let s = &ring.spec.ring_tracking;
+        let centres = window_centres(s.window, s.step, s.motion.duration);
+        let (sw, mv, rot) =
+            (ring.switch_stimulus(), ring.motion_stimulus(), ring.rotation_stimulus());
+        let ahead = |stim: &Stimulus| -> Vec<Vec<f64>> {
+            vec![centres.iter().map(|c| stim.interpolated(c + 20.0).rem_euclid(180.0)).collect(); 2]
+        };
+        let sw_centres = window_centres(s.window, s.step, s.switch.duration);
+        let switched = vec![sw_centres.iter().map(|c| sw.interpolated(*c)).collect(); 2];
+        let out = ring.outcome(&switched, &ahead(&mv), &ahead(&rot), &sw, &mv, &rot);
+        let m = |key: &str| out.metrics[key].as_f64().unwrap();
+        assert_eq!(m("latency"), -20.0, "{}", out.metrics);
+        assert!((m("rotation_error") - 0.3 * 20.0).abs() < 1e-9, "{}", out.metrics);
+        assert!(m("reversal_error") > 1.0, "{}", out.metrics);
+        assert!(m("aligned_rotation_error") < 1e-9, "{}", out.metrics);
+        assert!(m("aligned_reversal_error") < 1e-9, "{}", out.metrics);
     }
 
     #[test]
