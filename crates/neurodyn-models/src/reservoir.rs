@@ -392,13 +392,9 @@ impl Esn {
         let n = self.n();
         let k = self.w_in.ncols();
         let steps = target.len();
-        let mut p = Mat::<f64>::zeros(n, n);
-        for i in 0..n {
-            p[(i, i)] = 1.0 / force.alpha;
-        }
+        let mut rls = Rls::new(n, force.alpha);
         let mut x = if force.initial.len() == n { force.initial.clone() } else { vec![0.0; n] };
         let (mut wx, mut w) = (vec![0.0; n], vec![0.0; n]);
-        let mut px = vec![0.0; n];
         let zero = vec![0.0; k];
         let (mut output, mut errors) = (Vec::with_capacity(steps), Vec::new());
         let mut z = 0.0;
@@ -407,21 +403,10 @@ impl Esn {
             self.step(&mut x, &mut wx, u, Some((&force.feedback, z)));
             z = dot(&w, &x);
             if t < force.train_steps && t % force.every.max(1) == 0 {
-                // P is symmetric: P x is also xᵀ P.
-                for (i, pi) in px.iter_mut().enumerate() {
-                    *pi = dot(p.col_as_slice(i), &x);
-                }
-                let gain = 1.0 / (1.0 + dot(&x, &px));
-                for j in 0..n {
-                    let c = gain * px[j];
-                    let col = p.col_as_slice_mut(j);
-                    for (pij, pi) in col.iter_mut().zip(&px) {
-                        *pij -= c * pi;
-                    }
-                }
+                let gain = rls.update(&x);
                 let e = z - target[t];
                 errors.push(e);
-                for (wi, pi) in w.iter_mut().zip(&px) {
+                for (wi, pi) in w.iter_mut().zip(rls.gain_vector()) {
                     *wi -= e * gain * pi;
                 }
                 z = dot(&w, &x);
@@ -429,6 +414,57 @@ impl Esn {
             output.push(z);
         }
         ForceResult { output, weights: w, errors }
+    }
+}
+
+/// Recursive least squares: the inverse correlation matrix `P` of a `d`-dimensional regressor,
+/// from the prior `P₀ = I/α` (α: the ridge penalty the recursion solves for). Shared by
+/// [`Esn::force`] and every RLS read-out that learns online; the callers apply the gain to
+/// their own weights, `w ← w + c (target − output) k`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rls {
+    /// `P`, `d × d` row-major (symmetric).
+    p: Vec<f64>,
+    /// `k = P_old r` of the last update.
+    k: Vec<f64>,
+    d: usize,
+}
+
+impl Rls {
+    /// `P = I/α` for a `d`-dimensional regressor.
+    pub fn new(d: usize, alpha: f64) -> Rls {
+        let mut rls = Rls { p: vec![0.0; d * d], k: vec![0.0; d], d };
+        rls.reset(alpha);
+        rls
+    }
+
+    /// `P ← I/α` (what the regressor has taught is forgotten; the callers' weights stay).
+    pub fn reset(&mut self, alpha: f64) {
+        self.p.iter_mut().for_each(|x| *x = 0.0);
+        for i in 0..self.d {
+            self.p[i * self.d + i] = 1.0 / alpha;
+        }
+    }
+
+    /// One step with regressor `r`: `k = P r`, `c = 1/(1 + rᵀk)`, `P ← P − c k kᵀ`; returns
+    /// `c` (the weights' update is `c · error · k`, [`Rls::gain_vector`] holds `k`).
+    pub fn update(&mut self, r: &[f64]) -> f64 {
+        let d = self.d;
+        for (i, k) in self.k.iter_mut().enumerate() {
+            *k = dot(&self.p[i * d..(i + 1) * d], r);
+        }
+        let c = 1.0 / (1.0 + dot(r, &self.k));
+        for i in 0..d {
+            let a = c * self.k[i];
+            let row = &mut self.p[i * d..(i + 1) * d];
+            row.iter_mut().zip(&self.k).for_each(|(p, k)| *p -= a * k);
+        }
+        c
+    }
+
+    /// `k = P r` of the last [`Rls::update`] (`P` before that update).
+    pub fn gain_vector(&self) -> &[f64] {
+        &self.k
     }
 }
 

@@ -51,6 +51,7 @@ use neurodyn_io::spec::{
     SCHEMA_VERSION, SpecError, SpikingSpec, check_name, check_values, nested, range_error,
     schema_version, serde_error,
 };
+use neurodyn_models::reservoir::Rls;
 use neurodyn_report::svg::{Plot, stack};
 use neurodyn_sim::config::{InputConfig, RecordConfig};
 use neurodyn_sim::{Network, NetworkConfig};
@@ -627,9 +628,9 @@ impl PreparedPrediction {
         let phases: Vec<&Phase> = phase_of.iter().map(|&p| &s.phases[p]).collect();
         let config = self.config_phases(&trials, &phases, 0);
         let mut learners = [
-            Learner::new(m, d, s.force.alpha),
-            Learner::new(m, d, s.force.alpha),
-            Learner::new(m, d, s.force.alpha),
+            Learner::new(m, d, None),
+            Learner::new(m, d, Some(s.force.alpha)),
+            Learner::new(m, d, Some(s.force.alpha)),
         ];
         let samples = self.samples();
         let mut readouts: Vec<Vec<f64>> = vec![Vec::new(); LEARNERS.len()];
@@ -641,7 +642,9 @@ impl PreparedPrediction {
             let phase = phases[k];
             if k != last_trial {
                 if k > 0 && phase_of[k] != phase_of[k - 1] {
-                    learners[2].reset(s.force.alpha);
+                    if let Some(rls) = learners[2].rls.as_mut() {
+                        rls.reset(s.force.alpha);
+                    }
                 }
                 if k > 0 {
                     // The trial before this one is finished: evaluate every learner on it.
@@ -685,26 +688,16 @@ struct Learner {
     /// Running mean of `|r|²` (the three-factor rule's scale).
     norm: f64,
     w: Vec<f64>,
-    p: Vec<f64>,
-    k: Vec<f64>,
+    /// The RLS state of a FORCE learner (none for the three-factor rule).
+    rls: Option<Rls>,
     m: usize,
     d: usize,
 }
 
 impl Learner {
-    fn new(m: usize, d: usize, alpha: f64) -> Learner {
-        let mut l =
-            Learner { norm: 0.0, w: vec![0.0; m * d], p: vec![0.0; d * d], k: vec![0.0; d], m, d };
-        l.reset(alpha);
-        l
-    }
-
-    /// `P ← I/α` (the weights stay).
-    fn reset(&mut self, alpha: f64) {
-        self.p.iter_mut().for_each(|x| *x = 0.0);
-        for i in 0..self.d {
-            self.p[i * self.d + i] = 1.0 / alpha;
-        }
+    /// `m` read-outs of `d` features from zero weights; with `alpha`, an RLS learner.
+    fn new(m: usize, d: usize, alpha: Option<f64>) -> Learner {
+        Learner { norm: 0.0, w: vec![0.0; m * d], rls: alpha.map(|a| Rls::new(d, a)), m, d }
     }
 
     fn output(&self, r: &[f64], y: &mut [f64]) {
@@ -728,23 +721,15 @@ impl Learner {
         }
     }
 
-    /// One recursive-least-squares step: `k = P r`, `c = 1/(1 + rᵀk)`, `P ← P − c k kᵀ`,
-    /// `w_m ← w_m + c (z_m − y_m) k`.
+    /// One recursive-least-squares step ([`Rls::update`]), then `w_m ← w_m + c (z_m − y_m) k`.
     fn rls(&mut self, r: &[f64], y: &[f64], z: &[f64]) {
         let d = self.d;
-        for (i, k) in self.k.iter_mut().enumerate() {
-            *k = dot(&self.p[i * d..(i + 1) * d], r);
-        }
-        let c = 1.0 / (1.0 + dot(r, &self.k));
-        for i in 0..d {
-            let a = c * self.k[i];
-            let row = &mut self.p[i * d..(i + 1) * d];
-            row.iter_mut().zip(&self.k).for_each(|(p, k)| *p -= a * k);
-        }
+        let Some(rls) = self.rls.as_mut() else { return };
+        let c = rls.update(r);
         for mm in 0..self.m {
             let e = c * (z[mm] - y[mm]);
             let w = &mut self.w[mm * d..(mm + 1) * d];
-            w.iter_mut().zip(&self.k).for_each(|(w, k)| *w += e * k);
+            w.iter_mut().zip(rls.gain_vector()).for_each(|(w, k)| *w += e * k);
         }
     }
 
@@ -1177,7 +1162,7 @@ inputs.noise.ornstein_uhlenbeck = { target = "exc", mean = 3.0, std = 3.0, tau =
             .collect();
         let ys: Vec<f64> = xs.iter().map(|x| 0.5 * x[0] - 2.0 * x[1] + 0.3).collect();
         let alpha = 1e-3;
-        let mut l = Learner::new(1, d, alpha);
+        let mut l = Learner::new(1, d, Some(alpha));
         let mut y = [0.0];
         for (x, &t) in xs.iter().zip(&ys) {
             l.output(x, &mut y);
@@ -1202,7 +1187,7 @@ inputs.noise.ornstein_uhlenbeck = { target = "exc", mean = 3.0, std = 3.0, tau =
             assert!((l.w[i] - w[i]).abs() < 1e-9, "{:?} vs {w:?}", l.w);
         }
         // The delta rule lowers the squared error on the sample it sees.
-        let mut l = Learner::new(1, d, 1.0);
+        let mut l = Learner::new(1, d, None);
         let x = [0.3, -0.2, 1.0];
         l.output(&x, &mut y);
         let before = (1.0 - y[0]).powi(2);
