@@ -641,10 +641,11 @@ impl PreparedPrediction {
         self.simulate(&config, trials.len(), ctx, done, |k, i, r| {
             let phase = phases[k];
             if k != last_trial {
-                if k > 0 && phase_of[k] != phase_of[k - 1] {
-                    if let Some(rls) = learners[2].rls.as_mut() {
-                        rls.reset(s.force.alpha);
-                    }
+                if k > 0
+                    && phase_of[k] != phase_of[k - 1]
+                    && let Some(rls) = learners[2].rls.as_mut()
+                {
+                    rls.reset(s.force.alpha);
                 }
                 if k > 0 {
                     // The trial before this one is finished: evaluate every learner on it.
