@@ -4,7 +4,7 @@ numpy in, numpy out, over the Rust engine of the ``neurodyn`` command line:
 
 - runs from specs: :func:`run`, :func:`load_run`, :class:`Run`, :func:`reproduce`, :func:`check`;
   sweeps of many runs, locally or on Dask: :func:`sweep`, :func:`load_sweep`, :mod:`neurodyn.cluster`;
-- rate RNNs: :class:`RNN`, :func:`train`, :func:`train_population`, :mod:`neurodyn.tasks`, :class:`FixedPointFinder`,
+- rate RNNs: :class:`RNN`, :func:`train`, :func:`train_population`, :mod:`neurodyn.tasks`, :class:`FixedPointFinder`, :func:`find_fixed_points_population`,
   :class:`TanhMap`, :func:`lyapunov_spectrum`;
 - spiking networks: :class:`Network` (NEST-style), :class:`SimResult`;
 - analysis on arrays: :mod:`neurodyn.analysis`; decompositions: :mod:`neurodyn.decomp`;
@@ -27,6 +27,7 @@ from .rnn import (
     PopulationResult,
     TanhMap,
     TrainResult,
+    find_fixed_points_population,
     lyapunov_spectrum,
     train,
     train_population,
@@ -54,6 +55,7 @@ __all__ = [
     "cluster",
     "decomp",
     "ffn",
+    "find_fixed_points_population",
     "io",
     "load_run",
     "load_sweep",

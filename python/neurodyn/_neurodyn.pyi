@@ -24,6 +24,7 @@ __all__ = [
     "fano_factor",
     "finish_sweep",
     "fixed_points",
+    "fixed_points_population",
     "isi_cv",
     "levina_bickel",
     "lyapunov",
@@ -287,6 +288,19 @@ def fixed_points(
     q_candidate: float,
     threads: int | None = None,
 ) -> dict[str, Any]: ...
+def fixed_points_population(
+    systems: list[RnnCore | TanhCore],
+    initial: _A,
+    input: _A,
+    q_threshold: float,
+    max_iters: int,
+    dedup_tol: float,
+    polish: bool,
+    lr: float,
+    q_stop: float,
+    q_candidate: float,
+    threads: int | None = None,
+) -> list[dict[str, Any]]: ...
 def lyapunov(
     system: RnnCore | TanhCore,
     h0: _A,

@@ -347,9 +347,43 @@ class FixedPointFinder:
             self.system._core, f64(initial_states, "initial_states"), f64(inputs, "inputs").ravel(),
             self.q_threshold, self.max_iters, self.dedup_tol, self.polish, self.lr, self.q_stop,
             self.q_candidate, self.threads)
-        n_unstable = np.asarray(r["n_unstable"], dtype=np.int64)
-        return FixedPoints(r["xstar"], r["qstar"], r["J_xstar"], r["eig_re"] + 1j * r["eig_im"],
-                           n_unstable == 0, n_unstable, r["search_q"])
+        return _fixed_points(r)
+
+
+def _fixed_points(r: dict[str, Any]) -> FixedPoints:
+    n_unstable = np.asarray(r["n_unstable"], dtype=np.int64)
+    return FixedPoints(r["xstar"], r["qstar"], r["J_xstar"], r["eig_re"] + 1j * r["eig_im"],
+                       n_unstable == 0, n_unstable, r["search_q"])
+
+
+def find_fixed_points_population(systems: Sequence[RNN | TanhMap], initial_states: Any,
+                                 inputs: Any = None, *, q_threshold: float = 1e-8,
+                                 max_iters: int = 5000, dedup_tol: float = 1e-3,
+                                 polish: bool = True, lr: float = 1e-2, q_stop: float = 1e-12,
+                                 q_candidate: float = 1e-4,
+                                 threads: int | None = None) -> list[FixedPoints]:
+    """Fixed points of many networks of one shape in one call (e.g. a population from
+    :func:`train_population`): the searches of all networks share the thread pool, and
+    network ``k``'s result is exactly ``FixedPointFinder(systems[k], ...).find_fixed_points``.
+
+    Parameters
+    ----------
+    systems : sequence of RNN or TanhMap, one state size and input size.
+    initial_states : array_like
+        ``(K, n, state)``: starts per network, or ``(n, state)``: the same starts for all.
+    inputs : array_like, optional
+        ``(n_input,)`` for all or ``(K, n_input)``, one constant input per network; zeros by
+        default.
+    The settings are :class:`FixedPointFinder`'s.
+    """
+    systems = list(systems)
+    if not systems or not all(isinstance(s, (RNN, TanhMap)) for s in systems):
+        raise SpecError("systems: a non-empty sequence of RNN or TanhMap", "systems")
+    inputs = np.zeros(systems[0].n_input) if inputs is None else inputs
+    found = _neurodyn.fixed_points_population(
+        [s._core for s in systems], f64(initial_states, "initial_states"), f64(inputs, "inputs"),
+        q_threshold, max_iters, dedup_tol, polish, lr, q_stop, q_candidate, threads)
+    return [_fixed_points(r) for r in found]
 
 
 class LyapunovResult(NamedTuple):

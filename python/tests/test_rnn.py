@@ -166,6 +166,38 @@ def test_a_population_trains_each_network_as_if_alone() -> None:
     assert e.value.field == "lr"
 
 
+def test_fixed_points_of_a_population_in_one_call() -> None:
+    # Three trained flip-flop networks: each network's result from the one call is exactly the
+    # one its own finder gives, for shared starts and for per-network starts and inputs.
+    task = nd.tasks.FlipFlop(n_bits=2, n_steps=30)
+    pop = [nd.RNN(2, 12, 2, dt=1, tau=3, seed=s) for s in (1, 2, 3)]
+    nd.train_population(pop, task, steps=30, batch=8, lr=0.02, seeds=[1, 2, 3], threads=2)
+    rng = np.random.default_rng(0)
+    starts = rng.standard_normal((3, 10, 12)) * 0.5
+    inputs = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, -0.1]])
+    settings = dict(q_threshold=1e-10, max_iters=2000)
+    for shared in (False, True):
+        init = starts[0] if shared else starts
+        found = nd.find_fixed_points_population(pop, init, None if shared else inputs,
+                                                threads=2, **settings)
+        assert len(found) == 3
+        for k, rnn in enumerate(pop):
+            alone = nd.FixedPointFinder(rnn, threads=1, **settings).find_fixed_points(
+                starts[0] if shared else starts[k], None if shared else inputs[k])
+            assert len(found[k]) == len(alone) > 0
+            for a, b in zip(found[k], alone):
+                np.testing.assert_array_equal(a, b)
+    with pytest.raises(nd.SpecError) as e:
+        nd.find_fixed_points_population([pop[0], nd.RNN(2, 8, 2)], starts)
+    assert e.value.field == "systems"
+    with pytest.raises(nd.SpecError) as e:
+        nd.find_fixed_points_population(pop, starts[:2])
+    assert e.value.field == "initial_states"
+    with pytest.raises(nd.SpecError) as e:
+        nd.find_fixed_points_population(pop, starts, np.zeros((2, 2)))
+    assert e.value.field == "inputs"
+
+
 def test_chunked_training_keeps_its_bits_on_any_thread_count() -> None:
     task = nd.tasks.FlipFlop(n_bits=2, n_steps=30)
     runs = []

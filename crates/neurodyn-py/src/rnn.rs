@@ -25,6 +25,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(task_sample, m)?)?;
     m.add_function(wrap_pyfunction!(sample_states, m)?)?;
     m.add_function(wrap_pyfunction!(fixed_points, m)?)?;
+    m.add_function(wrap_pyfunction!(fixed_points_population, m)?)?;
     m.add_function(wrap_pyfunction!(lyapunov, m)?)?;
     m.add_function(wrap_pyfunction!(train_population, m)?)?;
     Ok(())
@@ -714,6 +715,65 @@ impl<D: Dynamics + Sync> DynSystem for D {
     }
 }
 
+/// The finder's settings from Python's arguments (validated).
+#[allow(clippy::too_many_arguments)]
+fn finder_config(
+    n_initial: usize,
+    input: &[f64],
+    q_threshold: f64,
+    max_iters: usize,
+    dedup_tol: f64,
+    polish: bool,
+    lr: f64,
+    q_stop: f64,
+    q_candidate: f64,
+) -> PyResult<FixedPointConfig> {
+    let config = FixedPointConfig {
+        n_initial,
+        init_noise_std: 0.0,
+        input: input.to_vec(),
+        learning_rate: lr,
+        max_iters,
+        q_stop,
+        q_candidate,
+        q_threshold,
+        dedup_tol,
+        polish,
+    };
+    config.validate().map_err(from_range)?;
+    Ok(config)
+}
+
+/// A search's result as the dict `FixedPoints` is built from.
+fn found_dict<'py>(
+    py: Python<'py>,
+    sys: &(dyn DynSystem + Sync),
+    found: fp::FixedPointResult,
+    input: &[f64],
+) -> PyResult<Bound<'py, PyDict>> {
+    let (s, _) = sys.dims();
+    let n = found.points.len();
+    let mut xstar = Vec::with_capacity(n * s);
+    let mut jac = Vec::with_capacity(n * s * s);
+    let (mut re, mut im) = (Vec::with_capacity(n * s), Vec::with_capacity(n * s));
+    for p in &found.points {
+        xstar.extend_from_slice(&p.state);
+        jac.extend(sys.jacobian_at(&p.state, input));
+        re.extend(p.eigenvalues.iter().map(|e| e.0));
+        im.extend(p.eigenvalues.iter().map(|e| e.1));
+    }
+    let out = PyDict::new(py);
+    out.set_item("xstar", array(py, xstar, &[n, s]))?;
+    out.set_item("qstar", array(py, found.points.iter().map(|p| p.q).collect(), &[n]))?;
+    out.set_item("J_xstar", array(py, jac, &[n, s, s]))?;
+    out.set_item("eig_re", array(py, re, &[n, s]))?;
+    out.set_item("eig_im", array(py, im, &[n, s]))?;
+    out.set_item("n_unstable", found.points.iter().map(|p| p.n_unstable).collect::<Vec<_>>())?;
+    let starts = found.search_q.len();
+    out.set_item("search_q", array(py, found.search_q, &[starts]))?;
+    Ok(out)
+}
+
 /// Fixed points of `system` under the constant `input` from `initial` `(K, S)`: a dict of
 /// arrays in the fields of Golub & Sussillo's finder.
 #[pyfunction]
@@ -742,42 +802,140 @@ fn fixed_points<'py>(
         )?;
         let (x, xs) = data(&input, "inputs")?;
         require(xs == [i], "inputs", format!("inputs must have shape ({i},), got {xs:?}"))?;
-        let config = FixedPointConfig {
-            n_initial: shape[0],
-            init_noise_std: 0.0,
-            input: x.to_vec(),
-            learning_rate: lr,
-            max_iters,
-            q_stop,
-            q_candidate,
+        let config = finder_config(
+            shape[0],
+            x,
             q_threshold,
+            max_iters,
             dedup_tol,
             polish,
-        };
-        config.validate().map_err(from_range)?;
+            lr,
+            q_stop,
+            q_candidate,
+        )?;
         let starts: Vec<Vec<f64>> = init.chunks_exact(s).map(<[f64]>::to_vec).collect();
         let found = interruptible(py, threads, |_| sys.fixed_points(&starts, &config))?
             .map_err(|e| spec_error(Some("initial_states"), e))?;
-        let n = found.points.len();
-        let mut xstar = Vec::with_capacity(n * s);
-        let mut jac = Vec::with_capacity(n * s * s);
-        let (mut re, mut im) = (Vec::with_capacity(n * s), Vec::with_capacity(n * s));
-        for p in &found.points {
-            xstar.extend_from_slice(&p.state);
-            jac.extend(sys.jacobian_at(&p.state, x));
-            re.extend(p.eigenvalues.iter().map(|e| e.0));
-            im.extend(p.eigenvalues.iter().map(|e| e.1));
-        }
-        let out = PyDict::new(py);
-        out.set_item("xstar", array(py, xstar, &[n, s]))?;
-        out.set_item("qstar", array(py, found.points.iter().map(|p| p.q).collect(), &[n]))?;
-        out.set_item("J_xstar", array(py, jac, &[n, s, s]))?;
-        out.set_item("eig_re", array(py, re, &[n, s]))?;
-        out.set_item("eig_im", array(py, im, &[n, s]))?;
-        out.set_item("n_unstable", found.points.iter().map(|p| p.n_unstable).collect::<Vec<_>>())?;
-        out.set_item("search_q", array(py, found.search_q, &[shape[0]]))?;
-        Ok(out)
+        found_dict(py, sys, found, x)
     })
+}
+
+/// A borrowed system of a population.
+enum Borrowed<'py> {
+    Rnn(PyRef<'py, RnnCore>),
+    Tanh(PyRef<'py, TanhCore>),
+}
+
+impl Borrowed<'_> {
+    fn system(&self) -> &(dyn DynSystem + Sync) {
+        match self {
+            Borrowed::Rnn(r) => &r.rnn,
+            Borrowed::Tanh(t) => &**t,
+        }
+    }
+}
+
+/// Fixed points of each of `systems` (one state size and input size) in one call, the
+/// searches of all systems sharing the thread pool: `initial` is `(K, n, S)` (starts per
+/// system) or `(n, S)` (the same starts for all), `input` `(I,)` or `(K, I)`. System `k`'s
+/// dict is exactly what `fixed_points` gives for it alone.
+#[pyfunction]
+#[pyo3(signature = (systems, initial, input, q_threshold, max_iters, dedup_tol, polish, lr, q_stop, q_candidate, threads=None))]
+fn fixed_points_population<'py>(
+    py: Python<'py>,
+    systems: Vec<Bound<'py, PyAny>>,
+    initial: PyReadonlyArrayDyn<'py, f64>,
+    input: PyReadonlyArrayDyn<'py, f64>,
+    q_threshold: f64,
+    max_iters: usize,
+    dedup_tol: f64,
+    polish: bool,
+    lr: f64,
+    q_stop: f64,
+    q_candidate: f64,
+    threads: Option<usize>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let mut borrowed = Vec::with_capacity(systems.len());
+    for (k, system) in systems.iter().enumerate() {
+        if let Ok(r) = system.cast::<RnnCore>() {
+            borrowed.push(Borrowed::Rnn(r.borrow()));
+        } else if let Ok(t) = system.cast::<TanhCore>() {
+            borrowed.push(Borrowed::Tanh(t.borrow()));
+        } else {
+            return Err(spec_error(
+                Some("systems"),
+                format!("systems[{k}]: an neurodyn.RNN or neurodyn.TanhMap"),
+            ));
+        }
+    }
+    let sys: Vec<&(dyn DynSystem + Sync)> = borrowed.iter().map(Borrowed::system).collect();
+    require(!sys.is_empty(), "systems", "systems: a non-empty sequence")?;
+    let (s, i) = sys[0].dims();
+    let k = sys.len();
+    for (j, other) in sys.iter().enumerate() {
+        require(
+            other.dims() == (s, i),
+            "systems",
+            format!(
+                "systems[{j}] has state and input sizes {:?}, systems[0] {:?}: one shape for all",
+                other.dims(),
+                (s, i)
+            ),
+        )?;
+    }
+    let (init, shape) = data(&initial, "initial_states")?;
+    let shared = shape.len() == 2;
+    require(
+        (shared && shape[1] == s && shape[0] > 0)
+            || (shape.len() == 3 && shape[0] == k && shape[2] == s && shape[1] > 0),
+        "initial_states",
+        format!("initial_states must have shape ({k}, n, {s}) or (n, {s}), got {shape:?}"),
+    )?;
+    let n = if shared { shape[0] } else { shape[1] };
+    let (x, xs) = data(&input, "inputs")?;
+    require(
+        xs == [i] || xs == [k, i],
+        "inputs",
+        format!("inputs must have shape ({i},) or ({k}, {i}), got {xs:?}"),
+    )?;
+    let input_of = |j: usize| if xs.len() == 1 { x } else { &x[j * i..(j + 1) * i] };
+    let configs = (0..k)
+        .map(|j| {
+            finder_config(
+                n,
+                input_of(j),
+                q_threshold,
+                max_iters,
+                dedup_tol,
+                polish,
+                lr,
+                q_stop,
+                q_candidate,
+            )
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let starts: Vec<Vec<Vec<f64>>> = (0..k)
+        .map(|j| {
+            let block = if shared { init } else { &init[j * n * s..(j + 1) * n * s] };
+            block.chunks_exact(s).map(<[f64]>::to_vec).collect()
+        })
+        .collect();
+    let found = interruptible(py, threads, |_| {
+        use rayon::prelude::*;
+        (0..k)
+            .into_par_iter()
+            .map(|j| sys[j].fixed_points(&starts[j], &configs[j]))
+            .collect::<Vec<_>>()
+    })?;
+    found
+        .into_iter()
+        .enumerate()
+        .map(|(j, f)| {
+            let f =
+                f.map_err(|e| spec_error(Some("initial_states"), format!("systems[{j}]: {e}")))?;
+            found_dict(py, sys[j], f, input_of(j))
+        })
+        .collect()
 }
 
 /// The leading Lyapunov exponents of `system` [1/step] and their standard errors.
