@@ -380,9 +380,18 @@ fn levenberg_marquardt(system: &impl Dynamics, mut h: Vec<f64>, input: &[f64]) -
         for k in 0..dim {
             jac[(k, k)] -= 1.0;
         }
+        // Explicit `Par::Seq` products (faer's `*` follows the global parallelism, whose
+        // summation order depends on the thread count).
         let jt = jac.transpose();
-        let ata = jt * &jac;
-        let atr = jt * faer::ColRef::from_slice(&r);
+        let mut ata = Mat::<f64>::zeros(dim, dim);
+        neurodyn_core::mat::gemm(ata.as_mut(), faer::Accum::Replace, jt, jac.as_ref());
+        let mut atr = Mat::<f64>::zeros(dim, 1);
+        neurodyn_core::mat::gemm(
+            atr.as_mut(),
+            faer::Accum::Replace,
+            jt,
+            faer::MatRef::from_column_major_slice(&r, dim, 1),
+        );
         let mut accepted = false;
         for _ in 0..30 {
             let mut lhs = ata.clone();
@@ -390,7 +399,7 @@ fn levenberg_marquardt(system: &impl Dynamics, mut h: Vec<f64>, input: &[f64]) -
                 lhs[(k, k)] += mu * (1.0 + ata[(k, k)]);
             }
             let delta = lhs.partial_piv_lu().solve(&atr);
-            let trial: Vec<f64> = h.iter().enumerate().map(|(k, v)| v - delta[k]).collect();
+            let trial: Vec<f64> = h.iter().enumerate().map(|(k, v)| v - delta[(k, 0)]).collect();
             let trial_q = speed(system, &trial, dim, input, &mut trial_r)[0];
             if trial_q.is_finite() && trial_q < q {
                 h = trial;

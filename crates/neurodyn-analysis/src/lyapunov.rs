@@ -15,6 +15,7 @@
 
 use faer::Mat;
 use neurodyn_core::{Dynamics, RangeError, check};
+use rayon::prelude::*;
 
 /// Settings of a spectrum computation.
 #[derive(Clone, Debug, PartialEq)]
@@ -253,28 +254,62 @@ struct Tangent {
     jac: Mat<f64>,
     /// Scratch for products.
     tmp: Mat<f64>,
-    /// Householder block coefficients of the last QR (full spectra).
+    /// Householder block coefficients of the last QR (`block × k`).
     coeff: Mat<f64>,
     /// Whether `m` holds a factored QR (full spectra), `Q` explicit (partial) otherwise.
     factored: bool,
     /// Steps multiplied in since the last QR.
     since_qr: usize,
-    buffer: faer::dyn_stack::MemBuffer,
+    /// One scratch buffer per chunk of rows (or columns) that may run on its own thread.
+    buffers: Vec<faer::dyn_stack::MemBuffer>,
+}
+
+/// Rows (of `J`) or columns (of the trailing block of a QR) per chunk of the parallel passes.
+/// The chunks are fixed by the sizes alone and each runs sequentially, so the bits are the
+/// same on any number of threads; what runs in parallel is independent rows or columns.
+const CHUNK: usize = 128;
+
+/// Splits `m` into chunks of at most `CHUNK` rows (`by_rows`) or columns.
+fn chunks(m: faer::MatMut<'_, f64>, by_rows: bool) -> Vec<faer::MatMut<'_, f64>> {
+    let mut out = Vec::new();
+    let mut rest = m;
+    loop {
+        let len = if by_rows { rest.nrows() } else { rest.ncols() };
+        if len <= CHUNK {
+            out.push(rest);
+            return out;
+        }
+        let (head, tail) =
+            if by_rows { rest.split_at_row_mut(CHUNK) } else { rest.split_at_col_mut(CHUNK) };
+        out.push(head);
+        rest = tail;
+    }
 }
 
 impl Tangent {
     fn new(dim: usize, k: usize) -> Self {
         use faer::linalg::{householder, qr::no_pivoting::factor};
         let block = factor::recommended_block_size::<f64>(dim, k);
+        let width = CHUNK.min(dim.max(k));
         let req = faer::dyn_stack::StackReq::any_of(&[
-            factor::qr_in_place_scratch::<f64>(dim, k, block, faer::Par::Seq, Default::default()),
+            factor::qr_in_place_scratch::<f64>(
+                dim,
+                block,
+                block,
+                faer::Par::Seq,
+                Default::default(),
+            ),
+            householder::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<
+                f64,
+            >(dim, block, width),
             householder::apply_block_householder_sequence_on_the_right_in_place_scratch::<f64>(
-                dim, block, dim,
+                dim, block, width,
             ),
             householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
                 dim, block, k,
             ),
         ]);
+        let n_chunks = dim.max(k).div_ceil(CHUNK).max(1);
         Tangent {
             dim,
             k,
@@ -284,7 +319,7 @@ impl Tangent {
             coeff: Mat::zeros(block, k),
             factored: false,
             since_qr: 0,
-            buffer: faer::dyn_stack::MemBuffer::new(req),
+            buffers: (0..n_chunks).map(|_| faer::dyn_stack::MemBuffer::new(req)).collect(),
         }
     }
 
@@ -297,19 +332,23 @@ impl Tangent {
             return;
         }
         system.jacobian(h, x, self.jac.as_mut());
-        {
-            // J Q with Q = H₁⋯H_dim: the reflectors applied to J from the right.
-            faer::linalg::householder::apply_block_householder_sequence_on_the_right_in_place_with_conj(
-                self.m.as_ref(),
-                self.coeff.as_ref(),
-                faer::Conj::No,
-                self.jac.as_mut(),
-                faer::Par::Seq,
-                faer::dyn_stack::MemStack::new(&mut self.buffer),
-            );
-            std::mem::swap(&mut self.m, &mut self.jac);
-            self.factored = false;
-        }
+        // J Q with Q = H₁⋯H_dim: the reflectors applied to J from the right, each chunk of
+        // J's rows on its own.
+        let (basis, coeff) = (self.m.as_ref(), self.coeff.as_ref());
+        chunks(self.jac.as_mut(), true).into_par_iter().zip(self.buffers.par_iter_mut()).for_each(
+            |(rows, buffer)| {
+                faer::linalg::householder::apply_block_householder_sequence_on_the_right_in_place_with_conj(
+                    basis,
+                    coeff,
+                    faer::Conj::No,
+                    rows,
+                    faer::Par::Seq,
+                    faer::dyn_stack::MemStack::new(buffer),
+                );
+            },
+        );
+        std::mem::swap(&mut self.m, &mut self.jac);
+        self.factored = false;
         self.since_qr += 1;
     }
 
@@ -322,16 +361,49 @@ impl Tangent {
         self.m.col_iter().all(|c| c.iter().all(|v| v.is_finite()))
     }
 
+    /// Householder QR of `m` in place, panel by panel (`coeff.nrows()` columns): each panel
+    /// factored by faer, its block reflector applied to the trailing columns chunk by chunk
+    /// in parallel. The same factorisation, in the same storage, as faer's `qr_in_place` with
+    /// that block size.
+    fn blocked_qr(&mut self) {
+        use faer::linalg::{householder, qr::no_pivoting::factor};
+        let block = self.coeff.nrows();
+        let mut j = 0;
+        while j < self.k {
+            let b = block.min(self.k - j);
+            let (left, right) = self.m.as_mut().get_mut(j.., ..).split_at_col_mut(j + b);
+            let mut panel = left.get_mut(.., j..);
+            let mut coeff = self.coeff.as_mut().get_mut(..b, j..j + b);
+            factor::qr_in_place(
+                panel.as_mut(),
+                coeff.as_mut(),
+                faer::Par::Seq,
+                faer::dyn_stack::MemStack::new(&mut self.buffers[0]),
+                Default::default(),
+            );
+            if right.ncols() > 0 {
+                let (panel, coeff) = (panel.as_ref(), coeff.as_ref());
+                chunks(right, false).into_par_iter().zip(self.buffers.par_iter_mut()).for_each(
+                    |(cols, buffer)| {
+                        householder::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
+                            panel,
+                            coeff,
+                            faer::Conj::Yes,
+                            cols,
+                            faer::Par::Seq,
+                            faer::dyn_stack::MemStack::new(buffer),
+                        );
+                    },
+                );
+            }
+            j += b;
+        }
+    }
+
     /// Thin QR of the tangent vectors: returns `log |R_ii|` and keeps `Q`.
     fn reorthonormalise(&mut self) -> Vec<f64> {
         self.since_qr = 0;
-        faer::linalg::qr::no_pivoting::factor::qr_in_place(
-            self.m.as_mut(),
-            self.coeff.as_mut(),
-            faer::Par::Seq,
-            faer::dyn_stack::MemStack::new(&mut self.buffer),
-            Default::default(),
-        );
+        self.blocked_qr();
         let growth = (0..self.k).map(|i| self.m[(i, i)].abs().ln()).collect();
         if self.k == self.dim {
             self.factored = true;
@@ -344,7 +416,7 @@ impl Tangent {
                 faer::Conj::No,
                 q.as_mut(),
                 faer::Par::Seq,
-                faer::dyn_stack::MemStack::new(&mut self.buffer),
+                faer::dyn_stack::MemStack::new(&mut self.buffers[0]),
             );
             self.m = q;
         }

@@ -278,3 +278,47 @@ fn tanh_mean_field_matches_ln_g_below_one_and_simulation_above() {
     let rel = (s.exponents[0] - m.lambda_max).abs() / m.lambda_max;
     assert!(rel < 0.05, "simulated {} vs mean field {}", s.exponents[0], m.lambda_max);
 }
+
+#[test]
+fn large_spectra_keep_their_bits_on_any_thread_count_and_sum_to_the_log_determinant() {
+    // n = 300: the reflectors and the QR's trailing updates run in chunks of 128 rows or
+    // columns, in parallel; full and partial spectra, one thread and two.
+    let n = 300;
+    let mut r = rng::stream(5, "w", 0);
+    let w = Mat::from_fn(n, n, |_, _| r.random_range(-1.0..1.0) * (3.0 / n as f64).sqrt());
+    let net = TanhMap { w, gain: 2.0 };
+    let h0: Vec<f64> = (0..n).map(|k| 0.1 * (k as f64 + 1.0).sin()).collect();
+    for k in [n, 150] {
+        let cfg = LyapunovConfig {
+            n_exponents: k,
+            n_transient: 10,
+            n_steps: 60,
+            qr_every: 1,
+            n_segments: 3,
+        };
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| lyapunov_spectrum(&net, &h0, &[], &cfg).unwrap())
+        };
+        let (one, two) = (on(1), on(2));
+        assert_eq!(one.exponents, two.exponents, "k = {k}");
+        assert_eq!(one.final_state, two.final_state);
+        if k == n {
+            let mut h = h0.clone();
+            let mut next = vec![0.0; n];
+            let mut jac = Mat::<f64>::zeros(n, n);
+            let mut sum_logdet = 0.0;
+            for t in 0..cfg.n_transient + cfg.n_steps {
+                net.jacobian(&h, &[], jac.as_mut());
+                if t >= cfg.n_transient {
+                    sum_logdet += jac.determinant().abs().ln();
+                }
+                net.step(&h, &[], &mut next);
+                std::mem::swap(&mut h, &mut next);
+            }
+            let sum: f64 = one.exponents.iter().sum();
+            let mean = sum_logdet / cfg.n_steps as f64;
+            assert!((sum - mean).abs() < 1e-8 * mean.abs().max(1.0), "Σλ = {sum}, {mean}");
+        }
+    }
+}

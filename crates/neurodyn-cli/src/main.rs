@@ -60,6 +60,7 @@ fn main() -> ExitCode {
     };
     // From here on a signal exits with 130/143 (runs that checkpoint re-arm it to stop).
     signals::disarm_to_exit();
+    neurodyn::core::mat::sequential_faer();
     let result = match cli.command {
         Command::Run { spec, resume, options } => {
             run::run(spec.as_deref(), resume.as_deref(), &options)

@@ -199,8 +199,17 @@ pub struct TanhMap {
 
 impl TanhMap {
     fn drive(&self, state: &[f64]) -> Vec<f64> {
-        let u = &self.w * faer::ColRef::from_slice(state);
-        (0..state.len()).map(|i| self.gain * u[i]).collect()
+        // `Par::Seq` (not faer's `*`, which follows the global parallelism): the same bits
+        // on any number of threads.
+        let mut u = vec![0.0; state.len()];
+        crate::mat::gemm(
+            faer::MatMut::from_column_major_slice_mut(&mut u, state.len(), 1),
+            faer::Accum::Replace,
+            self.w.as_ref(),
+            faer::MatRef::from_column_major_slice(state, state.len(), 1),
+        );
+        u.iter_mut().for_each(|x| *x *= self.gain);
+        u
     }
 
     /// `g (1 − tanh²(g W h))`: row i of the Jacobian is this times row i of `W`.

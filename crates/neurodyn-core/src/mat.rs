@@ -34,6 +34,16 @@ pub fn strided_mut<T>(s: &mut [T], rows: usize, cols: usize, stride: usize) -> M
         .transpose_mut()
 }
 
+/// Makes faer's own parallelism sequential for the whole process. faer's operators and
+/// factorisations (`*`, `determinant`, `svd`, `partial_piv_lu`, …) otherwise split their
+/// work over the global rayon pool, and their sums then depend on the thread count; neurodyn
+/// parallelises explicitly (rayon over fixed chunks) and promises the same bits on any number
+/// of threads. The command line and the Python module call this at start; a Rust program
+/// that wants the same promise calls it too.
+pub fn sequential_faer() {
+    faer::set_global_parallelism(Par::Seq);
+}
+
 /// `dst (+)= a · b` on one thread, so that results never depend on the number of threads.
 pub fn gemm<T: Real>(dst: MatMut<'_, T>, accum: Accum, a: MatRef<'_, T>, b: MatRef<'_, T>) {
     matmul(dst, accum, a, b, T::ONE, Par::Seq);

@@ -141,6 +141,7 @@ pub(crate) fn interruptible<T: Send>(
 #[pymodule]
 fn _neurodyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    neurodyn::core::mat::sequential_faer();
     runs::register(m)?;
     analysis::register(m)?;
     decomp::register(m)?;

@@ -630,7 +630,14 @@ impl TanhCore {
 
 impl TanhCore {
     fn drive(&self, h: &[f64]) -> Vec<f64> {
-        let u = &self.w * faer::ColRef::from_slice(h);
+        // `Par::Seq`: the same bits on any number of threads.
+        let mut u = vec![0.0; h.len()];
+        neurodyn::core::mat::gemm(
+            faer::MatMut::from_column_major_slice_mut(&mut u, h.len(), 1),
+            faer::Accum::Replace,
+            self.w.as_ref(),
+            faer::MatRef::from_column_major_slice(h, h.len(), 1),
+        );
         (0..h.len()).map(|i| (self.gain * u[i] + self.bias[i]).tanh()).collect()
     }
 }
