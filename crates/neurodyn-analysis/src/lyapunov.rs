@@ -335,7 +335,9 @@ impl Tangent {
         // J Q with Q = H₁⋯H_dim: the reflectors applied to J from the right, each chunk of
         // J's rows on its own.
         let (basis, coeff) = (self.m.as_ref(), self.coeff.as_ref());
-        chunks(self.jac.as_mut(), true).into_par_iter().zip(self.buffers.par_iter_mut()).for_each(
+        let parts = chunks(self.jac.as_mut(), true);
+        assert!(parts.len() <= self.buffers.len(), "one scratch buffer per chunk");
+        parts.into_par_iter().zip(self.buffers.par_iter_mut()).for_each(
             |(rows, buffer)| {
                 faer::linalg::householder::apply_block_householder_sequence_on_the_right_in_place_with_conj(
                     basis,
@@ -383,7 +385,9 @@ impl Tangent {
             );
             if right.ncols() > 0 {
                 let (panel, coeff) = (panel.as_ref(), coeff.as_ref());
-                chunks(right, false).into_par_iter().zip(self.buffers.par_iter_mut()).for_each(
+                let parts = chunks(right, false);
+                assert!(parts.len() <= self.buffers.len(), "one scratch buffer per chunk");
+                parts.into_par_iter().zip(self.buffers.par_iter_mut()).for_each(
                     |(cols, buffer)| {
                         householder::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
                             panel,
