@@ -365,8 +365,8 @@ impl Tangent {
 
     /// Householder QR of `m` in place, panel by panel (`coeff.nrows()` columns): each panel
     /// factored by faer, its block reflector applied to the trailing columns chunk by chunk
-    /// in parallel. The same factorisation, in the same storage, as faer's `qr_in_place` with
-    /// that block size.
+    /// in parallel. The factorisation (up to rounding) and the storage of faer's `qr_in_place`
+    /// with that block size.
     fn blocked_qr(&mut self) {
         use faer::linalg::{householder, qr::no_pivoting::factor};
         let block = self.coeff.nrows();
