@@ -265,6 +265,57 @@ impl Cycle {
     }
 }
 
+/// The kicked burster as a map, kick to kick: `s ← RK4ⁿ(s + A e_x)` with `n = period/dt` RK4
+/// steps, and its exact Jacobian (the product of the steps'; a kick is a translation). Its
+/// [`crate::lyapunov::lyapunov_spectrum`] gives all three exponents per kick, of which
+/// [`kicked_lyapunov`] measures the largest.
+#[derive(Clone, Copy, Debug)]
+pub struct KickedBurster {
+    /// The normal form.
+    pub field: EllipticBurster,
+    /// Kick amplitude `A` (added to `x`).
+    pub amplitude: f64,
+    /// RK4 step [time units].
+    pub dt: f64,
+    /// RK4 steps between kicks.
+    pub steps: usize,
+}
+
+impl Dynamics for KickedBurster {
+    fn dim(&self) -> usize {
+        3
+    }
+    fn n_input(&self) -> usize {
+        0
+    }
+    fn step(&self, state: &[f64], _: &[f64], next: &mut [f64]) {
+        let mut s = [state[0] + self.amplitude, state[1], state[2]];
+        integrate(&self.field, self.dt, &mut s, self.steps, |_, _| true);
+        next.copy_from_slice(&s);
+    }
+    fn jacobian(&self, state: &[f64], _: &[f64], mut jac: MatMut<'_, f64>) {
+        let rk = Rk4 { field: self.field, dt: self.dt };
+        let mut s = [state[0] + self.amplitude, state[1], state[2]];
+        let mut next = [0.0; 3];
+        let mut total = faer::Mat::<f64>::identity(3, 3);
+        let mut one = faer::Mat::<f64>::zeros(3, 3);
+        let mut product = faer::Mat::<f64>::zeros(3, 3);
+        for _ in 0..self.steps {
+            rk.jacobian(&s, &[], one.as_mut());
+            neurodyn_core::mat::gemm(
+                product.as_mut(),
+                faer::Accum::Replace,
+                one.as_ref(),
+                total.as_ref(),
+            );
+            std::mem::swap(&mut total, &mut product);
+            rk.step(&s, &[], &mut next);
+            s = next;
+        }
+        jac.copy_from(total.as_ref());
+    }
+}
+
 /// The largest Lyapunov exponent per kick of the burster kicked by `amplitude` (in `x`) every
 /// `period` time units, from `start`, measured on the flow itself: a tangent vector integrated
 /// with the state (the variational equation; a kick, a translation, leaves it alone) grows by

@@ -60,3 +60,32 @@ fn the_jump_map_counts_slopes_and_not_its_jumps() {
     let o = orbit(&map, 0.0, 0, 1000, 0);
     assert!(o.lyapunov.abs() < 1e-12 && (o.rotation_number - 0.35).abs() < 1e-12, "{o:?}");
 }
+
+#[test]
+fn the_kicked_map_spectrum_leads_with_the_tangent_vectors_exponent() {
+    // Two computations of the kicked flow's largest exponent: a tangent vector integrated
+    // alongside (kicked_lyapunov) and the QR method on the kick-to-kick map with its exact
+    // Jacobian. The spectrum's sum is the mean log-determinant, checked in tests/lyapunov.rs.
+    use neurodyn_analysis::elliptic_burster::KickedBurster;
+    use neurodyn_analysis::lyapunov::{LyapunovConfig, lyapunov_spectrum};
+    let cycle = B.cycle(0.02, 400.0).expect("a burster");
+    for (amp, ratio) in [(0.1, 0.7), (0.2, 1.5)] {
+        let period = ratio * cycle.period;
+        let steps = (period / 0.02).round() as usize;
+        let map = KickedBurster { field: B, amplitude: amp, dt: 0.02, steps };
+        let cfg = LyapunovConfig {
+            n_exponents: 3,
+            n_transient: 20,
+            n_steps: 100,
+            qr_every: 1,
+            n_segments: 4,
+        };
+        let spectrum = lyapunov_spectrum(&map, &cycle.at(0.1), &[], &cfg).unwrap();
+        let tangent = kicked_lyapunov(&B, amp, period, 0.02, cycle.at(0.1), 20, 100);
+        assert!(
+            (spectrum.exponents[0] - tangent).abs() < 1e-6 * tangent.abs().max(1.0),
+            "A = {amp}, T/T₀ = {ratio}: {:?} vs {tangent}",
+            spectrum.exponents
+        );
+    }
+}
