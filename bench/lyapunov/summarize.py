@@ -22,14 +22,15 @@ for tool, m in med.items():
     ratio = f"{med['numpy']['loop_s'] / m['loop_s']:.2f}×" if "numpy" in med else "–"
     print(f"| {tool} | {m['loop_s']:.1f} | {m['lambda_max']:.4f} | {m['entropy_rate']:.3f} | {m['total_s']:.1f} | "
           f"{m['peak']:.0f} | {ratio} |")
-print(f"\n(median over {min(m['rounds'] for m in med.values())} rounds; one thread, pinned)")
+print(f"\n(median over {min(m['rounds'] for m in med.values())} rounds; one thread pinned to one core, "
+      f"`neurodyn_2t`: two threads on two cores)")
 # Same network per round: the spectra must agree within their finite-time error.
 by_round = collections.defaultdict(dict)
 for tool, rs in rows.items():
     for r in rs:
         by_round[r["round"]][tool] = r
 for k, pair in sorted(by_round.items()):
-    if len(pair) == 2:
+    if "neurodyn" in pair and "numpy" in pair:
         a, b = pair["neurodyn"], pair["numpy"]
         print(f"round {k}: λ_max {a['lambda_max']:.5f} vs {b['lambda_max']:.5f}, "
               f"Σλ⁺ {a['entropy_rate']:.4f} vs {b['entropy_rate']:.4f} (neurodyn vs NumPy, same network)")
