@@ -557,7 +557,7 @@ impl PreparedRing {
                     })
                     .collect::<Vec<f64>>()
             };
-        let scored = |t: f64| t >= s.motion.settle;
+        let scored = |t: f64| t >= s.motion.settle && t <= s.motion.duration;
         let reach = (s.motion.max_latency / s.step).floor() as i64;
         let latency = (-reach..=reach)
             .map(|k| k as f64 * s.step)
