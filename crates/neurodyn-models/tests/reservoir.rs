@@ -2,7 +2,7 @@
 //! for is the one built, and FORCE learning reproduces a sine wave on the reservoir's own
 //! feedback.
 
-use neurodyn_models::reservoir::{Activation, Csr, EsnConfig, Force, Topology, Weights};
+use neurodyn_models::reservoir::{Activation, Csr, EsnConfig, Force, Rls, Topology, Weights};
 
 fn config(n: usize, connectivity: f64) -> EsnConfig {
     EsnConfig {
@@ -81,4 +81,43 @@ fn force_learns_a_sine_wave_and_then_generates_it_alone() {
     // Without learning (zero readout) the output is flat: the test can fail.
     let none = esn.force(&[], &target, &Force { train_steps: 0, ..force.clone() });
     assert!(none.output.iter().all(|&z| z == 0.0));
+}
+
+#[test]
+fn rls_after_n_samples_is_ridge_regression() {
+    // From P₀ = I/α, n updates leave P = (XᵀX + αI)⁻¹ and weights w (updated by c·e·k) equal
+    // to the ridge solution (XᵀX + αI)⁻¹ Xᵀy — solved here directly with faer.
+    use faer::linalg::solvers::Solve;
+    let (d, n, alpha) = (5, 40, 0.3);
+    let x: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..d).map(|j| ((i * 7 + j * 3) as f64 * 0.37).sin() + 0.1 * j as f64).collect())
+        .collect();
+    let y: Vec<f64> = x.iter().map(|r| r[0] - 2.0 * r[3] + 0.5 * r[4] + 0.05 * r[1]).collect();
+    let mut rls = Rls::new(d, alpha);
+    let mut w = vec![0.0; d];
+    for (r, t) in x.iter().zip(&y) {
+        let out: f64 = w.iter().zip(r).map(|(a, b)| a * b).sum();
+        let c = rls.update(r);
+        w.iter_mut().zip(rls.gain_vector()).for_each(|(wi, k)| *wi += c * (t - out) * k);
+    }
+    let a = faer::Mat::from_fn(d, d, |i, j| {
+        x.iter().map(|r| r[i] * r[j]).sum::<f64>() + if i == j { alpha } else { 0.0 }
+    });
+    let b = faer::Mat::from_fn(d, 1, |i, _| x.iter().zip(&y).map(|(r, t)| r[i] * t).sum::<f64>());
+    let ridge = a.partial_piv_lu().solve(&b);
+    for i in 0..d {
+        assert!((w[i] - ridge[(i, 0)]).abs() < 1e-9, "{w:?} vs {ridge:?}");
+    }
+    // One more update with a unit vector reads P back: k = P e_j.
+    let mut probe = rls.clone();
+    let inverse = a.partial_piv_lu().solve(faer::Mat::<f64>::identity(d, d));
+    for j in 0..d {
+        let mut e = vec![0.0; d];
+        e[j] = 1.0;
+        probe.clone_from(&rls);
+        probe.update(&e);
+        for i in 0..d {
+            assert!((probe.gain_vector()[i] - inverse[(i, j)]).abs() < 1e-9);
+        }
+    }
 }
