@@ -64,6 +64,25 @@ fn henon_map_matches_the_published_exponents() {
     assert!((r.kaplan_yorke - 1.26).abs() < 0.01, "{}", r.kaplan_yorke);
 }
 
+/// Replays `cfg`'s trajectory of `net` from `h0` and averages `log |det J_t|` over the steps
+/// the spectrum averages: the sum of a full spectrum.
+fn mean_log_det(net: &TanhMap, h0: &[f64], cfg: &LyapunovConfig) -> f64 {
+    let n = h0.len();
+    let mut h = h0.to_vec();
+    let mut next = vec![0.0; n];
+    let mut jac = Mat::<f64>::zeros(n, n);
+    let mut sum_logdet = 0.0;
+    for t in 0..cfg.n_transient + cfg.n_steps {
+        net.jacobian(&h, &[], jac.as_mut());
+        if t >= cfg.n_transient {
+            sum_logdet += jac.determinant().abs().ln();
+        }
+        net.step(&h, &[], &mut next);
+        std::mem::swap(&mut h, &mut next);
+    }
+    sum_logdet / cfg.n_steps as f64
+}
+
 #[test]
 fn full_spectrum_sums_to_the_mean_log_determinant() {
     // Uniform entries with variance g²/n, g = 3: well inside the chaotic regime.
@@ -80,20 +99,7 @@ fn full_spectrum_sums_to_the_mean_log_determinant() {
         n_segments: 4,
     };
     let result = lyapunov_spectrum(&net, &h0, &[], &cfg).unwrap();
-    // Replay the same trajectory and average log |det J_t| over the same steps.
-    let mut h = h0.clone();
-    let mut next = vec![0.0; n];
-    let mut jac = Mat::<f64>::zeros(n, n);
-    let mut sum_logdet = 0.0;
-    for t in 0..cfg.n_transient + cfg.n_steps {
-        net.jacobian(&h, &[], jac.as_mut());
-        if t >= cfg.n_transient {
-            sum_logdet += jac.determinant().abs().ln();
-        }
-        net.step(&h, &[], &mut next);
-        std::mem::swap(&mut h, &mut next);
-    }
-    let mean_logdet = sum_logdet / cfg.n_steps as f64;
+    let mean_logdet = mean_log_det(&net, &h0, &cfg);
     let sum: f64 = result.exponents.iter().sum();
     assert!((sum - mean_logdet).abs() < 1e-9, "Σλ = {sum}, mean log|det J| = {mean_logdet}");
     assert!(result.exponents[0] > 0.0, "expected chaos at g = 3: {:?}", result.exponents);
@@ -304,20 +310,8 @@ fn large_spectra_keep_their_bits_on_any_thread_count_and_sum_to_the_log_determin
         assert_eq!(one.exponents, two.exponents, "k = {k}");
         assert_eq!(one.final_state, two.final_state);
         if k == n {
-            let mut h = h0.clone();
-            let mut next = vec![0.0; n];
-            let mut jac = Mat::<f64>::zeros(n, n);
-            let mut sum_logdet = 0.0;
-            for t in 0..cfg.n_transient + cfg.n_steps {
-                net.jacobian(&h, &[], jac.as_mut());
-                if t >= cfg.n_transient {
-                    sum_logdet += jac.determinant().abs().ln();
-                }
-                net.step(&h, &[], &mut next);
-                std::mem::swap(&mut h, &mut next);
-            }
             let sum: f64 = one.exponents.iter().sum();
-            let mean = sum_logdet / cfg.n_steps as f64;
+            let mean = mean_log_det(&net, &h0, &cfg);
             assert!((sum - mean).abs() < 1e-8 * mean.abs().max(1.0), "Σλ = {sum}, {mean}");
         }
     }

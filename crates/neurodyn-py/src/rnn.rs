@@ -664,18 +664,37 @@ impl Dynamics for TanhCore {
     }
 }
 
+/// A system borrowed from Python: an `RnnCore` or a `TanhCore`.
+enum Borrowed<'py> {
+    Rnn(PyRef<'py, RnnCore>),
+    Tanh(PyRef<'py, TanhCore>),
+}
+
+impl<'py> Borrowed<'py> {
+    /// `system` as an analysable system, if it is one.
+    fn new(system: &Bound<'py, PyAny>) -> Option<Self> {
+        if let Ok(r) = system.cast::<RnnCore>() {
+            return Some(Borrowed::Rnn(r.borrow()));
+        }
+        system.cast::<TanhCore>().ok().map(|t| Borrowed::Tanh(t.borrow()))
+    }
+
+    fn system(&self) -> &(dyn DynSystem + Sync) {
+        match self {
+            Borrowed::Rnn(r) => &r.rnn,
+            Borrowed::Tanh(t) => &**t,
+        }
+    }
+}
+
 /// A system from Python: an `RnnCore` or a `TanhCore`.
 fn with_system<R>(
     system: &Bound<'_, PyAny>,
     f: impl FnOnce(&(dyn DynSystem + Sync)) -> PyResult<R>,
 ) -> PyResult<R> {
-    if let Ok(r) = system.cast::<RnnCore>() {
-        return f(&r.borrow().rnn);
-    }
-    if let Ok(t) = system.cast::<TanhCore>() {
-        return f(&*t.borrow());
-    }
-    Err(spec_error(Some("system"), "an neurodyn.RNN or neurodyn.TanhMap"))
+    let borrowed = Borrowed::new(system)
+        .ok_or_else(|| spec_error(Some("system"), "an neurodyn.RNN or neurodyn.TanhMap"))?;
+    f(borrowed.system())
 }
 
 /// Object-safe access to the generic analyses.
@@ -827,21 +846,6 @@ fn fixed_points<'py>(
     })
 }
 
-/// A borrowed system of a population.
-enum Borrowed<'py> {
-    Rnn(PyRef<'py, RnnCore>),
-    Tanh(PyRef<'py, TanhCore>),
-}
-
-impl Borrowed<'_> {
-    fn system(&self) -> &(dyn DynSystem + Sync) {
-        match self {
-            Borrowed::Rnn(r) => &r.rnn,
-            Borrowed::Tanh(t) => &**t,
-        }
-    }
-}
-
 /// Fixed points of each of `systems` (one state size and input size) in one call, the
 /// searches of all systems sharing the thread pool: `initial` is `(K, n, S)` (starts per
 /// system) or `(n, S)` (the same starts for all), `input` `(I,)` or `(K, I)`. System `k`'s
@@ -862,19 +866,18 @@ fn fixed_points_population<'py>(
     q_candidate: f64,
     threads: Option<usize>,
 ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let mut borrowed = Vec::with_capacity(systems.len());
-    for (k, system) in systems.iter().enumerate() {
-        if let Ok(r) = system.cast::<RnnCore>() {
-            borrowed.push(Borrowed::Rnn(r.borrow()));
-        } else if let Ok(t) = system.cast::<TanhCore>() {
-            borrowed.push(Borrowed::Tanh(t.borrow()));
-        } else {
-            return Err(spec_error(
-                Some("systems"),
-                format!("systems[{k}]: an neurodyn.RNN or neurodyn.TanhMap"),
-            ));
-        }
-    }
+    let borrowed = systems
+        .iter()
+        .enumerate()
+        .map(|(k, system)| {
+            Borrowed::new(system).ok_or_else(|| {
+                spec_error(
+                    Some("systems"),
+                    format!("systems[{k}]: an neurodyn.RNN or neurodyn.TanhMap"),
+                )
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
     let sys: Vec<&(dyn DynSystem + Sync)> = borrowed.iter().map(Borrowed::system).collect();
     require(!sys.is_empty(), "systems", "systems: a non-empty sequence")?;
     let (s, i) = sys[0].dims();
