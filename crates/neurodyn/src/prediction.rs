@@ -627,11 +627,10 @@ impl PreparedPrediction {
         }
         let phases: Vec<&Phase> = phase_of.iter().map(|&p| &s.phases[p]).collect();
         let config = self.config_phases(&trials, &phases, 0);
-        let mut learners = [
-            Learner::new(m, d, None),
-            Learner::new(m, d, Some(s.force.alpha)),
-            Learner::new(m, d, Some(s.force.alpha)),
-        ];
+        let mut three_factor = Learner::new(m, d);
+        // FORCE, and FORCE with its inverse correlation matrix reset at each phase change.
+        let mut force =
+            [ForceLearner::new(m, d, s.force.alpha), ForceLearner::new(m, d, s.force.alpha)];
         let samples = self.samples();
         let mut readouts: Vec<Vec<f64>> = vec![Vec::new(); LEARNERS.len()];
         let mut y = vec![0.0; m];
@@ -641,16 +640,14 @@ impl PreparedPrediction {
         self.simulate(&config, trials.len(), ctx, done, |k, i, r| {
             let phase = phases[k];
             if k != last_trial {
-                if k > 0
-                    && phase_of[k] != phase_of[k - 1]
-                    && let Some(rls) = learners[2].rls.as_mut()
-                {
-                    rls.reset(s.force.alpha);
+                if k > 0 && phase_of[k] != phase_of[k - 1] {
+                    force[1].rls.reset(s.force.alpha);
                 }
                 if k > 0 {
                     // The trial before this one is finished: evaluate every learner on it.
                     let mean = &means[phase_of[k - 1]];
-                    for (l, learner) in learners.iter().enumerate() {
+                    let all = [&three_factor, &force[0].readout, &force[1].readout];
+                    for (l, learner) in all.into_iter().enumerate() {
                         readouts[l].extend(learner.mean_readout(mean, samples));
                     }
                 }
@@ -663,18 +660,19 @@ impl PreparedPrediction {
                 *zz = if trials[k].occurs[mm] && self.in_window(phase, mm, i) { 1.0 } else { 0.0 };
             }
             // Three-factor: a constant rate on every sample.
-            learners[0].output(r, &mut y);
-            learners[0].delta(r, &y, &z, s.rate);
+            three_factor.output(r, &mut y);
+            three_factor.delta(r, &y, &z, s.rate);
             since += 1;
             if since.is_multiple_of(s.force.every) {
-                for learner in &mut learners[1..] {
-                    learner.output(r, &mut y);
-                    learner.rls(r, &y, &z);
+                for learner in &mut force {
+                    learner.readout.output(r, &mut y);
+                    learner.update(r, &y, &z);
                 }
             }
         })?;
         let mean = &means[phase_of[trials.len() - 1]];
-        for (l, learner) in learners.iter().enumerate() {
+        let all = [&three_factor, &force[0].readout, &force[1].readout];
+        for (l, learner) in all.into_iter().enumerate() {
             readouts[l].extend(learner.mean_readout(mean, samples));
         }
         Ok(Training { readouts, phase_of })
@@ -684,21 +682,42 @@ impl PreparedPrediction {
 /// The learners, in the order of `Training::readouts`.
 const LEARNERS: [&str; 3] = ["three_factor", "force", "force_reset"];
 
-/// A linear read-out of `m` units over `d` features, with FORCE's inverse correlation matrix.
+/// A linear read-out of `m` units over `d` features (the three-factor rule's state).
 struct Learner {
     /// Running mean of `|r|²` (the three-factor rule's scale).
     norm: f64,
     w: Vec<f64>,
-    /// The RLS state of a FORCE learner (none for the three-factor rule).
-    rls: Option<Rls>,
     m: usize,
     d: usize,
 }
 
+/// A read-out learned by FORCE: the weights and the RLS state.
+struct ForceLearner {
+    readout: Learner,
+    rls: Rls,
+}
+
+impl ForceLearner {
+    fn new(m: usize, d: usize, alpha: f64) -> ForceLearner {
+        ForceLearner { readout: Learner::new(m, d), rls: Rls::new(d, alpha) }
+    }
+
+    /// One recursive-least-squares step ([`Rls::update`]), then `w_m ← w_m + c (z_m − y_m) k`.
+    fn update(&mut self, r: &[f64], y: &[f64], z: &[f64]) {
+        let d = self.readout.d;
+        let c = self.rls.update(r);
+        for mm in 0..self.readout.m {
+            let e = c * (z[mm] - y[mm]);
+            let w = &mut self.readout.w[mm * d..(mm + 1) * d];
+            w.iter_mut().zip(self.rls.gain_vector()).for_each(|(w, k)| *w += e * k);
+        }
+    }
+}
+
 impl Learner {
-    /// `m` read-outs of `d` features from zero weights; with `alpha`, an RLS learner.
-    fn new(m: usize, d: usize, alpha: Option<f64>) -> Learner {
-        Learner { norm: 0.0, w: vec![0.0; m * d], rls: alpha.map(|a| Rls::new(d, a)), m, d }
+    /// `m` read-outs of `d` features from zero weights.
+    fn new(m: usize, d: usize) -> Learner {
+        Learner { norm: 0.0, w: vec![0.0; m * d], m, d }
     }
 
     fn output(&self, r: &[f64], y: &mut [f64]) {
@@ -719,18 +738,6 @@ impl Learner {
                 let w = &mut self.w[mm * self.d..(mm + 1) * self.d];
                 w.iter_mut().zip(r).for_each(|(w, r)| *w += e * r);
             }
-        }
-    }
-
-    /// One recursive-least-squares step ([`Rls::update`]), then `w_m ← w_m + c (z_m − y_m) k`.
-    fn rls(&mut self, r: &[f64], y: &[f64], z: &[f64]) {
-        let d = self.d;
-        let Some(rls) = self.rls.as_mut() else { return };
-        let c = rls.update(r);
-        for mm in 0..self.m {
-            let e = c * (z[mm] - y[mm]);
-            let w = &mut self.w[mm * d..(mm + 1) * d];
-            w.iter_mut().zip(rls.gain_vector()).for_each(|(w, k)| *w += e * k);
         }
     }
 
@@ -1163,12 +1170,13 @@ inputs.noise.ornstein_uhlenbeck = { target = "exc", mean = 3.0, std = 3.0, tau =
             .collect();
         let ys: Vec<f64> = xs.iter().map(|x| 0.5 * x[0] - 2.0 * x[1] + 0.3).collect();
         let alpha = 1e-3;
-        let mut l = Learner::new(1, d, Some(alpha));
+        let mut f = ForceLearner::new(1, d, alpha);
         let mut y = [0.0];
         for (x, &t) in xs.iter().zip(&ys) {
-            l.output(x, &mut y);
-            l.rls(x, &y, &[t]);
+            f.readout.output(x, &mut y);
+            f.update(x, &y, &[t]);
         }
+        let l = f.readout;
         // Ridge normal equations (XᵀX + αI) w = Xᵀy, solved directly.
         let mut a = [[0.0; 3]; 3];
         let mut b = [0.0; 3];
@@ -1188,7 +1196,7 @@ inputs.noise.ornstein_uhlenbeck = { target = "exc", mean = 3.0, std = 3.0, tau =
             assert!((l.w[i] - w[i]).abs() < 1e-9, "{:?} vs {w:?}", l.w);
         }
         // The delta rule lowers the squared error on the sample it sees.
-        let mut l = Learner::new(1, d, None);
+        let mut l = Learner::new(1, d);
         let x = [0.3, -0.2, 1.0];
         l.output(&x, &mut y);
         let before = (1.0 - y[0]).powi(2);
