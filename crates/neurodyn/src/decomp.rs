@@ -75,7 +75,8 @@ impl Kind for DecompKind {
 }
 
 /// The memory a fit needs: the data, mask and reconstruction (a few copies), the planted
-/// factors, and per restart the factors and their products, at the largest rank.
+/// factors, and per restart the factors and their products, at the largest rank (for
+/// convolutive NMF also data-sized buffers per running fit).
 pub fn memory(spec: &DecompSpec, shape: &[usize]) -> MemoryEstimate {
     let entries: f64 = shape.iter().map(|&n| n as f64).product();
     let sum: f64 = shape.iter().map(|&n| n as f64).sum();
@@ -91,13 +92,13 @@ pub fn memory(spec: &DecompSpec, shape: &[usize]) -> MemoryEstimate {
         m.add("data.planted.rank", p.rank as f64 * (sum + 2.0) * p.lag as f64, 8.0);
     }
     let field = format!("method.{}.rank", spec.method.kind());
-    m.add(
-        &field,
-        restarts.min(rayon::current_num_threads() as f64)
-            * rank
-            * (sum * lag + rank + entries.sqrt()),
-        8.0 * 4.0,
-    );
+    let concurrent = restarts.min(rayon::current_num_threads() as f64);
+    m.add(&field, concurrent * rank * (sum * lag + rank + entries.sqrt()), 8.0 * 4.0);
+    if spec.method.kind() == "cnmf" {
+        // Each running fit's own data-sized buffers: the reconstruction, and with a mask the
+        // residual and the time-major copies of it and of the mask.
+        m.add(data_field, concurrent * entries, 8.0 * 4.0);
+    }
     m
 }
 
