@@ -99,6 +99,14 @@ fn hals_recovers_planted_sequences_and_ignores_masked_entries() {
     let a = cnmf(&garbage, N, T, Some(&mask), &config(CnmfAlgorithm::Hals, 20, 1)).unwrap();
     let b = cnmf(&other, N, T, Some(&mask), &config(CnmfAlgorithm::Hals, 20, 1)).unwrap();
     assert_eq!(a, b);
+    // A mask with nothing missing is no mask: the same path (Gram matrices), the same bits.
+    // (Both paths are checked against the entry-by-entry passes in the unit tests.)
+    let everything = vec![true; N * T];
+    for algorithm in [CnmfAlgorithm::Hals, CnmfAlgorithm::Anls, CnmfAlgorithm::Mu] {
+        let none = cnmf(&x, N, T, None, &config(algorithm, 10, 2)).unwrap();
+        let all = cnmf(&x, N, T, Some(&everything), &config(algorithm, 10, 2)).unwrap();
+        assert_eq!(none, all, "{algorithm:?}");
+    }
 }
 
 #[test]
