@@ -1,8 +1,9 @@
 //! Time of convolutive-NMF sweeps on planted sequences, with and without a mask.
 //!
-//! `cargo run --release -p neurodyn --example cnmf_sweeps -- N T K L SWEEPS [missing]` prints
-//! one JSON line per algorithm: `{"algorithm", "masked", "sweeps", "seconds", "loss"}` (the
-//! fit alone; the data and mask are drawn before the clock starts).
+//! `cargo run --release -p neurodyn --example cnmf_sweeps -- N T K L SWEEPS [missing]`
+//! (defaults 100 5000 3 20 20 0.15) prints one JSON line per algorithm (HALS, MU) and mask
+//! (none; a fraction `missing` of the entries hidden): `{"algorithm", "masked", "sweeps",
+//! "seconds", "loss"}`, the fit alone (data and mask are drawn before the clock starts).
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
 use neurodyn::analysis::decomp::cnmf::{CnmfAlgorithm, CnmfConfig, cnmf, reconstruct};
