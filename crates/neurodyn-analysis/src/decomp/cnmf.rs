@@ -158,7 +158,7 @@ pub fn cnmf(
     let mut w: Vec<f64> = (0..n * d.k * d.l).map(|_| scale * r.random::<f64>()).collect();
     let mut h: Vec<f64> = (0..d.k * t).map(|_| scale * r.random::<f64>()).collect();
     let fit = Fit { xm: &xm, mk: &mk, full, d };
-    let mut work = Work::default();
+    let mut work = Work::for_fit(&fit);
     let total = |w: &[f64], h: &[f64], work: &mut Work| {
         objective(&xm, &mk, w, h, d, work) + penalty(&xm, w, h, d, c.lambda, work)
     };
@@ -224,6 +224,18 @@ struct Work {
     res: Vec<f64>,
     rt: Vec<f64>,
     mt: Vec<f64>,
+}
+
+impl Work {
+    /// Empty buffers, but the mask's time-major copy for a fit with missing entries (the mask
+    /// does not change during a fit).
+    fn for_fit(fit: &Fit<'_>) -> Work {
+        let mut work = Work::default();
+        if !fit.full {
+            transpose(fit.mk, fit.d.n, fit.d.t, &mut work.mt);
+        }
+        work
+    }
 }
 
 fn objective(xm: &[f64], mk: &[f64], w: &[f64], h: &[f64], d: Dims, work: &mut Work) -> f64 {
@@ -523,9 +535,7 @@ fn h_pass_masked(mk: &[f64], w: &[f64], h: &mut [f64], d: Dims, work: &mut Work)
     let squares: Vec<f64> = w.iter().map(|v| v * v).collect();
     let den = wt_y(&squares, mk, d, &mut work.p);
     let Work { res, rt, mt, .. } = work;
-    if mt.len() != n * t {
-        transpose(mk, n, t, mt);
-    }
+    debug_assert_eq!(mt.len(), n * t, "Work::for_fit transposes the mask of a masked fit");
     transpose(res, n, t, rt);
     let wt = {
         let mut wt = Vec::new();
@@ -801,7 +811,7 @@ mod tests {
                 let (x, mk, w0, h0) = case(d, missing, seed);
                 let xm: Vec<f64> = x.iter().zip(&mk).map(|(v, q)| v * q).collect();
                 let fit = Fit { xm: &xm, mk: &mk, full: missing == 0.0, d };
-                let (mut w, mut h, mut work) = (w0.clone(), h0.clone(), Work::default());
+                let (mut w, mut h, mut work) = (w0.clone(), h0.clone(), Work::for_fit(&fit));
                 let (mut rw, mut rh) = (w0.clone(), h0.clone());
                 for sweep in 0..3 {
                     fit.start(&w, &h, &mut work);
