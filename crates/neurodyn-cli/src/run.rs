@@ -218,7 +218,17 @@ pub(crate) fn execute(
     };
     let bars = Bars::new(options.quiet);
     crate::signals::arm(prepared.run.resumable());
-    let done = runner::execute(prepared, run_dir, resumed, &invocation, &bars);
+    let notice = || {
+        if !options.quiet && prepared.run.resumable() {
+            bars.notice(
+                "stopping: the current step finishes and is saved first (a second Ctrl-C \
+                 quits at once; the run stays resumable from its last save)",
+            );
+        }
+    };
+    let done = crate::signals::watch(notice, || {
+        runner::execute(prepared, run_dir, resumed, &invocation, &bars)
+    });
     bars.finish();
     crate::signals::disarm_to_exit();
     let done = done.map_err(|e| match (e, crate::signals::received()) {
@@ -259,6 +269,11 @@ impl Bars {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ProgressBar> {
         self.bar.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Prints a line on standard error without tearing the bar.
+    fn notice(&self, text: &str) {
+        self.lock().suspend(|| eprintln!("{text}"));
     }
 
     /// Clears the last bar.

@@ -62,6 +62,31 @@ pub fn received() -> Option<u8> {
     (0..2).find(|&k| f.seen[k].load(Ordering::SeqCst)).map(|k| SIGNALS[k].1 as u8)
 }
 
+/// Runs `body`; if a signal arrives meanwhile, calls `notice` once, at once, from a watcher
+/// thread — a run that finishes a long step before it saves would otherwise look hung.
+pub fn watch<T>(notice: impl Fn() + Sync, body: impl FnOnce() -> T) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            loop {
+                // The signal first: one that came just before the end is still told.
+                if received().is_some() {
+                    notice();
+                    return;
+                }
+                if done.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::park_timeout(std::time::Duration::from_millis(50));
+            }
+        });
+        let out = body();
+        done.store(true, Ordering::SeqCst);
+        watcher.thread().unpark();
+        out
+    })
+}
+
 /// Fault injection for the reliability tests: with `NEURODYN_FAULT="<n> KILL"` (or `TERM`)
 /// the process sends itself SIGKILL (or SIGTERM) right after the run saves its n-th checkpoint
 /// (`n = 0`: as the run starts), so "killed at this point" is tested without racing a timer.

@@ -582,6 +582,19 @@ fn chaos_studies_run_and_compare_with_their_paper() {
     let o = neurodyn(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("chaos.theta_driven.dt"), "{}", stderr(&o));
+    // Word bins finer than the time step (spike times live on its grid) or too coarse for ten
+    // bins in the analysed time are refused before anything runs.
+    for (extra, field) in [
+        ("bin = 0.001", "chaos.theta_driven.bin"),
+        ("word_sensitivity = [[1e-6, 4]]", "chaos.theta_driven.word_sensitivity"),
+        ("word_sensitivity = [[5.0, 2]]", "chaos.theta_driven.word_sensitivity"),
+    ] {
+        std::fs::write(&bad, driven.replace("trials = 4", &format!("trials = 4\n{extra}")))
+            .unwrap();
+        let o = neurodyn(&["check", bad.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{extra}");
+        assert!(stderr(&o).contains(field), "{extra}: {}", stderr(&o));
+    }
     std::fs::write(&bad, deep.replace("sigma_w = 1.4", "sigma_w = -1.4")).unwrap();
     let o = neurodyn(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
@@ -871,6 +884,26 @@ fn sigterm_checkpoints_a_training_run_that_resumes_to_the_same_weights() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let resumed = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
     assert_eq!(params(&resumed), params(&reference), "resumed weights differ");
+}
+
+/// Without `--quiet`, the first signal is acknowledged at once: the run says it is finishing
+/// its current step to save it, and that a second signal quits.
+#[test]
+fn the_first_signal_is_acknowledged_before_the_step_finishes() {
+    let dir = scratch("signal-notice");
+    let spec = dir.join("long.toml");
+    std::fs::write(&spec, SMALL.replacen("max_steps = 60", "max_steps = 3000", 1)).unwrap();
+    let out = dir.join("out");
+    let o = Command::new(BIN)
+        .args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .env("NEURODYN_FAULT", "0 TERM")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    let err = stderr(&o);
+    let (notice, resume) = (err.find("stopping:"), err.find("neurodyn run --resume"));
+    assert!(notice.is_some() && notice < resume, "{err}");
+    assert!(err.contains("second Ctrl-C quits at once"), "{err}");
 }
 
 /// SIGTERM from outside stops a long spiking run within 1000 steps: it saves the network's

@@ -185,6 +185,12 @@ impl EncodingSpec {
             err
         })?;
         check(e.network.n <= 100_000, "encoding.network.n", e.network.n, "at most 100000")?;
+        check(
+            (0.0..=1.0).contains(&e.driven_fraction),
+            "encoding.driven_fraction",
+            e.driven_fraction,
+            "between 0 and 1",
+        )?;
         let driven = self.n_driven();
         check(
             driven >= e.group_size && e.network.n - driven >= e.group_size,
@@ -578,8 +584,10 @@ lyapunov_duration = 50.0
     fn bad_settings_are_located_errors() {
         let e = prepare(&spec("").replace("correlation = 0.5", "correlation = 1.5")).err().unwrap();
         assert_eq!(e.field.as_deref(), Some("encoding.correlation"), "{e}");
-        let e = prepare(&spec("driven_fraction = 0.99")).err().unwrap();
-        assert_eq!(e.field.as_deref(), Some("encoding.driven_fraction"), "{e}");
+        for fraction in ["0.99", "2.0", "-0.5", "nan"] {
+            let e = prepare(&spec(&format!("driven_fraction = {fraction}"))).err().unwrap();
+            assert_eq!(e.field.as_deref(), Some("encoding.driven_fraction"), "{fraction}: {e}");
+        }
         let e = prepare(&spec("").replace("in_degree = 20", "in_degree = 500")).err().unwrap();
         assert_eq!(e.field.as_deref(), Some("encoding.network.in_degree"), "{e}");
         let e = prepare(&spec("").replace("trials = 12", "trials = 3")).err().unwrap();

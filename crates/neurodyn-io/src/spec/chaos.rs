@@ -450,7 +450,14 @@ impl ChaosSpec {
                     "finite and at least 10 bins",
                 )?;
                 check(t.trials >= 2, &format!("{f}.trials"), t.trials, "at least 2")?;
-                check(t.bin > 0.0, &format!("{f}.bin"), t.bin, "a value > 0")?;
+                // Spike times live on the dt grid: a finer bin only adds empty bins (and time
+                // and memory in proportion).
+                check(
+                    t.bin >= t.dt,
+                    &format!("{f}.bin"),
+                    t.bin,
+                    &format!("at least the time step dt = {}", t.dt),
+                )?;
                 check(
                     (1..=20).contains(&t.word_len),
                     &format!("{f}.word_len"),
@@ -458,10 +465,15 @@ impl ChaosSpec {
                     "between 1 and 20",
                 )?;
                 check(
-                    t.word_sensitivity.iter().all(|&(b, l)| b > 0.0 && (1..=20).contains(&l)),
+                    t.word_sensitivity.iter().all(|&(b, l)| {
+                        b >= t.dt && t.duration >= 10.0 * b && (1..=20).contains(&l)
+                    }),
                     &format!("{f}.word_sensitivity"),
                     format!("{:?}", t.word_sensitivity),
-                    "[bin > 0, word_len in 1..=20] pairs",
+                    &format!(
+                        "[bin, word_len] pairs, dt = {} <= bin <= duration / 10, word_len in 1..=20",
+                        t.dt
+                    ),
                 )?;
                 check(
                     t.reliability_sigma > 0.0,
