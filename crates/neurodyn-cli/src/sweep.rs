@@ -111,32 +111,44 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let next = AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel();
     let mut failed = 0;
-    std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..workers.min(todo.len()) {
-            let (tx, todo, next, exe) = (tx.clone(), &todo, &next, &exe);
-            let (points, points_dir) = (&points, &points_dir);
-            scope.spawn(move || {
-                while crate::signals::received().is_none() {
-                    let Some(&i) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else { break };
-                    let result = run_point(exe, args, i, &points_dir.join(&points[i].dir));
-                    if tx.send((i, result)).is_err() {
-                        break;
-                    }
-                }
+    let notice = || {
+        if !args.quiet {
+            bar.suspend(|| {
+                eprintln!(
+                    "stopping: no new points start; running points save and stop (a second \
+                     Ctrl-C quits at once)"
+                )
             });
         }
-        drop(tx);
-        for (i, result) in rx {
-            match &result {
-                Err(PointError::Interrupted) => continue,
-                Err(_) => failed += 1,
-                Ok(_) => {}
+    };
+    crate::signals::watch(notice, || {
+        std::thread::scope(|scope| -> Result<()> {
+            for _ in 0..workers.min(todo.len()) {
+                let (tx, todo, next, exe) = (tx.clone(), &todo, &next, &exe);
+                let (points, points_dir) = (&points, &points_dir);
+                scope.spawn(move || {
+                    while crate::signals::received().is_none() {
+                        let Some(&i) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else { break };
+                        let result = run_point(exe, args, i, &points_dir.join(&points[i].dir));
+                        if tx.send((i, result)).is_err() {
+                            break;
+                        }
+                    }
+                });
             }
-            writeln!(log, "{}", row(&points[i], result.map_err(|e| e.to_string())))?;
-            bar.inc(1);
-            bar.set_message(format!("{failed} failed"));
-        }
-        Ok(())
+            drop(tx);
+            for (i, result) in rx {
+                match &result {
+                    Err(PointError::Interrupted) => continue,
+                    Err(_) => failed += 1,
+                    Ok(_) => {}
+                }
+                writeln!(log, "{}", row(&points[i], result.map_err(|e| e.to_string())))?;
+                bar.inc(1);
+                bar.set_message(format!("{failed} failed"));
+            }
+            Ok(())
+        })
     })?;
     bar.finish_and_clear();
     drop(log);
