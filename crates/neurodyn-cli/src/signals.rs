@@ -80,10 +80,16 @@ pub fn watch<T>(notice: impl Fn() + Sync, body: impl FnOnce() -> T) -> T {
                 std::thread::park_timeout(std::time::Duration::from_millis(50));
             }
         });
-        let out = body();
-        done.store(true, Ordering::SeqCst);
-        watcher.thread().unpark();
-        out
+        // Stops the watcher however `body` ends: a panic must not leave the scope waiting.
+        struct Stop<'a>(&'a AtomicBool, &'a std::thread::Thread);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+                self.1.unpark();
+            }
+        }
+        let _stop = Stop(&done, watcher.thread());
+        body()
     })
 }
 
@@ -117,5 +123,17 @@ pub fn fault_after_save() {
 pub fn fault_at_start() {
     if !STARTED.swap(true, Ordering::SeqCst) {
         fault(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::watch;
+
+    #[test]
+    fn a_panic_in_the_watched_body_propagates_instead_of_hanging() {
+        let r = std::panic::catch_unwind(|| watch(|| {}, || panic!("inside the run")));
+        assert!(r.is_err());
+        assert_eq!(watch(|| {}, || 7), 7);
     }
 }

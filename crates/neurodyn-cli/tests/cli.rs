@@ -173,6 +173,8 @@ fn bad_spiking_input_names_file_position_and_field_and_writes_nothing() {
             "regular_spiking",
         ),
         ("dt = 0.1", "dt = 2.0", "simulation.dt", 5, "dt <= 1 ms"),
+        // Less than one step once panicked computing the metrics of no steps.
+        ("duration = 200.0", "duration = 0.04", "simulation.duration", 6, "at least one time step"),
         ("p = 0.1", "p = 1.5", "projections.ee.rule.fixed_probability.p", 21, "[0, 1]"),
         ("delay = 1.0", "delay = 3.0", "projections.ee.delay", 23, "max_delay"),
         (
@@ -483,12 +485,15 @@ fn decomposition_runs_from_npz_and_bad_data_exit_2() {
         (vec![6, 10], good.clone(), Some(vec![1; 5]), "[data]\n", "mask"),
         (vec![0, 10], Vec::new(), None, "", "empty"),
         (vec![60], good.clone(), None, "", "2 axes"),
+        (vec![6, 10], good.clone(), None, "[selection]", "selection.ranks"),
     ];
     for (k, (shape, x, mask, edit, phrase)) in cases.into_iter().enumerate() {
         write_npz(&dir, &shape, x, mask);
         let text = match edit {
             "rank = 2" => DECOMP.replace("rank = 2", "rank = 7"),
             "[data]\n" => DECOMP.replace("[data]\n", "[data]\nmask_array = \"mask\"\n"),
+            // A rank listed twice once panicked writing the selection arrays.
+            "[selection]" => format!("{DECOMP}\n[selection]\nranks = [1, 1, 2]\n"),
             _ => DECOMP.to_string(),
         };
         std::fs::write(&spec, text).unwrap();

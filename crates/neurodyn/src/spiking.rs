@@ -39,6 +39,14 @@ impl Kind for SpikingKind {
         let spec = neurodyn_io::spec::spiking::parse(text, file, base)?;
         memory(&spec).check(limits, text, file)?;
         let (network, _) = build(&spec)?;
+        let sim = &spec.simulation;
+        neurodyn_core::check(
+            sim.n_steps() >= 1,
+            "simulation.duration",
+            sim.duration,
+            &format!("at least one time step dt = {} [ms]", sim.dt),
+        )
+        .map_err(|e| neurodyn_io::spec::range_error(text, file, e))?;
         let n: usize = network.populations().iter().map(|p| p.n).sum();
         let m: usize = network.projections().iter().map(|p| p.n_synapses).sum();
         let description = format!(

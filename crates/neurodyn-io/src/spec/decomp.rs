@@ -273,10 +273,11 @@ impl DecompSpec {
         }
         if let Some(sel) = &self.selection {
             check(
-                !sel.ranks.is_empty() && sel.ranks.iter().all(|&r| r >= 1),
+                sel.ranks.first().is_some_and(|&r| r >= 1)
+                    && sel.ranks.windows(2).all(|w| w[0] < w[1]),
                 "selection.ranks",
                 format!("{:?}", sel.ranks),
-                "a non-empty list of ranks >= 1",
+                "a non-empty increasing list of ranks >= 1 (each once)",
             )?;
             check(sel.restarts >= 1, "selection.restarts", sel.restarts, "at least 1")?;
         }
