@@ -207,6 +207,112 @@ fn mutated_specs_of_every_kind_exit_0_or_2() {
     assert!(refused > cases / 2, "most mutations should be refused: {counts:?}");
 }
 
+/// A plausible edit of a number — small, zero, one, doubled, halved, off by one, a sign flip:
+/// values a user might type that pass validation more often than the wild ones above, so the
+/// run itself is exercised.
+fn nearby_number(v: &toml::Value, rng: &mut Rng) -> Option<toml::Value> {
+    use toml::Value as V;
+    match v {
+        V::Integer(i) => Some(V::Integer(match rng.below(6) {
+            0 => 0,
+            1 => 1,
+            2 => 2,
+            3 => i.saturating_mul(2),
+            4 => i.saturating_add(1),
+            _ => i.saturating_sub(1),
+        })),
+        V::Float(x) => Some(V::Float(match rng.below(7) {
+            0 => 0.0,
+            1 => 1.0,
+            2 => 1e-6,
+            3 => -x,
+            4 => x * 2.0,
+            5 => x / 2.0,
+            _ => x * 10.0,
+        })),
+        _ => None,
+    }
+}
+
+/// Copies of every example at its quick size (`[reproduce] quick`), one to three numbers
+/// edited to nearby values; those `check` accepts are run (at most `limit` each). A run may
+/// succeed (0), fail honestly (1, e.g. a diverged training) or be cut by the limit — never
+/// panic, abort or die by a signal. Found this way: a driven fraction of 2 wrapped an
+/// unsigned difference past validation, a repeated rank in a decomposition's selection and a
+/// spiking run shorter than one step panicked, and a panic inside a run hung the process.
+#[test]
+fn accepted_nearby_edits_of_quick_examples_run_without_panicking() {
+    let cases = env_number("NEURODYN_FUZZ_RUNS", 24) as usize;
+    let limit = std::time::Duration::from_secs(env_number("NEURODYN_FUZZ_RUN_SECONDS", 8));
+    let mut rng = Rng(env_number("NEURODYN_FUZZ_SEED", 20261206));
+    let dir = scratch("runs");
+    let corpus: Vec<PathBuf> =
+        examples().into_iter().filter(|p| !p.starts_with(repo().join("examples/sweeps"))).collect();
+    let (mut ran, mut cut) = (0, 0);
+    for case in 0..cases {
+        let source = &corpus[rng.below(corpus.len())];
+        let prepared =
+            neurodyn::kinds::prepare_file(source, &[], true, &neurodyn::kinds::Limits::none())
+                .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+        let mut doc: toml::Value = toml::from_str(&prepared.resolved()).unwrap();
+        for _ in 0..1 + rng.below(3) {
+            let mut all = Vec::new();
+            leaves(&doc, &mut Vec::new(), &mut all);
+            all.retain(|p| !matches!(p.first(), Some(Step::Key(k)) if k == "reproduce"));
+            let path = all[rng.below(all.len())].clone();
+            if let Some(v) = at(&mut doc, &path) {
+                if let Some(n) = nearby_number(v, &mut rng) {
+                    *v = n;
+                }
+            }
+        }
+        let Ok(text) = toml::to_string(&doc) else { continue };
+        let spec = dir.join(format!("case{case}.toml"));
+        std::fs::write(&spec, &text).unwrap();
+        let what = format!("case {case} (from {})", source.display());
+        if check(&spec, &what).0 != 0 {
+            continue;
+        }
+        let out = dir.join(format!("out{case}"));
+        let mut child = Command::new(BIN)
+            .args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        match status {
+            None => cut += 1,
+            Some(s) => {
+                ran += 1;
+                assert!(
+                    matches!(s.code(), Some(0..=2)) && !stderr.contains("panicked"),
+                    "{what}: exit {:?}\nstderr: {stderr}\ninput:\n{text}",
+                    s.code()
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    println!("nearby edits run to the end: {ran}, cut at the time limit: {cut}");
+}
+
 /// Bytes of an `.npz` holding `arrays`.
 fn npz_bytes(dir: &Path, arrays: &[(&str, Array)]) -> Vec<u8> {
     let path = dir.join("tmp.npz");

@@ -204,6 +204,13 @@ impl Prepared for PreparedReservoir {
         let mut r = rng::stream(self.spec.seed, "reservoir/inputs", 0);
         let u: Vec<f64> = (0..self.spec.steps()).map(|_| r.random_range(-1.0..1.0)).collect();
         let states = esn.run(&u);
+        if let Some(t) = states.chunks(esn.n()).position(|x| x.iter().any(|v| !v.is_finite())) {
+            return Err(format!(
+                "the reservoir's state is not finite from step {t} on: it diverged (a linear \
+                 reservoir needs reservoir.model.spectral_radius < 1; this one has {})",
+                s.model.spectral_radius
+            ));
+        }
         let measured = memory_capacity(&states, &u, mc.washout, mc.n_train, mc.max_delay, mc.ridge)
             .ok_or(
                 "the ridge readout could not be solved (set reservoir.memory_capacity.ridge > 0)",
