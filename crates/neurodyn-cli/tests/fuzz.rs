@@ -260,10 +260,10 @@ fn accepted_nearby_edits_of_quick_examples_run_without_panicking() {
             leaves(&doc, &mut Vec::new(), &mut all);
             all.retain(|p| !matches!(p.first(), Some(Step::Key(k)) if k == "reproduce"));
             let path = all[rng.below(all.len())].clone();
-            if let Some(v) = at(&mut doc, &path) {
-                if let Some(n) = nearby_number(v, &mut rng) {
-                    *v = n;
-                }
+            if let Some(v) = at(&mut doc, &path)
+                && let Some(n) = nearby_number(v, &mut rng)
+            {
+                *v = n;
             }
         }
         let Ok(text) = toml::to_string(&doc) else { continue };
