@@ -41,13 +41,19 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
                     path.display()
                 )));
             }
-            let prepared =
-                kinds::prepare_file(path, &seed_override(options)?, false, &runner::limits())
-                    .map_err(bad_input)?;
+            let prepared = prepare_read(path, &text, &seed_override(options)?)?;
             start(&prepared, options).map(|done| println!("{}", done.display()))
         }
         (None, None) => Err(bad_input(anyhow!("give a spec file or --resume <run-dir>"))),
     }
+}
+
+/// Prepares the spec `text` already read from `path` (relative paths against its folder):
+/// reading once lets a spec come from a pipe (`neurodyn run /dev/stdin`, `<(…)`).
+fn prepare_read(path: &Path, text: &str, overrides: &[Override]) -> Result<PreparedRun> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    kinds::prepare(text, &path.display().to_string(), base, overrides, false, &runner::limits())
+        .map_err(bad_input)
 }
 
 /// `neurodyn demo`: the built-in flip-flop spec.
@@ -94,7 +100,7 @@ pub fn check(path: &Path) -> Result<()> {
         );
         return Ok(());
     }
-    let prepared = kinds::prepare_file(path, &[], false, &runner::limits()).map_err(bad_input)?;
+    let prepared = prepare_read(path, &text, &[])?;
     let claim = if prepared.reproduction.is_some() { ", reproduces a published claim" } else { "" };
     println!(
         "{}: ok ({} run: {}; estimated memory {}{claim})",

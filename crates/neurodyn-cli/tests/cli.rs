@@ -891,6 +891,24 @@ fn sigterm_checkpoints_a_training_run_that_resumes_to_the_same_weights() {
     assert_eq!(params(&resumed), params(&reference), "resumed weights differ");
 }
 
+/// A spec is read once, so it may come from a pipe (`/dev/stdin`, a shell's `<(…)`): it used
+/// to be read twice, the second read finding the pipe empty.
+#[test]
+fn a_spec_can_come_from_a_pipe() {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(["check", "/dev/stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(SMALL.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok (rnn run"), "{o:?}");
+}
+
 /// Without `--quiet`, the first signal is acknowledged at once: the run says it is finishing
 /// its current step to save it, and that a second signal quits.
 #[test]
