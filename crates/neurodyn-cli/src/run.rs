@@ -48,12 +48,9 @@ pub fn run(spec_path: Option<&Path>, resume: Option<&Path>, options: &RunOptions
     }
 }
 
-/// Prepares the spec `text` already read from `path` (relative paths against its folder):
-/// reading once lets a spec come from a pipe (`neurodyn run /dev/stdin`, `<(…)`).
+/// Prepares the spec `text` already read from `path` (read once: it may come from a pipe).
 fn prepare_read(path: &Path, text: &str, overrides: &[Override]) -> Result<PreparedRun> {
-    let base = path.parent().unwrap_or(Path::new("."));
-    kinds::prepare(text, &path.display().to_string(), base, overrides, false, &runner::limits())
-        .map_err(bad_input)
+    kinds::prepare_read(path, text, overrides, false, &runner::limits()).map_err(bad_input)
 }
 
 /// `neurodyn demo`: the built-in flip-flop spec.

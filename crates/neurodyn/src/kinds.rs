@@ -444,8 +444,21 @@ pub fn prepare_file(
     limits: &Limits,
 ) -> Result<PreparedRun, SpecError> {
     let text = neurodyn_io::spec::read_spec(path)?;
+    prepare_read(path, &text, overrides, quick, limits)
+}
+
+/// Prepares the spec `text` already read from `path` (relative paths against its folder): a
+/// caller that read it to look at it first need not read it again, so a spec may come from a
+/// pipe (`/dev/stdin`, a shell's `<(…)`).
+pub fn prepare_read(
+    path: &Path,
+    text: &str,
+    overrides: &[Override],
+    quick: bool,
+    limits: &Limits,
+) -> Result<PreparedRun, SpecError> {
     let base = path.parent().unwrap_or(Path::new("."));
-    prepare(&text, &path.display().to_string(), base, overrides, quick, limits)
+    prepare(text, &path.display().to_string(), base, overrides, quick, limits)
 }
 
 /// Runs a prepared spec and evaluates its claim on the metrics.
